@@ -1,0 +1,47 @@
+package raft
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrProposalDropped is returned when a proposal cannot be accepted now
+// (for example the leader's bound on uncommitted entries is reached). The
+// proposal was not appended anywhere; retrying later is safe.
+var ErrProposalDropped = errors.New("raft: proposal dropped")
+
+// ErrReadDropped is returned when a read request cannot be queued because
+// the bound on pending reads is reached.
+var ErrReadDropped = errors.New("raft: read request dropped")
+
+// ErrCompacted is returned by Storage when the requested index precedes
+// its first retained entry.
+var ErrCompacted = errors.New("raft: requested index is compacted")
+
+// ErrUnavailable is returned by Storage when the requested index is past
+// its last entry.
+var ErrUnavailable = errors.New("raft: requested entry is unavailable")
+
+// NotLeaderError is returned by Propose and ReadIndex on a node that is not
+// the leader. Leader is the leader this node last heard from, or None; a
+// client should retry there.
+type NotLeaderError struct {
+	Leader NodeID
+}
+
+func (e *NotLeaderError) Error() string {
+	if e.Leader == None {
+		return "raft: not the leader (leader unknown)"
+	}
+	return fmt.Sprintf("raft: not the leader (try node %d)", e.Leader)
+}
+
+// ErrNotLeader matches any *NotLeaderError with errors.Is.
+var ErrNotLeader = errors.New("raft: not the leader")
+
+// Is makes errors.Is(err, ErrNotLeader) true for every NotLeaderError.
+func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
+
+// ErrInvalidMessage is returned by Step for a message that is malformed or
+// not addressed to this node. The node's state is unchanged.
+var ErrInvalidMessage = errors.New("raft: invalid message")

@@ -1,0 +1,235 @@
+package raft
+
+import "fmt"
+
+// raftLog is a node's in-memory copy of its log. The whole retained log is
+// held in memory, so the core never reads Storage after NewNode; Storage
+// is where the caller makes it durable.
+//
+// Indexes: entries[i] has index first+i. The entry before the retained
+// log, at first-1, is known only by its term (prevTerm); it is the
+// boundary that log compaction (§7) will move.
+type raftLog struct {
+	entries  []Entry
+	first    Index
+	prevTerm Term
+
+	// committed is the highest index known to be committed.
+	// Invariant: committed <= lastIndex().
+	committed Index
+	// applied is the highest index handed to the caller for applying and
+	// acknowledged by Advance.
+	// Invariant: applied <= committed.
+	applied Index
+	// stable is the highest index known to be in Storage, written and
+	// synced by the caller. Entries after it are in the next Ready.
+	// Invariant: first-1 <= stable <= lastIndex().
+	stable Index
+}
+
+// newRaftLog builds the log from what Storage holds, which is durable.
+func newRaftLog(s Storage) (*raftLog, error) {
+	first, err := s.FirstIndex()
+	if err != nil {
+		return nil, fmt.Errorf("raft: reading first index: %w", err)
+	}
+	last, err := s.LastIndex()
+	if err != nil {
+		return nil, fmt.Errorf("raft: reading last index: %w", err)
+	}
+	if first == 0 {
+		return nil, fmt.Errorf("raft: storage reports first index 0 (the first entry has index 1)")
+	}
+	if last+1 < first {
+		return nil, fmt.Errorf("raft: storage reports last index %d before first index %d", last, first)
+	}
+	l := &raftLog{first: first, stable: last}
+	if last >= first {
+		ents, err := s.Entries(first, last+1)
+		if err != nil {
+			return nil, fmt.Errorf("raft: reading entries [%d, %d]: %w", first, last, err)
+		}
+		if len(ents) != int(last-first+1) {
+			return nil, fmt.Errorf("raft: storage returned %d entries for [%d, %d]", len(ents), first, last)
+		}
+		for i := range ents {
+			if ents[i].Index != first+Index(i) {
+				return nil, fmt.Errorf("raft: storage entry %d has index %d, want %d", i, ents[i].Index, first+Index(i))
+			}
+			if i > 0 && ents[i].Term < ents[i-1].Term {
+				return nil, fmt.Errorf("raft: storage entry %d has term %d below its predecessor's %d", ents[i].Index, ents[i].Term, ents[i-1].Term)
+			}
+		}
+		l.entries = ents
+	}
+	// An empty log starts at index 1 after the implicit entry 0 of term 0.
+	// A log that starts later would need a snapshot to know prevTerm.
+	if first != 1 {
+		return nil, fmt.Errorf("raft: storage starts at index %d but snapshots are not supported yet", first)
+	}
+	l.applied = first - 1
+	l.committed = first - 1
+	return l, nil
+}
+
+func (l *raftLog) lastIndex() Index { return l.first + Index(len(l.entries)) - 1 }
+
+func (l *raftLog) lastTerm() Term {
+	if len(l.entries) == 0 {
+		return l.prevTerm
+	}
+	return l.entries[len(l.entries)-1].Term
+}
+
+// term returns the term of the entry at i, and false when i is outside
+// [first-1, lastIndex].
+func (l *raftLog) term(i Index) (Term, bool) {
+	if i+1 == l.first {
+		return l.prevTerm, true
+	}
+	if i < l.first || i > l.lastIndex() {
+		return 0, false
+	}
+	return l.entries[i-l.first].Term, true
+}
+
+func (l *raftLog) matchTerm(i Index, t Term) bool {
+	lt, ok := l.term(i)
+	return ok && lt == t
+}
+
+// isUpToDate reports whether a log ending at (lastTerm, lastIndex) is at
+// least as up to date as this one (§5.4.1).
+func (l *raftLog) isUpToDate(lastIndex Index, lastTerm Term) bool {
+	myTerm := l.lastTerm()
+	return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= l.lastIndex())
+}
+
+// slice returns the entries in [lo, hi) without copying. Callers must not
+// modify them; truncation never writes into a slice handed out (see
+// truncateAndAppend), so messages in flight keep their contents.
+func (l *raftLog) slice(lo, hi Index) []Entry {
+	if lo < l.first || hi > l.lastIndex()+1 || lo > hi {
+		panic(fmt.Sprintf("raft: slice [%d, %d) outside log [%d, %d]", lo, hi, l.first, l.lastIndex()))
+	}
+	return l.entries[lo-l.first : hi-l.first]
+}
+
+// append adds entries that follow the last one. It is the leader's path.
+func (l *raftLog) append(ents ...Entry) {
+	if len(ents) == 0 {
+		return
+	}
+	if ents[0].Index != l.lastIndex()+1 {
+		panic(fmt.Sprintf("raft: append at index %d, log ends at %d", ents[0].Index, l.lastIndex()))
+	}
+	l.entries = append(l.entries, ents...)
+}
+
+// truncateAndAppend replaces the suffix starting at ents[0].Index.
+func (l *raftLog) truncateAndAppend(ents []Entry) {
+	at := ents[0].Index
+	if at <= l.committed {
+		panic(fmt.Sprintf("raft: truncating committed entry %d (committed %d)", at, l.committed))
+	}
+	if at < l.first || at > l.lastIndex()+1 {
+		panic(fmt.Sprintf("raft: truncate at %d outside log [%d, %d]", at, l.first, l.lastIndex()))
+	}
+	// The capacity limit forces append to copy, so slices of the old tail
+	// that are still referenced (messages in flight, an unacknowledged
+	// Ready) are never overwritten.
+	keep := l.entries[: at-l.first : at-l.first]
+	l.entries = append(keep, ents...)
+	if l.stable >= at {
+		l.stable = at - 1
+	}
+}
+
+// maybeAppend handles the entries of an AppendEntries RPC (§5.3). It
+// returns the index of the last entry the RPC vouches for and true, or
+// false if the log does not contain (prevIndex, prevTerm).
+func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index, ents []Entry) (Index, bool) {
+	if !l.matchTerm(prevIndex, prevTerm) {
+		return 0, false
+	}
+	lastNew := prevIndex + Index(len(ents))
+	// Skip the entries already present: a delayed or duplicated MsgApp must
+	// not truncate anything that agrees with it (§5.3, step 3 only on a
+	// conflict).
+	conflict := len(ents)
+	for i := range ents {
+		t, ok := l.term(ents[i].Index)
+		if !ok || t != ents[i].Term {
+			conflict = i
+			break
+		}
+	}
+	if conflict < len(ents) {
+		if ents[conflict].Index <= l.lastIndex() {
+			l.truncateAndAppend(ents[conflict:])
+		} else {
+			l.append(ents[conflict:]...)
+		}
+	}
+	// §5.3 step 5: commit up to leaderCommit, but never past the last entry
+	// this RPC vouches for: later entries may be stale leftovers.
+	l.commitTo(min(leaderCommit, lastNew))
+	return lastNew, true
+}
+
+// findConflictByTerm returns the largest index j <= i whose term is at most
+// t, with its term. Used on both sides of fast backtracking: a follower
+// names the last index that could match the leader's (prevIndex,
+// prevTerm); the leader skips to the last index of that term in its own
+// log. Each round trip thereby skips at least one whole term.
+func (l *raftLog) findConflictByTerm(i Index, t Term) (Index, Term) {
+	if last := l.lastIndex(); i > last {
+		i = last
+	}
+	for ; i >= l.first; i-- {
+		if et := l.entries[i-l.first].Term; et <= t {
+			return i, et
+		}
+	}
+	return l.first - 1, l.prevTerm
+}
+
+// commitTo raises the commit index; it never lowers it.
+func (l *raftLog) commitTo(i Index) {
+	if i <= l.committed {
+		return
+	}
+	if i > l.lastIndex() {
+		panic(fmt.Sprintf("raft: commit index %d past last index %d", i, l.lastIndex()))
+	}
+	l.committed = i
+}
+
+// appliable is the highest index that may be applied now: committed and
+// durable on this node, so a crash cannot forget an entry it applied.
+func (l *raftLog) appliable() Index { return min(l.committed, l.stable) }
+
+func (l *raftLog) hasUnstable() bool { return l.stable < l.lastIndex() }
+
+func (l *raftLog) unstable() []Entry {
+	return l.slice(l.stable+1, l.lastIndex()+1)
+}
+
+// stableTo records that entries up to (i, t) are durable. A truncation
+// since they were handed out shows as a term mismatch; then nothing new is
+// known durable and the next Ready writes the replacement entries.
+func (l *raftLog) stableTo(i Index, t Term) {
+	if i <= l.stable {
+		return
+	}
+	if l.matchTerm(i, t) {
+		l.stable = i
+	}
+}
+
+func (l *raftLog) appliedTo(i Index) {
+	if i < l.applied || i > l.committed {
+		panic(fmt.Sprintf("raft: applied index %d outside [%d, %d]", i, l.applied, l.committed))
+	}
+	l.applied = i
+}

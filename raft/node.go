@@ -1,0 +1,301 @@
+package raft
+
+import (
+	"fmt"
+	"slices"
+)
+
+// Node is one Raft replica as a deterministic state machine. It does no
+// I/O and reads no clock: the caller feeds it ticks, messages, proposals
+// and read requests, and carries out the Ready batches it returns (see the
+// contract in doc.go). A Node is not safe for concurrent use.
+type Node struct {
+	id  NodeID
+	cfg Config
+
+	// Invariant: term never decreases.
+	term Term
+	// vote is the candidate this node voted for in term, or None.
+	vote NodeID
+	role Role
+	// lead is the leader of term as far as this node knows, or None.
+	lead NodeID
+	log  *raftLog
+
+	// voters is the sorted configuration; prs and votes are indexed like
+	// it, so no map order ever reaches a message.
+	voters []NodeID
+	self   int
+	prs    []progress
+	// votes[i] is 0 (no answer), 1 (granted) or -1 (rejected).
+	votes []int8
+
+	electionElapsed  int
+	heartbeatElapsed int
+	// electionTimeout is the current randomized timeout in [T, 2T).
+	electionTimeout int
+	// ticks counts every Tick since NewNode; read leases are measured in it.
+	ticks uint64
+
+	// needFlush asks the next Ready to send appends and start read rounds
+	// for work queued since the last one, so many proposals share a MsgApp.
+	needFlush bool
+	// round numbers the leader's heartbeat broadcasts (see read.go).
+	round      uint64
+	roundTicks [roundHistory]uint64
+	reads      []readRequest
+
+	msgs       []Message
+	spareMsgs  []Message
+	readStates []ReadState
+	spareReads []ReadState
+
+	prevHS HardState
+	prevSS SoftState
+	// readyOut is true between Ready and Advance.
+	readyOut bool
+}
+
+// NewNode starts or restarts a node from its Storage.
+func NewNode(cfg Config) (*Node, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	hs, err := cfg.Storage.InitialState()
+	if err != nil {
+		return nil, fmt.Errorf("raft: reading hard state: %w", err)
+	}
+	l, err := newRaftLog(cfg.Storage)
+	if err != nil {
+		return nil, err
+	}
+	if hs.Commit > l.lastIndex() {
+		return nil, fmt.Errorf("raft: stored commit index %d is past the stored log's last index %d", hs.Commit, l.lastIndex())
+	}
+	if hs.Vote != None && !slices.Contains(cfg.Voters, hs.Vote) {
+		return nil, fmt.Errorf("raft: stored vote for node %d, which is not a voter", hs.Vote)
+	}
+	if lt := l.lastTerm(); lt > hs.Term {
+		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
+	}
+	l.committed = hs.Commit
+	if cfg.Applied > 0 {
+		// The state machine may be ahead of the persisted commit index:
+		// commit-only hard state changes need no sync. Whatever it applied
+		// was committed.
+		if cfg.Applied > l.lastIndex() {
+			return nil, fmt.Errorf("raft: Applied %d is past the stored log's last index %d", cfg.Applied, l.lastIndex())
+		}
+		l.committed = max(l.committed, cfg.Applied)
+		l.applied = cfg.Applied
+	}
+	n := &Node{
+		id:     cfg.ID,
+		cfg:    cfg,
+		term:   hs.Term,
+		vote:   hs.Vote,
+		log:    l,
+		voters: cfg.Voters,
+		prs:    make([]progress, len(cfg.Voters)),
+		votes:  make([]int8, len(cfg.Voters)),
+	}
+	for i, v := range n.voters {
+		n.prs[i] = progress{id: v, inflight: newInflights(cfg.MaxInflightMsgs)}
+		if v == n.id {
+			n.self = i
+		}
+	}
+	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed}
+	n.becomeFollower(n.term, None)
+	n.prevSS = n.softState()
+	return n, nil
+}
+
+// ID returns the node's identity.
+func (n *Node) ID() NodeID { return n.id }
+
+// Tick advances the node's logical clock by one tick.
+func (n *Node) Tick() {
+	n.ticks++
+	if n.role == RoleLeader {
+		n.tickLeader()
+	} else {
+		n.tickElection()
+	}
+}
+
+// Propose appends a command to the leader's log and returns the index and
+// term it was given. The command is committed if and when an entry with
+// that index and term is committed. On a follower it returns a
+// *NotLeaderError naming the known leader.
+func (n *Node) Propose(data []byte) (Index, Term, error) {
+	if n.role != RoleLeader {
+		return 0, 0, &NotLeaderError{Leader: n.lead}
+	}
+	if int(n.log.lastIndex()-n.log.committed) >= n.cfg.MaxUncommittedEntries {
+		return 0, 0, ErrProposalDropped
+	}
+	idx := n.log.lastIndex() + 1
+	n.appendEntry(Entry{Term: n.term, Index: idx, Type: EntryNormal, Data: data})
+	return idx, n.term, nil
+}
+
+// ReadIndex asks for a linearizable read identified by id. When it is
+// safe, a ReadState{id, index} appears in a Ready; the caller then serves
+// the read from the state machine once it has applied index. On a
+// follower it returns a *NotLeaderError. A read still pending when the
+// node loses leadership is dropped; the caller learns of it from the
+// SoftState change.
+func (n *Node) ReadIndex(id uint64) error {
+	if n.role != RoleLeader {
+		return &NotLeaderError{Leader: n.lead}
+	}
+	return n.startRead(id)
+}
+
+// Step hands the node a message from a peer.
+func (n *Node) Step(m Message) error {
+	if err := n.checkMessage(m); err != nil {
+		return err
+	}
+	n.step(m)
+	return nil
+}
+
+// Ready is a batch of work for the caller, who must, in this order:
+//  1. write HardState (if not zero) and Entries to Storage, then Sync if
+//     MustSync;
+//  2. send Messages;
+//  3. apply CommittedEntries to the state machine, in order, and serve
+//     ReadStates whose index has been applied;
+//  4. call Advance.
+//
+// The slices belong to the node again after Advance.
+type Ready struct {
+	// SoftState is the node's role and leader, when they changed.
+	SoftState *SoftState
+	// HardState is the state to persist, or zero when unchanged.
+	HardState HardState
+	// Entries are to be appended to Storage (truncating any conflicting
+	// suffix there, see Storage.Append).
+	Entries []Entry
+	// CommittedEntries are to be applied. They may include entries of this
+	// same Ready's Entries, which step 1 made durable.
+	CommittedEntries []Entry
+	// Messages may be sent only once step 1 is done: they vouch for it
+	// (a vote granted, an append acknowledged).
+	Messages []Message
+	// ReadStates are completed read requests (see ReadIndex).
+	ReadStates []ReadState
+	// MustSync is true when the hard state's term or vote changed or
+	// entries were written: then step 1 ends with Storage.Sync.
+	MustSync bool
+}
+
+// maxApplyPerReady bounds CommittedEntries so that one Ready stays small
+// after a long catch-up; the rest follow in later Readies.
+const maxApplyPerReady = 4096
+
+// HasReady reports whether Ready would return any work.
+func (n *Node) HasReady() bool {
+	if n.readyOut {
+		return false
+	}
+	n.flush()
+	return len(n.msgs) > 0 || len(n.readStates) > 0 ||
+		n.log.hasUnstable() || n.log.committed > n.log.applied ||
+		n.hardState() != n.prevHS || n.softState() != n.prevSS
+}
+
+// Ready returns the pending work. Calling it again before Advance panics:
+// the node would hand the same entries out twice.
+func (n *Node) Ready() Ready {
+	if n.readyOut {
+		panic("raft: Ready called before Advance of the previous Ready")
+	}
+	n.flush()
+	var rd Ready
+	if ss := n.softState(); ss != n.prevSS {
+		rd.SoftState = &ss
+		n.prevSS = ss
+	}
+	if hs := n.hardState(); hs != n.prevHS {
+		rd.MustSync = hs.Term != n.prevHS.Term || hs.Vote != n.prevHS.Vote
+		rd.HardState = hs
+		n.prevHS = hs
+	}
+	if n.log.hasUnstable() {
+		rd.Entries = n.log.unstable()
+		rd.MustSync = true
+	}
+	if n.log.committed > n.log.applied {
+		hi := min(n.log.committed, n.log.applied+maxApplyPerReady)
+		rd.CommittedEntries = n.log.slice(n.log.applied+1, hi+1)
+	}
+	rd.Messages = n.msgs
+	n.msgs = n.spareMsgs[:0]
+	n.spareMsgs = nil
+	rd.ReadStates = n.readStates
+	n.readStates = n.spareReads[:0]
+	n.spareReads = nil
+	n.readyOut = true
+	return rd
+}
+
+// Advance tells the node that rd has been carried out.
+func (n *Node) Advance(rd Ready) {
+	if !n.readyOut {
+		panic("raft: Advance without an outstanding Ready")
+	}
+	n.readyOut = false
+	if k := len(rd.Entries); k > 0 {
+		last := rd.Entries[k-1]
+		n.log.stableTo(last.Index, last.Term)
+	}
+	if k := len(rd.CommittedEntries); k > 0 {
+		n.log.appliedTo(rd.CommittedEntries[k-1].Index)
+	}
+	clear(rd.Messages)
+	n.spareMsgs = rd.Messages[:0]
+	n.spareReads = rd.ReadStates[:0]
+}
+
+func (n *Node) hardState() HardState {
+	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed}
+}
+
+func (n *Node) softState() SoftState { return SoftState{Role: n.role, Leader: n.lead} }
+
+// Status is a snapshot of a node's state for tests, checkers and traces.
+type Status struct {
+	ID        NodeID
+	Term      Term
+	Vote      NodeID
+	Role      Role
+	Leader    NodeID
+	Commit    Index
+	Applied   Index
+	LastIndex Index
+	LastTerm  Term
+}
+
+// Status returns the node's current state.
+func (n *Node) Status() Status {
+	return Status{
+		ID: n.id, Term: n.term, Vote: n.vote, Role: n.role, Leader: n.lead,
+		Commit: n.log.committed, Applied: n.log.applied,
+		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
+	}
+}
+
+// Term returns the term of the entry at i and whether the log holds it.
+func (n *Node) Term(i Index) (Term, bool) { return n.log.term(i) }
+
+// Entries returns the log entries in [lo, hi), which must lie within the
+// log. The slice is the node's own: read it, never modify or keep it.
+func (n *Node) Entries(lo, hi Index) []Entry { return n.log.slice(lo, hi) }
+
+func (n *Node) send(m Message) {
+	m.From = n.id
+	n.msgs = append(n.msgs, m)
+}

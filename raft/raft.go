@@ -1,0 +1,347 @@
+package raft
+
+import "fmt"
+
+// checkMessage rejects messages that no correct peer sends, so that a
+// garbled or hostile message cannot break a local invariant.
+func (n *Node) checkMessage(m Message) error {
+	if m.To != n.id {
+		return fmt.Errorf("%w: addressed to %d, this is node %d", ErrInvalidMessage, m.To, n.id)
+	}
+	if m.From == n.id || n.voterIndex(m.From) < 0 {
+		return fmt.Errorf("%w: from %d, not a peer of node %d", ErrInvalidMessage, m.From, n.id)
+	}
+	if m.Type < MsgPreVote || int(m.Type) >= NumMessageTypes {
+		return fmt.Errorf("%w: unknown type %d", ErrInvalidMessage, m.Type)
+	}
+	if m.Term == 0 {
+		return fmt.Errorf("%w: %s with term 0", ErrInvalidMessage, m.Type)
+	}
+	if m.Type != MsgApp && len(m.Entries) > 0 {
+		return fmt.Errorf("%w: %s carries entries", ErrInvalidMessage, m.Type)
+	}
+	if m.Type == MsgApp {
+		prevTerm := m.LogTerm
+		for i, e := range m.Entries {
+			if e.Index != m.Index+1+Index(i) {
+				return fmt.Errorf("%w: MsgApp entry %d has index %d after prev index %d", ErrInvalidMessage, i, e.Index, m.Index)
+			}
+			if e.Term < prevTerm || e.Term > m.Term {
+				return fmt.Errorf("%w: MsgApp entry %d has term %d, outside [%d, %d]", ErrInvalidMessage, e.Index, e.Term, prevTerm, m.Term)
+			}
+			if e.Type < EntryNormal || e.Type > EntryConfig {
+				return fmt.Errorf("%w: MsgApp entry %d has type %d", ErrInvalidMessage, e.Index, e.Type)
+			}
+			prevTerm = e.Term
+		}
+		if m.LogTerm > m.Term {
+			return fmt.Errorf("%w: MsgApp prev term %d above its term %d", ErrInvalidMessage, m.LogTerm, m.Term)
+		}
+	}
+	return nil
+}
+
+func (n *Node) voterIndex(id NodeID) int {
+	for i, v := range n.voters {
+		if v == id {
+			return i
+		}
+	}
+	return -1
+}
+
+func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
+
+// step applies the term rules common to every role (§5.1), then hands the
+// message to the role.
+func (n *Node) step(m Message) {
+	switch {
+	case m.Term > n.term:
+		if m.Type == MsgPreVote || m.Type == MsgVote {
+			// CheckQuorum's counterpart: a node that heard from a leader
+			// within the minimum election timeout does not help depose it
+			// (§6, "disruptive servers"). It neither votes nor takes the
+			// higher term.
+			if n.inLease() {
+				return
+			}
+		}
+		switch {
+		case m.Type == MsgPreVote:
+			// A pre-vote does not change anyone's term.
+		case m.Type == MsgPreVoteResp && !m.Reject:
+			// Granted pre-votes carry the term we would campaign in; we
+			// take it only when a quorum grants.
+		case m.Type == MsgApp || m.Type == MsgHeartbeat:
+			n.becomeFollower(m.Term, m.From)
+		default:
+			n.becomeFollower(m.Term, None)
+		}
+	case m.Term < n.term:
+		switch m.Type {
+		case MsgApp, MsgHeartbeat:
+			// A leader from an older term that is cut off from the rest
+			// may never learn of the new term while PreVote or CheckQuorum
+			// keeps us from disrupting it; tell it.
+			if !n.cfg.DisablePreVote || !n.cfg.DisableCheckQuorum {
+				n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term})
+			}
+		case MsgPreVote:
+			n.send(Message{Type: MsgPreVoteResp, To: m.From, Term: n.term, Reject: true})
+		}
+		return
+	}
+
+	switch m.Type {
+	case MsgPreVote, MsgVote:
+		n.handleVoteRequest(m)
+		return
+	}
+	switch n.role {
+	case RoleLeader:
+		n.stepLeader(m)
+	case RoleCandidate, RolePreCandidate:
+		n.stepCandidate(m)
+	case RoleFollower:
+		n.stepFollower(m)
+	default:
+		panic(fmt.Sprintf("raft: node %d in invalid role %d", n.id, n.role))
+	}
+}
+
+// inLease reports whether this node heard from a live leader within the
+// minimum election timeout.
+func (n *Node) inLease() bool {
+	return !n.cfg.DisableCheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks
+}
+
+func (n *Node) stepFollower(m Message) {
+	switch m.Type {
+	case MsgApp:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.handleAppend(m)
+	case MsgHeartbeat:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.handleHeartbeat(m)
+	}
+}
+
+func (n *Node) stepCandidate(m Message) {
+	switch m.Type {
+	case MsgApp:
+		// A leader exists in our term (§5.2): give up the candidacy.
+		n.becomeFollower(m.Term, m.From)
+		n.handleAppend(m)
+	case MsgHeartbeat:
+		n.becomeFollower(m.Term, m.From)
+		n.handleHeartbeat(m)
+	case MsgPreVoteResp:
+		if n.role == RolePreCandidate {
+			n.handleVoteResponse(m)
+		}
+	case MsgVoteResp:
+		if n.role == RoleCandidate {
+			n.handleVoteResponse(m)
+		}
+	}
+}
+
+func (n *Node) becomeFollower(term Term, lead NodeID) {
+	n.reset(term)
+	n.role = RoleFollower
+	n.lead = lead
+}
+
+func (n *Node) becomePreCandidate() {
+	if n.role == RoleLeader {
+		panic(fmt.Sprintf("raft: node %d: leader cannot become pre-candidate", n.id))
+	}
+	// A pre-candidate keeps its term and vote: it only asks whether an
+	// election could succeed.
+	n.role = RolePreCandidate
+	n.lead = None
+	clear(n.votes)
+	n.needFlush = false
+}
+
+func (n *Node) becomeCandidate() {
+	if n.role == RoleLeader {
+		panic(fmt.Sprintf("raft: node %d: leader cannot become candidate", n.id))
+	}
+	n.reset(n.term + 1)
+	n.vote = n.id
+	n.role = RoleCandidate
+}
+
+func (n *Node) becomeLeader() {
+	if n.role != RoleCandidate {
+		panic(fmt.Sprintf("raft: node %d: becoming leader from %s", n.id, n.role))
+	}
+	n.reset(n.term)
+	n.role = RoleLeader
+	n.lead = n.id
+	for i := range n.prs {
+		pr := &n.prs[i]
+		pr.match = 0
+		pr.next = n.log.lastIndex() + 1
+		pr.becomeProbe()
+		pr.next = n.log.lastIndex() + 1
+		pr.recentActive = true
+		pr.ackedRound = 0
+		pr.sentCommit = 0
+	}
+	n.prs[n.self].match = n.log.lastIndex()
+	// A new leader commits an entry of its own term at once: until then it
+	// cannot know which entries are committed (§5.4.2, §8).
+	n.appendEntry(Entry{Term: n.term, Index: n.log.lastIndex() + 1, Type: EntryNoop})
+}
+
+// reset clears per-term volatile state for a role change into term.
+func (n *Node) reset(term Term) {
+	if term < n.term {
+		panic(fmt.Sprintf("raft: node %d: term moving back from %d to %d", n.id, n.term, term))
+	}
+	if term != n.term {
+		n.term = term
+		n.vote = None
+	}
+	n.lead = None
+	n.electionElapsed = 0
+	n.heartbeatElapsed = 0
+	n.resetElectionTimeout()
+	clear(n.votes)
+	n.reads = n.reads[:0]
+	n.needFlush = false
+}
+
+func (n *Node) resetElectionTimeout() {
+	t := n.cfg.ElectionTicks
+	n.electionTimeout = t + n.cfg.Rand.IntN(t)
+}
+
+func (n *Node) tickElection() {
+	n.electionElapsed++
+	if n.electionElapsed < n.electionTimeout {
+		return
+	}
+	n.electionElapsed = 0
+	n.resetElectionTimeout()
+	n.campaign(!n.cfg.DisablePreVote)
+}
+
+func (n *Node) tickLeader() {
+	n.heartbeatElapsed++
+	n.electionElapsed++
+	if n.electionElapsed >= n.cfg.ElectionTicks {
+		n.electionElapsed = 0
+		if !n.cfg.DisableCheckQuorum {
+			if !n.quorumActive() {
+				// We may be cut off from a majority that elected someone
+				// else: stop acting as leader (§6.2 of the thesis).
+				n.becomeFollower(n.term, None)
+				return
+			}
+			for i := range n.prs {
+				n.prs[i].recentActive = i == n.self
+			}
+		}
+	}
+	if n.heartbeatElapsed >= n.cfg.HeartbeatTicks {
+		n.heartbeatElapsed = 0
+		n.broadcastHeartbeat()
+	}
+}
+
+func (n *Node) quorumActive() bool {
+	active := 0
+	for i := range n.prs {
+		if i == n.self || n.prs[i].recentActive {
+			active++
+		}
+	}
+	return active >= n.quorum()
+}
+
+// campaign starts a pre-vote (pre) or an election.
+func (n *Node) campaign(pre bool) {
+	typ, term := MsgVote, n.term+1
+	if pre {
+		n.becomePreCandidate()
+		typ = MsgPreVote
+	} else {
+		n.becomeCandidate()
+		term = n.term
+	}
+	if n.recordVote(n.id, true) {
+		return
+	}
+	for _, v := range n.voters {
+		if v == n.id {
+			continue
+		}
+		n.send(Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm()})
+	}
+}
+
+// recordVote tallies a (pre-)vote and acts on a decided election. It
+// returns true when the election was decided.
+func (n *Node) recordVote(from NodeID, granted bool) bool {
+	i := n.voterIndex(from)
+	if n.votes[i] == 0 {
+		if granted {
+			n.votes[i] = 1
+		} else {
+			n.votes[i] = -1
+		}
+	}
+	yes, no := 0, 0
+	for _, v := range n.votes {
+		switch v {
+		case 1:
+			yes++
+		case -1:
+			no++
+		}
+	}
+	switch {
+	case yes >= n.quorum():
+		if n.role == RolePreCandidate {
+			n.campaign(false)
+		} else {
+			n.becomeLeader()
+		}
+		return true
+	case no >= n.quorum():
+		n.becomeFollower(n.term, None)
+		return true
+	}
+	return false
+}
+
+func (n *Node) handleVoteRequest(m Message) {
+	resp := MsgVoteResp
+	if m.Type == MsgPreVote {
+		resp = MsgPreVoteResp
+	}
+	// We may vote for a candidate we already voted for (a retried
+	// request), in a term where we have not voted and know no leader, or,
+	// for a pre-vote, in any future term.
+	canVote := n.vote == m.From ||
+		(n.vote == None && n.lead == None) ||
+		(m.Type == MsgPreVote && m.Term > n.term)
+	if canVote && n.log.isUpToDate(m.Index, m.LogTerm) { // §5.4.1
+		n.send(Message{Type: resp, To: m.From, Term: m.Term})
+		if m.Type == MsgVote {
+			n.electionElapsed = 0
+			n.vote = m.From
+		}
+		return
+	}
+	n.send(Message{Type: resp, To: m.From, Term: n.term, Reject: true})
+}
+
+func (n *Node) handleVoteResponse(m Message) {
+	n.recordVote(m.From, !m.Reject)
+}

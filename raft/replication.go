@@ -1,0 +1,201 @@
+package raft
+
+import "fmt"
+
+// appendEntry adds an entry of the current term to the leader's log. The
+// MsgApps that carry it are built at the next flush, so that proposals
+// made between two Readies share messages.
+func (n *Node) appendEntry(e Entry) {
+	if n.role != RoleLeader {
+		panic(fmt.Sprintf("raft: node %d appending as %s", n.id, n.role))
+	}
+	n.log.append(e)
+	n.prs[n.self].match = e.Index
+	n.prs[n.self].next = e.Index + 1
+	n.needFlush = true
+	// A single voter commits on its own.
+	n.maybeCommit()
+}
+
+// flush sends what queued work calls for: appends to every follower that
+// can take them, and heartbeats for reads waiting on a quorum round.
+func (n *Node) flush() {
+	if !n.needFlush {
+		return
+	}
+	n.needFlush = false
+	if n.role != RoleLeader {
+		return
+	}
+	for i := range n.prs {
+		if i != n.self {
+			n.maybeSendAppend(&n.prs[i])
+		}
+	}
+	n.flushReads()
+}
+
+// maybeSendAppend sends pr the entries it lacks, or an empty MsgApp when
+// it lacks only the newest commit index. It reports whether it sent.
+func (n *Node) maybeSendAppend(pr *progress) bool {
+	last := n.log.lastIndex()
+	if pr.paused() {
+		return false
+	}
+	hasEntries := pr.next <= last
+	if !hasEntries && pr.sentCommit >= n.log.committed {
+		return false
+	}
+	prev := pr.next - 1
+	prevTerm, ok := n.log.term(prev)
+	if !ok {
+		panic(fmt.Sprintf("raft: node %d: no term for index %d to send to %d (log [%d, %d])", n.id, prev, pr.id, n.log.first, last))
+	}
+	var ents []Entry
+	if hasEntries {
+		hi := min(last, prev+Index(n.cfg.MaxEntriesPerMsg))
+		ents = n.log.slice(pr.next, hi+1)
+		ents = limitBytes(ents, n.cfg.MaxBytesPerMsg)
+	}
+	n.send(Message{Type: MsgApp, To: pr.id, Term: n.term, Index: prev, LogTerm: prevTerm, Entries: ents, Commit: n.log.committed})
+	pr.sentCommit = n.log.committed
+	pr.sentEntries(prev+Index(len(ents)), len(ents))
+	return true
+}
+
+// limitBytes keeps the longest prefix of ents within maxBytes, and always
+// at least one entry.
+func limitBytes(ents []Entry, maxBytes uint64) []Entry {
+	var size uint64
+	for i := range ents {
+		size += ents[i].size()
+		if size > maxBytes && i > 0 {
+			return ents[:i]
+		}
+	}
+	return ents
+}
+
+func (n *Node) broadcastHeartbeat() {
+	n.round++
+	n.roundTicks[n.round%roundHistory] = n.ticks
+	for i := range n.prs {
+		if i == n.self {
+			continue
+		}
+		pr := &n.prs[i]
+		// A follower may lack entries up to our commit index; telling it
+		// to commit them would break its invariant commit <= last.
+		commit := min(pr.match, n.log.committed)
+		n.send(Message{Type: MsgHeartbeat, To: pr.id, Term: n.term, Commit: commit, Context: n.round})
+	}
+}
+
+func (n *Node) stepLeader(m Message) {
+	pr := &n.prs[n.voterIndex(m.From)]
+	switch m.Type {
+	case MsgAppResp:
+		pr.recentActive = true
+		if m.Reject {
+			n.handleAppendReject(pr, m)
+			return
+		}
+		if pr.maybeUpdate(m.Index) {
+			if pr.state == probeState {
+				pr.becomeReplicate()
+			}
+			n.maybeCommit()
+		}
+		n.needFlush = true
+	case MsgHeartbeatResp:
+		pr.recentActive = true
+		// The follower is alive: a probe may be retried.
+		pr.probeSent = false
+		if pr.match < n.log.lastIndex() || pr.sentCommit < n.log.committed {
+			n.needFlush = true
+		}
+		if m.Context > pr.ackedRound && m.Context <= n.round {
+			pr.ackedRound = m.Context
+			n.advanceReads()
+		}
+	}
+}
+
+// handleAppendReject moves nextIndex back after a follower found no match
+// at m.Index, by whole terms when the follower named its conflicting term.
+func (n *Node) handleAppendReject(pr *progress, m Message) {
+	switch pr.state {
+	case replicateState:
+		if m.Index <= pr.match {
+			return // stale: we know it matches further
+		}
+	case probeState:
+		if m.Index != pr.next-1 {
+			return // answers an older probe
+		}
+	}
+	next := m.RejectHint
+	if m.LogTerm > 0 {
+		// The follower's entry at RejectHint has term LogTerm, and nothing
+		// after it can match. Our last entry of a term <= LogTerm at or
+		// below RejectHint is the next candidate.
+		next, _ = n.log.findConflictByTerm(m.RejectHint, m.LogTerm)
+	}
+	pr.becomeProbe()
+	pr.next = max(min(m.Index, next+1), pr.match+1)
+	n.needFlush = true
+}
+
+// maybeCommit advances the commit index to the highest index replicated on
+// a quorum, but only to an entry of the current term: counting replicas
+// of an older term's entry does not make it committed (§5.4.2, Figure 8).
+func (n *Node) maybeCommit() bool {
+	var buf [maxVoters]Index
+	matches := buf[:len(n.prs)]
+	for i := range n.prs {
+		matches[i] = n.prs[i].match
+	}
+	// Insertion sort, descending: clusters are small and this runs on
+	// every acknowledgement.
+	for i := 1; i < len(matches); i++ {
+		for j := i; j > 0 && matches[j] > matches[j-1]; j-- {
+			matches[j], matches[j-1] = matches[j-1], matches[j]
+		}
+	}
+	idx := matches[n.quorum()-1]
+	if idx <= n.log.committed {
+		return false
+	}
+	if t, _ := n.log.term(idx); t != n.term {
+		return false
+	}
+	n.log.commitTo(idx)
+	n.needFlush = true
+	n.onCommit()
+	return true
+}
+
+func (n *Node) handleAppend(m Message) {
+	if m.Index < n.log.committed {
+		// Everything up to our commit index matches any leader's log; tell
+		// the leader how far we know we match.
+		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: n.log.committed})
+		return
+	}
+	if last, ok := n.log.maybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries); ok {
+		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
+		return
+	}
+	// No match at m.Index. Name the last index at or below it whose term
+	// is at most the leader's LogTerm: entries after it cannot match, so
+	// the leader can skip the rest of the conflicting term in one step.
+	hint, hintTerm := n.log.findConflictByTerm(min(m.Index, n.log.lastIndex()), m.LogTerm)
+	n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm})
+}
+
+func (n *Node) handleHeartbeat(m Message) {
+	// The leader caps Commit at what it knows we hold; the cap at our own
+	// last index guards against a capped value raced by a truncation.
+	n.log.commitTo(min(m.Commit, n.log.lastIndex()))
+	n.send(Message{Type: MsgHeartbeatResp, To: m.From, Term: n.term, Context: m.Context})
+}
