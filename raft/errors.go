@@ -45,3 +45,7 @@ func (e *NotLeaderError) Is(target error) bool { return target == ErrNotLeader }
 // ErrInvalidMessage is returned by Step for a message that is malformed or
 // not addressed to this node. The node's state is unchanged.
 var ErrInvalidMessage = errors.New("raft: invalid message")
+
+// errConflictsWithCommitted marks a MsgApp that would overwrite a
+// committed entry. Only a peer that broke Raft's rules sends one.
+var errConflictsWithCommitted = fmt.Errorf("%w: contradicts a committed entry (the sender broke Raft's safety rules)", ErrInvalidMessage)

@@ -230,3 +230,5 @@ func (c *cluster) String() string {
 }
 
 var _ = slices.Equal[[]int]
+
+func testRand() *rand.Rand { return rand.New(rand.NewPCG(3, 4)) }

@@ -147,10 +147,12 @@ func (l *raftLog) truncateAndAppend(ents []Entry) {
 
 // maybeAppend handles the entries of an AppendEntries RPC (§5.3). It
 // returns the index of the last entry the RPC vouches for and true, or
-// false if the log does not contain (prevIndex, prevTerm).
-func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index, ents []Entry) (Index, bool) {
+// false if the log does not contain (prevIndex, prevTerm). An RPC that
+// contradicts a committed entry can only come from a broken peer; it is
+// refused with errConflictsWithCommitted and changes nothing.
+func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index, ents []Entry) (Index, bool, error) {
 	if !l.matchTerm(prevIndex, prevTerm) {
-		return 0, false
+		return 0, false, nil
 	}
 	lastNew := prevIndex + Index(len(ents))
 	// Skip the entries already present: a delayed or duplicated MsgApp must
@@ -164,6 +166,9 @@ func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index
 			break
 		}
 	}
+	if conflict < len(ents) && ents[conflict].Index <= l.committed {
+		return 0, false, fmt.Errorf("%w: entry %d of term %d conflicts with committed entry (commit %d)", errConflictsWithCommitted, ents[conflict].Index, ents[conflict].Term, l.committed)
+	}
 	if conflict < len(ents) {
 		if ents[conflict].Index <= l.lastIndex() {
 			l.truncateAndAppend(ents[conflict:])
@@ -174,7 +179,7 @@ func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index
 	// §5.3 step 5: commit up to leaderCommit, but never past the last entry
 	// this RPC vouches for: later entries may be stale leftovers.
 	l.commitTo(min(leaderCommit, lastNew))
-	return lastNew, true
+	return lastNew, true, nil
 }
 
 // findConflictByTerm returns the largest index j <= i whose term is at most

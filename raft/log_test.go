@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"errors"
 	"math/rand/v2"
 	"testing"
 )
@@ -157,8 +158,8 @@ func TestFindConflictByTerm(t *testing.T) {
 func TestMaybeAppendIgnoresStaleAgreeingMessage(t *testing.T) {
 	l := &raftLog{first: 1}
 	l.append(Entry{Term: 1, Index: 1}, Entry{Term: 1, Index: 2}, Entry{Term: 1, Index: 3})
-	last, ok := l.maybeAppend(0, 0, 3, []Entry{{Term: 1, Index: 1}})
-	if !ok || last != 1 {
+	last, ok, err := l.maybeAppend(0, 0, 3, []Entry{{Term: 1, Index: 1}})
+	if err != nil || !ok || last != 1 {
 		t.Fatalf("maybeAppend = %d, %v; want 1, true", last, ok)
 	}
 	if l.lastIndex() != 3 {
@@ -168,11 +169,18 @@ func TestMaybeAppendIgnoresStaleAgreeingMessage(t *testing.T) {
 		t.Fatalf("commit %d, want 1: bounded by the message's last entry, not leaderCommit 3", l.committed)
 	}
 	// A conflicting entry truncates from the conflict on.
-	if _, ok := l.maybeAppend(1, 1, 1, []Entry{{Term: 2, Index: 2}}); !ok {
+	if _, ok, err := l.maybeAppend(1, 1, 1, []Entry{{Term: 2, Index: 2}}); err != nil || !ok {
 		t.Fatal("maybeAppend with a matching prev failed")
 	}
 	if l.lastIndex() != 2 || l.entries[1].Term != 2 {
 		t.Fatalf("after conflict log is %v, want [1/1 2/2]", l.entries)
+	}
+	// Contradicting a committed entry is refused and changes nothing.
+	if _, _, err := l.maybeAppend(0, 0, 0, []Entry{{Term: 3, Index: 1}}); !errors.Is(err, ErrInvalidMessage) {
+		t.Fatalf("overwriting committed entry 1: err %v, want ErrInvalidMessage", err)
+	}
+	if l.lastIndex() != 2 || l.entries[0].Term != 1 {
+		t.Fatalf("refused message changed the log to %v", l.entries)
 	}
 }
 

@@ -153,13 +153,15 @@ func (n *Node) ReadIndex(id uint64) error {
 	return n.startRead(id)
 }
 
-// Step hands the node a message from a peer.
+// Step hands the node a message from a peer. It returns an error wrapping
+// ErrInvalidMessage, and leaves the log untouched, for a message that is
+// malformed or that contradicts this node's committed entries; the latter
+// means some node broke Raft's rules and is worth reporting loudly.
 func (n *Node) Step(m Message) error {
 	if err := n.checkMessage(m); err != nil {
 		return err
 	}
-	n.step(m)
-	return nil
+	return n.step(m)
 }
 
 // Ready is a batch of work for the caller, who must, in this order:

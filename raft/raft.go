@@ -54,7 +54,7 @@ func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
 
 // step applies the term rules common to every role (§5.1), then hands the
 // message to the role.
-func (n *Node) step(m Message) {
+func (n *Node) step(m Message) error {
 	switch {
 	case m.Term > n.term:
 		if m.Type == MsgPreVote || m.Type == MsgVote {
@@ -63,7 +63,7 @@ func (n *Node) step(m Message) {
 			// (§6, "disruptive servers"). It neither votes nor takes the
 			// higher term.
 			if n.inLease() {
-				return
+				return nil
 			}
 		}
 		switch {
@@ -89,24 +89,24 @@ func (n *Node) step(m Message) {
 		case MsgPreVote:
 			n.send(Message{Type: MsgPreVoteResp, To: m.From, Term: n.term, Reject: true})
 		}
-		return
+		return nil
 	}
 
 	switch m.Type {
 	case MsgPreVote, MsgVote:
 		n.handleVoteRequest(m)
-		return
+		return nil
 	}
 	switch n.role {
 	case RoleLeader:
 		n.stepLeader(m)
+		return nil
 	case RoleCandidate, RolePreCandidate:
-		n.stepCandidate(m)
+		return n.stepCandidate(m)
 	case RoleFollower:
-		n.stepFollower(m)
-	default:
-		panic(fmt.Sprintf("raft: node %d in invalid role %d", n.id, n.role))
+		return n.stepFollower(m)
 	}
+	panic(fmt.Sprintf("raft: node %d in invalid role %d", n.id, n.role))
 }
 
 // inLease reports whether this node heard from a live leader within the
@@ -115,25 +115,26 @@ func (n *Node) inLease() bool {
 	return !n.cfg.DisableCheckQuorum && n.lead != None && n.electionElapsed < n.cfg.ElectionTicks
 }
 
-func (n *Node) stepFollower(m Message) {
+func (n *Node) stepFollower(m Message) error {
 	switch m.Type {
 	case MsgApp:
 		n.electionElapsed = 0
 		n.lead = m.From
-		n.handleAppend(m)
+		return n.handleAppend(m)
 	case MsgHeartbeat:
 		n.electionElapsed = 0
 		n.lead = m.From
 		n.handleHeartbeat(m)
 	}
+	return nil
 }
 
-func (n *Node) stepCandidate(m Message) {
+func (n *Node) stepCandidate(m Message) error {
 	switch m.Type {
 	case MsgApp:
 		// A leader exists in our term (§5.2): give up the candidacy.
 		n.becomeFollower(m.Term, m.From)
-		n.handleAppend(m)
+		return n.handleAppend(m)
 	case MsgHeartbeat:
 		n.becomeFollower(m.Term, m.From)
 		n.handleHeartbeat(m)
@@ -146,6 +147,7 @@ func (n *Node) stepCandidate(m Message) {
 			n.handleVoteResponse(m)
 		}
 	}
+	return nil
 }
 
 func (n *Node) becomeFollower(term Term, lead NodeID) {

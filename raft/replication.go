@@ -175,22 +175,27 @@ func (n *Node) maybeCommit() bool {
 	return true
 }
 
-func (n *Node) handleAppend(m Message) {
+func (n *Node) handleAppend(m Message) error {
 	if m.Index < n.log.committed {
 		// Everything up to our commit index matches any leader's log; tell
 		// the leader how far we know we match.
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: n.log.committed})
-		return
+		return nil
 	}
-	if last, ok := n.log.maybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries); ok {
+	last, ok, err := n.log.maybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries)
+	if err != nil {
+		return err
+	}
+	if ok {
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
-		return
+		return nil
 	}
 	// No match at m.Index. Name the last index at or below it whose term
 	// is at most the leader's LogTerm: entries after it cannot match, so
 	// the leader can skip the rest of the conflicting term in one step.
 	hint, hintTerm := n.log.findConflictByTerm(min(m.Index, n.log.lastIndex()), m.LogTerm)
 	n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm})
+	return nil
 }
 
 func (n *Node) handleHeartbeat(m Message) {
