@@ -47,8 +47,8 @@ const (
 	// EntryNormal carries an opaque command for the state machine.
 	EntryNormal EntryType = iota + 1
 	// EntryNoop is appended by every new leader so that it can commit an
-	// entry of its own term (§5.4.2, §8). It is not given to the state
-	// machine's Apply, but it is counted as applied.
+	// entry of its own term (§5.4.2, §8). It is applied like every entry;
+	// the state machine only records its index.
 	EntryNoop
 	// EntryConfig carries a cluster configuration (§6): the encoded voter
 	// set. Configurations travel through the log like commands.

@@ -1,0 +1,82 @@
+// Package kv is the default replicated state machine of raftsim: a
+// key-value store whose client sessions give every command exactly-once
+// semantics, however often a client retries it.
+//
+// A Store implements raft.StateMachine. The caller proposes encoded
+// commands (EncodeCommand), applies each committed entry once, in log
+// order, with Store.Apply, and hands the returned bytes (DecodeResponse)
+// to the client that proposed the command. Reads confirmed by ReadIndex
+// skip the log and use Store.Read once the Store has applied the read's
+// index. Snapshot and Restore carry the whole state, sessions included,
+// across restarts and log compaction (§7); Digest compares replicas.
+//
+// # Commands
+//
+//   - Get(key): StatusOK with the value, or StatusNotFound.
+//   - Put(key, value): sets the value; StatusOK.
+//   - Append(key, value): appends to the value, creating a missing key;
+//     StatusOK, or StatusValueTooLarge (and no change) if the result would
+//     exceed MaxValueBytes.
+//   - Delete(key): removes the key; StatusOK, also when it was missing.
+//   - CAS(key, expected, new): sets the value to new iff the key exists
+//     and holds expected; StatusOK, or StatusCASMismatch with what it
+//     found (Response.Found, and Response.Value if found).
+//
+// Entries of type EntryNoop and EntryConfig only advance the applied
+// index. Entry data that does not decode gets StatusBadCommand: it is
+// committed, so every replica sees the same bytes and gives the same
+// answer, whereas a panic would crash every replica on every restart.
+//
+// # Sessions
+//
+// Each command carries a client ID and a sequence number. A client numbers
+// its operations from 1, keeps one outstanding at a time, and reuses the
+// number when it retries an operation whose outcome it does not know. The
+// Store keeps, per client, the last sequence number applied and its
+// response (Raft thesis §6.3), and for a command with sequence number seq:
+//
+//   - seq == last: a retry of an applied command. It is not applied again;
+//     the original response is returned, byte for byte.
+//   - seq < last: a retry older than the last applied command, whose
+//     response is gone. Nothing is applied; StatusStaleSequence.
+//   - seq > last: applied, and recorded as the new last. Gaps are allowed:
+//     a client may skip a number whose operation never reached the log.
+//
+// So a command takes effect at most once and its client always learns the
+// effect it had. The Store trusts that a retry carries the same command as
+// the original; it does not compare them. The session table is replicated
+// state and part of every snapshot. It is not bounded: expiring sessions
+// safely needs explicit client registration (thesis §6.3), which this
+// package does not have yet.
+//
+// # Encoding
+//
+// Integers are unsigned varints (encoding/binary), minimally encoded;
+// strings are a varint length then the bytes. Decoders accept exactly what
+// the encoders produce, check every length against the bytes left and the
+// limits MaxKeyBytes and MaxValueBytes, and never panic.
+//
+//	command:  op(1 byte) client seq key [expected if CAS] [value if Put, Append, CAS]
+//	response: status(1 byte) [value if OK] [found(1 byte, 0 or 1) value if CASMismatch]
+//	snapshot: "kvS\x01" applied nkeys (key value)* nsessions (client seq response)* crc32c(4 bytes LE)
+//
+// A response's value is empty unless it is a Get's StatusOK or a
+// StatusCASMismatch that found the key. In a snapshot, keys sort bytewise
+// and sessions by client ID, each strictly increasing, so that equal
+// states encode to identical bytes; the CRC-32C (Castagnoli) covers every
+// byte before it.
+//
+// # Example
+//
+// The proposer encodes a command; every replica applies the committed
+// entry; the client decodes the answer. A retry is the same bytes again.
+//
+//	s := kv.New()
+//	data := kv.EncodeCommand(kv.Append(7, 1, "x", "a")) // Client 7, seq 1.
+//	s.Apply(raft.Entry{Term: 1, Index: 1, Type: raft.EntryNormal, Data: data})
+//	b := s.Apply(raft.Entry{Term: 1, Index: 2, Type: raft.EntryNormal, Data: data}) // The retry.
+//	resp, err := kv.DecodeResponse(b) // StatusOK, as the first time.
+//	v, found := s.Read("x")           // "a", true: applied once.
+//
+// Example in example_test.go runs a longer version.
+package kv
