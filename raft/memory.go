@@ -64,8 +64,12 @@ func (s *MemoryStorage) Append(ents []Entry) error {
 		s.durableTail = append(saved, s.durableTail...)
 		s.durableKeep = at
 	}
-	// Cut capacity so that slices returned by Entries stay intact.
-	s.entries = append(s.entries[:at:at], ents...)
+	if at < len(s.entries) {
+		// Cut capacity so that slices returned by Entries before the
+		// truncation stay intact.
+		s.entries = s.entries[:at:at]
+	}
+	s.entries = append(s.entries, ents...)
 	return nil
 }
 

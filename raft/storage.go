@@ -10,8 +10,8 @@ package raft
 // crashes, but never a synced one, and never a write older than one that
 // survived (writes become durable in order).
 type Storage interface {
-	// InitialState returns the last synced hard state, or the zero
-	// HardState for a node that never ran.
+	// InitialState returns the hard state last written (after a restart,
+	// what survived), or the zero HardState for a node that never ran.
 	InitialState() (HardState, error)
 	// FirstIndex is the index of the first entry still held. It is
 	// LastIndex()+1 when the log is empty.

@@ -1,0 +1,290 @@
+package filestore
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// TestCutAtEveryOffset simulates a crash at every byte of the write
+// stream: for each segment k and each offset o, the directory holds
+// segments 1..k-1 whole and segment k cut at o (later segments cannot exist
+// yet, since a segment is synced before the next is created). Open must
+// succeed and recover exactly the state after the records wholly before
+// the cut, which is at least everything synced before it; the cut
+// must be reported as torn unless it falls on a record boundary; and the
+// repaired store must take new writes that survive a restart.
+func TestCutAtEveryOffset(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	states := buildScript(t, src)
+	segs := segmentFiles(t, src)
+	if len(segs) < 3 {
+		t.Fatalf("script wrote %d segments, want at least 3 to cut across rollovers", len(segs))
+	}
+	recordsBefore := 0
+	for k := range segs {
+		ends, before := frameEnds(t, segs[k]), recordsBefore
+		for o := int64(0); o <= int64(len(segs[k])); o++ {
+			t.Run(fmt.Sprintf("seg%d/at%d", k+1, o), func(t *testing.T) {
+				t.Parallel() // Each case has its own directory; fsyncs overlap.
+				kept := slices.Clone(segs[:k+1])
+				kept[k] = kept[k][:o]
+				dir := t.TempDir()
+				writeSegments(t, dir, kept)
+				n := before
+				good := int64(segmentHeaderBytes)
+				for _, end := range ends {
+					if end <= o {
+						n, good = n+1, end
+					}
+				}
+				checkCut(t, dir, k+1, o, good, states[n])
+			})
+		}
+		recordsBefore += len(ends)
+	}
+	if recordsBefore != len(states)-1 {
+		t.Fatalf("segments hold %d records, the script expects %d", recordsBefore, len(states)-1)
+	}
+}
+
+// checkCut opens dir, whose last segment seq was cut at o (the last whole
+// record ending at good), and checks the recovery against want.
+func checkCut(t *testing.T, dir string, seq int, o, good int64, want model) {
+	t.Helper()
+	s, err := Open(dir, Options{SegmentSizeBytes: 256})
+	if err != nil {
+		t.Fatalf("Open after a pure truncation: %v", err)
+	}
+	checkState(t, s, want)
+	ri := s.Recovery()
+	switch {
+	case o < segmentHeaderBytes:
+		if !ri.Torn() || ri.TornOffset != 0 || ri.TornBytes != o {
+			t.Errorf("partial header: recovery %v, want a torn tail of %d bytes at 0", ri, o)
+		}
+	case o == good:
+		if ri.Torn() {
+			t.Errorf("cut on a record boundary reported as torn: %v", ri)
+		}
+	default:
+		if !ri.Torn() || ri.TornFile != segmentPath(dir, uint64(seq)) || ri.TornOffset != good || ri.TornBytes != o-good {
+			t.Errorf("recovery %v, want a torn tail of %d bytes at %d", ri, o-good, good)
+		}
+	}
+	next := makeEntries(rand.New(rand.NewPCG(uint64(o), 3)), want.lastIndex()+1, 2, want.hs.Term+1, 8)
+	must(t, s.Append(next))
+	must(t, s.Close())
+	want.log = append(want.log, next...)
+	s = mustOpen(t, dir, Options{SegmentSizeBytes: 256})
+	defer s.Close()
+	checkState(t, s, want)
+	if ri := s.Recovery(); ri.Torn() {
+		t.Errorf("second Open found a torn tail again: %v", ri)
+	}
+}
+
+// TestFlipEveryByte flips each byte of each segment in turn. A flip in a
+// record that is followed by a valid record, in a record of a segment that
+// is not the last, or in a header, must fail Open with a CorruptionError
+// naming the file and the record's offset. Only the last record of the log
+// is indistinguishable from a torn write: it is cut off, and reported.
+func TestFlipEveryByte(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	states := buildScript(t, src)
+	segs := segmentFiles(t, src)
+	for k := range segs {
+		ends := frameEnds(t, segs[k])
+		if k == len(segs)-1 && len(ends) < 3 {
+			t.Fatalf("last segment holds %d records, want a few to flip mid-file", len(ends))
+		}
+		for i := range segs[k] {
+			start := int64(0) // Of the record holding byte i, or of the header.
+			lastRecord := false
+			for r, end := range ends {
+				if int64(i) < end {
+					start = int64(segmentHeaderBytes)
+					if r > 0 {
+						start = ends[r-1]
+					}
+					lastRecord = r == len(ends)-1
+					break
+				}
+			}
+			if i < segmentHeaderBytes {
+				start, lastRecord = 0, false
+			}
+			t.Run(fmt.Sprintf("seg%d/byte%d", k+1, i), func(t *testing.T) {
+				t.Parallel()
+				flipped := slices.Clone(segs)
+				flipped[k] = slices.Clone(segs[k])
+				flipped[k][i] ^= 0x40
+				dir := t.TempDir()
+				writeSegments(t, dir, flipped)
+				if k == len(segs)-1 && lastRecord {
+					checkFlippedLast(t, dir, start, states[len(states)-2])
+					return
+				}
+				checkCorruption(t, dir, segmentPath(dir, uint64(k+1)), start, "")
+			})
+		}
+	}
+}
+
+func checkFlippedLast(t *testing.T, dir string, start int64, want model) {
+	t.Helper()
+	s, err := Open(dir, Options{SegmentSizeBytes: 256})
+	if err != nil {
+		t.Fatalf("Open with the last record damaged: %v", err)
+	}
+	defer s.Close()
+	checkState(t, s, want)
+	if ri := s.Recovery(); !ri.Torn() || ri.TornOffset != start {
+		t.Errorf("recovery %v, want a torn tail at %d", ri, start)
+	}
+}
+
+// checkCorruption opens dir and wants a CorruptionError at file and off
+// whose reason contains reason.
+func checkCorruption(t *testing.T, dir, file string, off int64, reason string) {
+	t.Helper()
+	s, err := Open(dir, Options{SegmentSizeBytes: 256})
+	if err == nil {
+		s.Close()
+		t.Fatalf("Open succeeded, want a CorruptionError at %s byte %d", file, off)
+	}
+	var ce *CorruptionError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrCorrupt) {
+		t.Fatalf("Open: %v, want a CorruptionError", err)
+	}
+	if ce.File != file || ce.Offset != off || !strings.Contains(ce.Reason, reason) {
+		t.Fatalf("Open: %v\nwant file %s, byte %d, reason containing %q", err, file, off, reason)
+	}
+}
+
+// TestCorruption covers damage that no flip of a single byte produces.
+func TestCorruption(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	buildScript(t, src)
+	segs := segmentFiles(t, src)
+	frame := func(typ recordType, payload []byte) []byte {
+		buf, start := beginFrame(nil, typ)
+		buf = append(buf, payload...)
+		endFrame(buf, start)
+		return buf
+	}
+	ents := func(first raft.Index, n int) []byte {
+		return frame(recordEntries, appendEntries(nil, makeEntries(rand.New(rand.NewPCG(7, 7)), first, n, 1, 4)))
+	}
+	oneSegment := func(records ...[]byte) [][]byte {
+		return [][]byte{slices.Concat(append([][]byte{segmentHeader(1)}, records...)...)}
+	}
+	e12 := ents(1, 2)
+	at := int64(segmentHeaderBytes + len(e12))
+	tests := []struct {
+		name   string
+		segs   [][]byte
+		seq    int
+		off    int64
+		reason string
+	}{
+		{"missing middle segment", slices.Concat(segs[:1], [][]byte{nil}, segs[2:]), 2, 0, "missing"},
+		{"cut inside a segment that is not the last", slices.Concat(segs[:1], [][]byte{segs[1][:len(segs[1])-3]}, segs[2:]), 2,
+			lastRecordStart(t, segs[1]), "not the last"},
+		{"zeroed header", [][]byte{make([]byte, segmentHeaderBytes)}, 1, 0, "magic"},
+		{"short header in a segment that is not the last", slices.Concat([][]byte{segs[0][:10]}, segs[1:]), 1, 0, "header"},
+		{"wrong sequence in header", [][]byte{segmentHeader(2)}, 1, 0, "segment 2"},
+		{"index gap", oneSegment(e12, ents(4, 1)), 1, at, "gap"},
+		{"index overlap", oneSegment(e12, ents(2, 1)), 1, at, "gap"},
+		{"truncate past the end", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 3))), 1, at, "past the last index"},
+		{"truncate at index 0", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 0))), 1, at, "below the first index"},
+		{"unknown record type", oneSegment(e12, frame(9, []byte{1, 2, 3})), 1, at, "unknown record type"},
+		{"short hard state", oneSegment(e12, frame(recordHardState, make([]byte, 23))), 1, at, "want 24"},
+		{"zeros then a record", oneSegment(e12, make([]byte, 40), ents(3, 1)), 1, at, "valid record follows"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeSegments(t, dir, tc.segs)
+			for i, b := range tc.segs {
+				if b == nil {
+					must(t, os.Remove(segmentPath(dir, uint64(i+1))))
+				}
+			}
+			checkCorruption(t, dir, segmentPath(dir, uint64(tc.seq)), tc.off, tc.reason)
+		})
+	}
+}
+
+// TestTornTailShapes covers tails a crash leaves besides a clean cut: a
+// record followed by zeros (the file size grew before the data landed),
+// and a record whose last bytes are garbage.
+func TestTornTailShapes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ents := makeEntries(rng, 1, 3, 1, 20)
+	frame := func(es []raft.Entry) []byte {
+		buf, start := beginFrame(nil, recordEntries)
+		buf = appendEntries(buf, es)
+		endFrame(buf, start)
+		return buf
+	}
+	good, torn := frame(ents[:2]), frame(ents[2:])
+	garbled := slices.Clone(torn)
+	garbled[len(garbled)-1] ^= 0xFF
+	tails := map[string][]byte{
+		"zeros after a whole record": make([]byte, 100),
+		"record then zeros":          append(slices.Clone(torn[:12]), make([]byte, 50)...),
+		"garbled last bytes":         garbled,
+		"length field only":          torn[:3],
+	}
+	for _, name := range slices.Sorted(maps.Keys(tails)) {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeSegments(t, dir, [][]byte{slices.Concat(segmentHeader(1), good, tails[name])})
+			s := mustOpen(t, dir, Options{})
+			defer s.Close()
+			checkState(t, s, model{log: ents[:2]})
+			if ri := s.Recovery(); !ri.Torn() || ri.TornOffset != int64(segmentHeaderBytes+len(good)) || ri.TornBytes != int64(len(tails[name])) {
+				t.Errorf("recovery %v, want %d bytes cut at %d", ri, len(tails[name]), segmentHeaderBytes+len(good))
+			}
+		})
+	}
+}
+
+// TestTempSegmentRemoved: a segment whose creation was interrupted is
+// deleted, and the log before it is intact.
+func TestTempSegmentRemoved(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, Options{})
+	ents := makeEntries(rand.New(rand.NewPCG(5, 6)), 1, 4, 1, 10)
+	must(t, s.Append(ents))
+	must(t, s.Close())
+	tmp := segmentPath(dir, 2) + tempSuffix
+	must(t, os.WriteFile(tmp, segmentHeader(2)[:7], 0o600))
+	s = mustOpen(t, dir, Options{})
+	defer s.Close()
+	checkState(t, s, model{log: ents})
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Errorf("temporary segment still there: %v", err)
+	}
+	if ri := s.Recovery(); len(ri.RemovedTempFiles) != 1 {
+		t.Errorf("recovery %v, want one removed temporary file", ri)
+	}
+}
+
+// lastRecordStart is the offset of the last record of a segment.
+func lastRecordStart(t *testing.T, seg []byte) int64 {
+	ends := frameEnds(t, seg)
+	if len(ends) < 2 {
+		return segmentHeaderBytes
+	}
+	return ends[len(ends)-2]
+}

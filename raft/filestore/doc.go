@@ -1,0 +1,110 @@
+// Package filestore is a durable raft.Storage: a node's hard state and log
+// kept in append-only segment files in one directory. It is the one place
+// under raft/ that does I/O. It starts no goroutines and uses the standard
+// library only.
+//
+// # On-disk format
+//
+// The directory holds segment files named by a 16-digit sequence number,
+// 0000000000000001.seg, 0000000000000002.seg, ..., with no gap. Only the
+// last one is written to; a segment is sealed when the next record would
+// take it past Options.SegmentSizeBytes.
+//
+// A segment starts with a 24-byte header, little endian: the magic
+// "RAFTSEG\x00" (8 bytes), the format version (uint32, now 1), the sequence
+// number (uint64, equal to the one in the name), and a CRC-32C of those 20
+// bytes. Records follow, back to back, each framed as
+//
+//	length  uint32  payload bytes (at most 64 MiB)
+//	crc     uint32  CRC-32C (Castagnoli) of type and payload
+//	type    uint8
+//	payload [length]byte
+//
+// There are three record types:
+//
+//	1 entries:    first index uint64, count uint32, then per entry
+//	              term uint64, entry type uint8, data length uint32, data
+//	2 hard state: term uint64, vote uint64, commit uint64
+//	3 truncate:   index uint64; removes the entries from index on
+//
+// An entries record always continues the log: its first index is the last
+// index plus one. Append of entries starting at or below the last index
+// (a follower overwriting a conflicting suffix, §5.3) writes a truncate
+// record and then the entries. Replaying every record in order rebuilds
+// the state; the last hard state record wins.
+//
+// # Durability contract
+//
+// Append and SetHardState write to the file (one write call per record)
+// but do not fsync. Sync fsyncs the active segment; the caller sends the
+// messages that depend on its writes only after Sync returns nil. A new
+// segment becomes durable, with its directory entry, before any record is
+// written to it: it is created under a temporary name, its header written
+// and fsynced, renamed, and the directory fsynced; the segment it replaces
+// is fsynced first. Writes therefore become durable in order, and a crash
+// loses at most a suffix of the writes made since the last Sync: the
+// recovered state is always the state after some prefix of the records
+// written, and never shorter than the last Sync.
+//
+// Open fsyncs the last segment before returning: after a process crash
+// the page cache may still hold writes that never reached the disk, and the
+// node is about to act on everything Open recovers.
+//
+// After a write or fsync fails, every call returns an error wrapping
+// ErrFailed: the kernel may have dropped the dirty pages, so the caller
+// must Close and Open the store again, which re-reads what is on disk.
+//
+// # Recovery rules
+//
+// Open replays the segments in order; the memory it keeps is one small
+// location per entries record, not the entries themselves (Entries reads
+// them back and checks their checksums again).
+//
+//   - The last segment may end in a torn tail: a record cut short, or one
+//     whose checksum fails, with no valid record starting at any later byte
+//     of the file. That is what a crash in the middle of a write leaves.
+//     Open truncates the file to the end of the last good record, fsyncs
+//     it, and reports the cut in Store.Recovery (RecoveryInfo.Torn).
+//     A last segment shorter than a header whose bytes are a prefix of the
+//     right header is also torn; its header is written again.
+//   - Anything else fails Open with a *CorruptionError naming the file and
+//     byte offset (errors.Is(err, ErrCorrupt)): a bad record followed by a
+//     valid one anywhere after its first byte, a bad record in a segment
+//     other than the last, a bad header, a missing segment file, an
+//     entries record that does not continue the log, a truncate past the
+//     end of the log, an unknown record type.
+//   - Files NNNNNNNNNNNNNNNN.seg.tmp are segments whose creation a crash
+//     interrupted; Open deletes them. Other files are left alone.
+//
+// The search for a valid record after a bad one starts one byte after the
+// bad record's start, not at its claimed end, because a damaged length
+// field cannot be trusted. It errs towards failing loudly: a torn record
+// whose data happens to contain a complete valid frame is reported as
+// corruption. Two limits follow from what the bytes can tell. A bit flip
+// in the very last record of the log looks like a torn write, so that
+// record is cut off (and reported). And a crash that persisted a later
+// unsynced page but not an earlier one looks like corruption, so Open
+// fails rather than guess; no synced data is lost either way.
+//
+// # Usage
+//
+//	s, err := filestore.Open(dir, filestore.Options{})
+//	if err != nil {
+//		return err // A *CorruptionError names the file and offset.
+//	}
+//	defer s.Close()
+//	if ri := s.Recovery(); ri.Torn() {
+//		log.Print(ri)
+//	}
+//	// For each Ready: persist, then sync, then send.
+//	if err := s.Append(rd.Entries); err != nil {
+//		return err
+//	}
+//	if err := s.SetHardState(rd.HardState); err != nil {
+//		return err
+//	}
+//	if err := s.Sync(); err != nil {
+//		return err
+//	}
+//	send(rd.Messages)
+package filestore

@@ -1,0 +1,252 @@
+package filestore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"math"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// recordType tells what a record's payload holds. Types start at 1 so that
+// a zeroed frame never decodes as a record.
+type recordType uint8
+
+const (
+	// recordEntries holds a batch of consecutive entries. Its first index
+	// is always the log's last index plus one at the time it was written:
+	// overwriting is done by a recordTruncate written before it.
+	recordEntries recordType = iota + 1
+	// recordHardState holds a whole HardState; the last one read wins.
+	recordHardState
+	// recordTruncate removes the log suffix starting at its index.
+	recordTruncate
+)
+
+func (t recordType) String() string {
+	switch t {
+	case recordEntries:
+		return "entries"
+	case recordHardState:
+		return "hard-state"
+	case recordTruncate:
+		return "truncate"
+	}
+	return fmt.Sprintf("recordType(%d)", uint8(t))
+}
+
+// Frame layout, little endian:
+//
+//	[0:4)  payload length in bytes (uint32)
+//	[4:8)  CRC-32C (Castagnoli) of bytes [8:9+length), the type and payload
+//	[8]    record type
+//	[9:9+length) payload
+const (
+	frameHeaderBytes = 9
+	// recordPayloadBytesMax bounds every payload, so that a damaged length
+	// field cannot make the reader allocate gigabytes. Append splits
+	// larger batches over several records.
+	recordPayloadBytesMax = 64 << 20
+
+	hardStatePayloadBytes = 24 // term, vote, commit: uint64 each
+	truncatePayloadBytes  = 8  // index: uint64
+	entriesHeaderBytes    = 12 // first index uint64, count uint32
+	entryHeaderBytes      = 13 // term uint64, type uint8, data length uint32
+
+	// EntryDataBytesMax is the largest Entry.Data that fits in a record.
+	EntryDataBytesMax = recordPayloadBytesMax - entriesHeaderBytes - entryHeaderBytes
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// frameError says why bytes do not hold a well-formed frame. The reader
+// decides from the position whether that is a torn tail or corruption.
+type frameError struct {
+	reason string
+}
+
+func (e *frameError) Error() string { return e.reason }
+
+// beginFrame appends a frame header for a record of type typ to buf; the
+// caller then appends the payload and calls endFrame with the same start.
+func beginFrame(buf []byte, typ recordType) (out []byte, start int) {
+	start = len(buf)
+	buf = append(buf, 0, 0, 0, 0, 0, 0, 0, 0, byte(typ))
+	return buf, start
+}
+
+// endFrame fills in the length and checksum of the frame at buf[start:].
+func endFrame(buf []byte, start int) {
+	payloadBytes := len(buf) - start - frameHeaderBytes
+	if payloadBytes < 0 || payloadBytes > recordPayloadBytesMax {
+		panic(fmt.Sprintf("filestore: payload of %d bytes, limit %d", payloadBytes, recordPayloadBytesMax))
+	}
+	binary.LittleEndian.PutUint32(buf[start:], uint32(payloadBytes))
+	binary.LittleEndian.PutUint32(buf[start+4:], crc32.Checksum(buf[start+8:], castagnoli))
+}
+
+// decodeFrame reads the frame at the start of b. It checks the length
+// limit and the checksum but not the payload's structure. n is the size of
+// the whole frame. The payload aliases b.
+func decodeFrame(b []byte) (typ recordType, payload []byte, n int, err *frameError) {
+	if len(b) < frameHeaderBytes {
+		return 0, nil, 0, &frameError{fmt.Sprintf("truncated record header: %d of %d bytes", len(b), frameHeaderBytes)}
+	}
+	payloadBytes := binary.LittleEndian.Uint32(b)
+	if payloadBytes > recordPayloadBytesMax {
+		return 0, nil, 0, &frameError{fmt.Sprintf("record length %d exceeds the limit of %d", payloadBytes, recordPayloadBytesMax)}
+	}
+	n = frameHeaderBytes + int(payloadBytes)
+	if len(b) < n {
+		return 0, nil, 0, &frameError{fmt.Sprintf("truncated record: %d-byte payload, %d bytes present", payloadBytes, len(b)-frameHeaderBytes)}
+	}
+	want := binary.LittleEndian.Uint32(b[4:])
+	if got := crc32.Checksum(b[8:n], castagnoli); got != want {
+		return 0, nil, 0, &frameError{fmt.Sprintf("checksum mismatch: stored %#08x, computed %#08x", want, got)}
+	}
+	return recordType(b[8]), b[frameHeaderBytes:n], n, nil
+}
+
+func appendHardState(buf []byte, hs raft.HardState) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Term))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Vote))
+	return binary.LittleEndian.AppendUint64(buf, uint64(hs.Commit))
+}
+
+func decodeHardState(p []byte) (raft.HardState, error) {
+	if len(p) != hardStatePayloadBytes {
+		return raft.HardState{}, fmt.Errorf("hard-state record of %d bytes, want %d", len(p), hardStatePayloadBytes)
+	}
+	return raft.HardState{
+		Term:   raft.Term(binary.LittleEndian.Uint64(p)),
+		Vote:   raft.NodeID(binary.LittleEndian.Uint64(p[8:])),
+		Commit: raft.Index(binary.LittleEndian.Uint64(p[16:])),
+	}, nil
+}
+
+func appendTruncate(buf []byte, index raft.Index) []byte {
+	return binary.LittleEndian.AppendUint64(buf, uint64(index))
+}
+
+func decodeTruncate(p []byte) (raft.Index, error) {
+	if len(p) != truncatePayloadBytes {
+		return 0, fmt.Errorf("truncate record of %d bytes, want %d", len(p), truncatePayloadBytes)
+	}
+	index := raft.Index(binary.LittleEndian.Uint64(p))
+	if index < firstIndex {
+		return 0, fmt.Errorf("truncate record at index %d, below the first index %d", index, firstIndex)
+	}
+	return index, nil
+}
+
+// entriesPayloadBytes is the payload size of an entries record for ents.
+func entriesPayloadBytes(ents []raft.Entry) int {
+	n := entriesHeaderBytes
+	for i := range ents {
+		n += entryHeaderBytes + len(ents[i].Data)
+	}
+	return n
+}
+
+// appendEntries encodes ents, whose indexes the caller has checked to be
+// consecutive: only the first index is stored.
+func appendEntries(buf []byte, ents []raft.Entry) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(ents[0].Index))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(ents)))
+	for i := range ents {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(ents[i].Term))
+		buf = append(buf, byte(ents[i].Type))
+		buf = binary.LittleEndian.AppendUint32(buf, uint32(len(ents[i].Data)))
+		buf = append(buf, ents[i].Data...)
+	}
+	return buf
+}
+
+// entriesHeader returns the first index and count of an entries payload,
+// checking only what can be checked without walking the entries.
+func entriesHeader(p []byte) (first raft.Index, count int, err error) {
+	if len(p) < entriesHeaderBytes+entryHeaderBytes {
+		return 0, 0, fmt.Errorf("entries record of %d bytes, below the minimum of %d", len(p), entriesHeaderBytes+entryHeaderBytes)
+	}
+	first = raft.Index(binary.LittleEndian.Uint64(p))
+	count = int(binary.LittleEndian.Uint32(p[8:]))
+	if first < firstIndex {
+		return 0, 0, fmt.Errorf("entries record starts at index %d, below the first index %d", first, firstIndex)
+	}
+	if count == 0 || count > (len(p)-entriesHeaderBytes)/entryHeaderBytes {
+		return 0, 0, fmt.Errorf("entries record claims %d entries in %d bytes", count, len(p))
+	}
+	if uint64(first) > math.MaxUint64-uint64(count) {
+		return 0, 0, fmt.Errorf("entries record at index %d with %d entries overflows", first, count)
+	}
+	return first, count, nil
+}
+
+// walkEntries checks the structure of an entries payload and, if fn is not
+// nil, calls it with each entry in order. Entry.Data aliases p (nil when
+// empty). fn may be called for some entries before a structural error in a
+// later one is found; callers check the checksum first, so on disk that
+// only happens to a record written by a different program.
+func walkEntries(p []byte, fn func(e raft.Entry)) (first raft.Index, count int, err error) {
+	first, count, err = entriesHeader(p)
+	if err != nil {
+		return 0, 0, err
+	}
+	pos := entriesHeaderBytes
+	for i := range count {
+		if len(p)-pos < entryHeaderBytes {
+			return 0, 0, fmt.Errorf("entry %d of %d: header runs past the record end", i+1, count)
+		}
+		term := raft.Term(binary.LittleEndian.Uint64(p[pos:]))
+		typ := raft.EntryType(p[pos+8])
+		dataBytes := int(binary.LittleEndian.Uint32(p[pos+9:]))
+		pos += entryHeaderBytes
+		if dataBytes > len(p)-pos {
+			return 0, 0, fmt.Errorf("entry %d of %d: %d data bytes run past the record end", i+1, count, dataBytes)
+		}
+		if fn != nil {
+			var data []byte
+			if dataBytes > 0 {
+				data = p[pos : pos+dataBytes : pos+dataBytes]
+			}
+			fn(raft.Entry{Term: term, Index: first + raft.Index(i), Type: typ, Data: data})
+		}
+		pos += dataBytes
+	}
+	if pos != len(p) {
+		return 0, 0, fmt.Errorf("entries record has %d trailing bytes after %d entries", len(p)-pos, count)
+	}
+	return first, count, nil
+}
+
+// plausiblePayload is a cheap filter, run before the checksum when
+// searching damaged bytes for a record: it never rejects a real record.
+func plausiblePayload(typ recordType, p []byte) bool {
+	switch typ {
+	case recordHardState:
+		return len(p) == hardStatePayloadBytes
+	case recordTruncate:
+		return len(p) == truncatePayloadBytes
+	case recordEntries:
+		_, _, err := entriesHeader(p)
+		return err == nil
+	}
+	return false
+}
+
+// checkPayload checks the full structure of a payload of any type.
+func checkPayload(typ recordType, p []byte) error {
+	var err error
+	switch typ {
+	case recordHardState:
+		_, err = decodeHardState(p)
+	case recordTruncate:
+		_, err = decodeTruncate(p)
+	case recordEntries:
+		_, _, err = walkEntries(p, nil)
+	default:
+		err = fmt.Errorf("unknown record type %d", uint8(typ))
+	}
+	return err
+}

@@ -1,0 +1,366 @@
+package filestore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+const (
+	// recoveryReadBytes is the size of the reads recovery issues.
+	recoveryReadBytes = 1 << 20
+	// tailSearchHashBytesMax bounds the bytes checksummed while searching a
+	// damaged tail for a valid record. Hitting it fails Open with a
+	// CorruptionError: the damage could not be proven to be a torn write.
+	tailSearchHashBytesMax = 1 << 30
+)
+
+// RecoveryInfo describes what Open found, for the caller to log.
+type RecoveryInfo struct {
+	Segments  int // segment files replayed
+	Records   int // valid records replayed
+	LastIndex raft.Index
+	HardState raft.HardState
+	// RemovedTempFiles names segment files whose creation a crash
+	// interrupted (before their header was durable); Open deleted them.
+	RemovedTempFiles []string
+	// TornFile is the segment whose torn tail Open cut off, or "". The cut
+	// removed TornBytes bytes from TornOffset on, for TornReason.
+	TornFile   string
+	TornOffset int64
+	TornBytes  int64
+	TornReason string
+}
+
+// Torn reports whether Open cut off a torn tail.
+func (ri RecoveryInfo) Torn() bool { return ri.TornFile != "" }
+
+func (ri RecoveryInfo) String() string {
+	s := fmt.Sprintf("filestore: recovered %d segments, %d records, last index %d, hard state %+v",
+		ri.Segments, ri.Records, ri.LastIndex, ri.HardState)
+	if len(ri.RemovedTempFiles) > 0 {
+		s += fmt.Sprintf("; removed half-created %v", ri.RemovedTempFiles)
+	}
+	if ri.Torn() {
+		s += fmt.Sprintf("; cut torn tail of %s: %d bytes at byte %d (%s)", ri.TornFile, ri.TornBytes, ri.TornOffset, ri.TornReason)
+	}
+	return s
+}
+
+// recover replays every segment and leaves the last one open as the
+// active segment.
+func (s *Store) recover() error {
+	seqs, removed, err := listSegments(s.dir)
+	if err != nil {
+		return wrapOpenError(s.dir, err)
+	}
+	s.recovery.RemovedTempFiles = removed
+	if len(seqs) == 0 {
+		f, err := createSegment(s.dir, 1)
+		if err != nil {
+			return wrapOpenError(s.dir, err)
+		}
+		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderBytes
+		return nil
+	}
+	sc := &scanner{}
+	for i, seq := range seqs {
+		if err := s.replaySegment(sc, seq, i == len(seqs)-1); err != nil {
+			return wrapOpenError(s.dir, err)
+		}
+	}
+	// After a process crash the page cache may hold writes that never
+	// reached the disk; the node is about to act on what it reads, so make
+	// that durable first. Earlier segments were fsynced at rollover.
+	s.fsyncs++
+	if err := s.active.Sync(); err != nil {
+		return wrapOpenError(s.dir, err)
+	}
+	s.recovery.Segments = len(seqs)
+	s.recovery.LastIndex = s.lastIndex
+	s.recovery.HardState = s.hardState
+	return nil
+}
+
+func wrapOpenError(dir string, err error) error {
+	var ce *CorruptionError
+	if errors.As(err, &ce) {
+		return err // Already names the file.
+	}
+	return fmt.Errorf("filestore: open %s: %w", dir, err)
+}
+
+// replaySegment applies the records of segment seq. The last segment is
+// kept open for writing, its torn tail (if any) cut off.
+func (s *Store) replaySegment(sc *scanner, seq uint64, last bool) (err error) {
+	path := segmentPath(s.dir, seq)
+	flag := os.O_RDONLY
+	if last {
+		flag = os.O_RDWR
+	}
+	f, err := os.OpenFile(path, flag, 0)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil || !last {
+			err = errors.Join(err, f.Close())
+		}
+	}()
+	size, err := s.replayHeader(f, path, seq, last)
+	if err != nil {
+		return err
+	}
+	if size > segmentHeaderBytes { // Else no records, or a header just rewritten.
+		if size, err = s.replayRecords(sc, f, path, seq, size, last); err != nil {
+			return err
+		}
+	}
+	if last {
+		// Writes go on after the last good record.
+		if _, err := f.Seek(size, io.SeekStart); err != nil {
+			return err
+		}
+		s.active, s.activeSeq, s.activeSize = f, seq, size
+	}
+	return nil
+}
+
+// replayRecords applies the records after the header and returns the size
+// of the file, after cutting off a torn tail if there was one.
+func (s *Store) replayRecords(sc *scanner, f *os.File, path string, seq uint64, size int64, last bool) (int64, error) {
+	if _, err := f.Seek(segmentHeaderBytes, io.SeekStart); err != nil {
+		return 0, err
+	}
+	sc.reset(f, segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
+	for {
+		typ, payload, off, ferr, err := sc.next()
+		if err == io.EOF {
+			return off, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if ferr != nil {
+			return s.badRecord(f, path, off, ferr, last)
+		}
+		if err := s.apply(typ, payload, seq, off, int64(frameHeaderBytes+len(payload))); err != nil {
+			return 0, &CorruptionError{File: path, Offset: off, Reason: err.Error()}
+		}
+		s.recovery.Records++
+	}
+}
+
+// replayHeader checks the segment header and returns the file size. A
+// last segment shorter than a header whose bytes are a prefix of the right
+// header is a torn segment creation: the header is written again.
+func (s *Store) replayHeader(f *os.File, path string, seq uint64, last bool) (int64, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	want := segmentHeader(seq)
+	got := make([]byte, min(size, segmentHeaderBytes))
+	if _, err := f.ReadAt(got, 0); err != nil {
+		return 0, err
+	}
+	if size < segmentHeaderBytes && last && bytes.Equal(got, want[:size]) {
+		err := s.cutTail(f, path, 0, size, fmt.Sprintf("partial segment header (%d of %d bytes), rewritten", size, segmentHeaderBytes))
+		if err == nil {
+			_, err = f.WriteAt(want, 0)
+		}
+		return segmentHeaderBytes, err
+	}
+	if reason := checkSegmentHeader(got, seq); reason != "" {
+		return 0, &CorruptionError{File: path, Offset: 0, Reason: reason}
+	}
+	return size, nil
+}
+
+// badRecord decides what a malformed frame at off means. In the last
+// segment, if no valid record starts anywhere after its first byte, it is
+// the torn tail of an interrupted write: the file is cut at off and the new
+// size returned. Anything else is corruption.
+func (s *Store) badRecord(f *os.File, path string, off int64, ferr *frameError, last bool) (int64, error) {
+	if !last {
+		return 0, &CorruptionError{File: path, Offset: off, Reason: ferr.reason + " (in a segment that is not the last, so not a torn write)"}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		return 0, err
+	}
+	size := fi.Size()
+	rest := make([]byte, size-off-1)
+	if _, err := f.ReadAt(rest, off+1); err != nil {
+		return 0, err
+	}
+	at, verdict := findRecord(rest, tailSearchHashBytesMax)
+	switch verdict {
+	case searchFound:
+		return 0, &CorruptionError{File: path, Offset: off,
+			Reason: fmt.Sprintf("%s, and a valid record follows at byte %d, so this is not a torn write", ferr.reason, off+1+int64(at))}
+	case searchExhausted:
+		return 0, &CorruptionError{File: path, Offset: off,
+			Reason: fmt.Sprintf("%s, and the %d bytes after it could not be searched for valid records within the limit", ferr.reason, len(rest))}
+	}
+	return off, s.cutTail(f, path, off, size-off, ferr.reason)
+}
+
+// cutTail truncates the file to off and records it. The fsync at the end
+// of recovery makes the cut durable.
+func (s *Store) cutTail(f *os.File, path string, off, n int64, reason string) error {
+	s.recovery.TornFile, s.recovery.TornOffset, s.recovery.TornBytes, s.recovery.TornReason = path, off, n, reason
+	return f.Truncate(off)
+}
+
+// apply replays one well-formed record into the in-memory state; an error
+// means the record contradicts the log so far.
+func (s *Store) apply(typ recordType, p []byte, seq uint64, off, size int64) error {
+	switch typ {
+	case recordEntries:
+		first, count, err := walkEntries(p, nil)
+		if err != nil {
+			return err
+		}
+		if first != s.lastIndex+1 {
+			return fmt.Errorf("index gap: entries record starts at index %d but the log ends at %d", first, s.lastIndex)
+		}
+		s.addRecord(recordLoc{first: first, seq: seq, off: off, size: size}, count)
+	case recordHardState:
+		hs, err := decodeHardState(p)
+		if err != nil {
+			return err
+		}
+		s.hardState = hs
+	case recordTruncate:
+		index, err := decodeTruncate(p)
+		if err != nil {
+			return err
+		}
+		if index > s.lastIndex {
+			return fmt.Errorf("truncate record at index %d past the last index %d", index, s.lastIndex)
+		}
+		s.truncate(index)
+	default:
+		return fmt.Errorf("unknown record type %d", uint8(typ))
+	}
+	return nil
+}
+
+type searchVerdict uint8
+
+const (
+	searchNone searchVerdict = iota + 1
+	searchFound
+	searchExhausted
+)
+
+// findRecord looks for a valid record (well-formed frame, matching
+// checksum, well-formed payload) starting at any offset of b. It spends at
+// most hashBytesMax bytes of checksumming; cheap plausibility checks come
+// first, so random or zeroed bytes cost almost nothing.
+func findRecord(b []byte, hashBytesMax int) (int, searchVerdict) {
+	for i := 0; i+frameHeaderBytes <= len(b); i++ {
+		payloadBytes := binary.LittleEndian.Uint32(b[i:])
+		if payloadBytes > recordPayloadBytesMax || int(payloadBytes) > len(b)-i-frameHeaderBytes {
+			continue
+		}
+		end := i + frameHeaderBytes + int(payloadBytes)
+		typ, payload := recordType(b[i+8]), b[i+frameHeaderBytes:end]
+		if !plausiblePayload(typ, payload) {
+			continue
+		}
+		if hashBytesMax -= end - i - 8; hashBytesMax < 0 {
+			return 0, searchExhausted
+		}
+		if crc32.Checksum(b[i+8:end], castagnoli) != binary.LittleEndian.Uint32(b[i+4:]) {
+			continue
+		}
+		if checkPayload(typ, payload) == nil {
+			return i, searchFound
+		}
+	}
+	return 0, searchNone
+}
+
+// scanner reads frames from a segment sequentially through one reusable
+// buffer, so that recovery allocates nothing per record.
+type scanner struct {
+	r          io.Reader
+	buf        []byte
+	start, end int   // buf[start:end] is read but not consumed
+	off        int64 // file offset of buf[start]
+	size       int64 // of the file: a damaged length field must not make us allocate past it
+	eof        bool
+}
+
+// reset starts reading r, at file offset off, with a buffer of at least
+// bufBytes (small logs get small buffers; opening one should be cheap).
+func (sc *scanner) reset(r io.Reader, off, size, bufBytes int64) {
+	sc.r, sc.start, sc.end, sc.off, sc.size, sc.eof = r, 0, 0, off, size, false
+	if int64(len(sc.buf)) < bufBytes {
+		sc.buf = make([]byte, bufBytes)
+	}
+}
+
+// next returns the next frame and its offset. A malformed frame is
+// reported in ferr; err is io.EOF at a clean end, or a read error. The
+// payload is valid until the next call.
+func (sc *scanner) next() (typ recordType, payload []byte, off int64, ferr *frameError, err error) {
+	off = sc.off
+	if err := sc.fill(frameHeaderBytes); err != nil {
+		return 0, nil, off, nil, err
+	}
+	if sc.end-sc.start == 0 {
+		return 0, nil, off, nil, io.EOF
+	}
+	if sc.end-sc.start >= frameHeaderBytes {
+		payloadBytes := binary.LittleEndian.Uint32(sc.buf[sc.start:])
+		if n := frameHeaderBytes + int64(payloadBytes); payloadBytes <= recordPayloadBytesMax && n <= sc.size-sc.off {
+			if err := sc.fill(int(n)); err != nil {
+				return 0, nil, off, nil, err
+			}
+		}
+	}
+	typ, payload, n, ferr := decodeFrame(sc.buf[sc.start:sc.end])
+	if ferr != nil {
+		return 0, nil, off, ferr, nil
+	}
+	sc.start += n
+	sc.off += int64(n)
+	return typ, payload, off, nil, nil
+}
+
+// fill reads until n bytes are buffered or the file ends.
+func (sc *scanner) fill(n int) error {
+	if sc.end-sc.start >= n || sc.eof {
+		return nil
+	}
+	if n > len(sc.buf)-sc.start {
+		buf := sc.buf
+		if n > len(buf) {
+			buf = make([]byte, max(n, 2*len(buf)))
+		}
+		sc.end = copy(buf, sc.buf[sc.start:sc.end])
+		sc.start, sc.buf = 0, buf
+	}
+	for sc.end-sc.start < n {
+		m, err := sc.r.Read(sc.buf[sc.end:])
+		sc.end += m
+		if err == io.EOF {
+			sc.eof = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

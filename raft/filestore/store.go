@@ -1,0 +1,453 @@
+package filestore
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// firstIndex is the index of the first entry of every log: this store has
+// no compaction, so no entry is ever dropped from the front.
+const firstIndex raft.Index = 1
+
+const (
+	// DefaultSegmentSizeBytes is the segment size used when
+	// Options.SegmentSizeBytes is zero.
+	DefaultSegmentSizeBytes = 64 << 20
+	// SegmentSizeBytesMax bounds Options.SegmentSizeBytes.
+	SegmentSizeBytesMax = 1 << 30
+	// writeBufferBytesKept bounds the encoding buffer kept between writes,
+	// so that one huge batch does not pin its size forever.
+	writeBufferBytesKept = 1 << 20
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// SegmentSizeBytes is the size at which the active segment is sealed:
+	// a record that would take it past this size goes to a new segment,
+	// unless the active one holds no record yet (so a single record larger
+	// than the limit still fits somewhere). Zero means
+	// DefaultSegmentSizeBytes; at most SegmentSizeBytesMax.
+	SegmentSizeBytes int64
+}
+
+// Store is a durable raft.Storage kept in append-only segment files in one
+// directory. It is not safe for concurrent use; the Raft node that owns it
+// calls it from one goroutine. At most one Store may have a directory open.
+type Store struct {
+	dir          string
+	segmentBytes int64
+
+	// active is the last segment, the one writes go to.
+	active    *os.File
+	activeSeq uint64
+	// Invariant: activeSize is the size of the active file, and
+	// activeSize >= segmentHeaderBytes.
+	activeSize int64
+	// dirty is true when a write has reached the active file since its
+	// last fsync.
+	dirty bool
+
+	hardState raft.HardState
+	// records locates each entries record that still holds live entries,
+	// in log order; record i holds the live entries
+	// [records[i].first, records[i+1].first), the last one up to lastIndex.
+	// Invariant: records[0].first == firstIndex when lastIndex >= firstIndex;
+	// records[i].first < records[i+1].first; records[last].first <= lastIndex.
+	records []recordLoc
+	// Invariant: lastIndex >= firstIndex-1.
+	lastIndex raft.Index
+
+	// err, once set, is returned by every call (see ErrFailed).
+	err      error
+	closed   bool
+	wbuf     []byte
+	recovery RecoveryInfo
+	// fsyncs counts fsync calls, for benchmarks.
+	fsyncs int
+}
+
+// recordLoc is where an entries record lives on disk. The store keeps only
+// these in memory, not the entries: the Raft node keeps its own copy of the
+// log and reads Entries once, at start, so a second copy would double the
+// memory for nothing. It also makes recovery allocation-free per record.
+type recordLoc struct {
+	first raft.Index
+	seq   uint64
+	off   int64 // of the frame in its segment
+	size  int64 // of the whole frame
+}
+
+var _ raft.Storage = (*Store)(nil)
+
+// Open opens the store in dir, creating dir and an empty log if needed,
+// and recovers its state (see the recovery rules in doc.go). It returns a
+// *CorruptionError if the files hold damage other than a torn tail.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.SegmentSizeBytes < 0 || opts.SegmentSizeBytes > SegmentSizeBytesMax {
+		return nil, fmt.Errorf("%w: Options.SegmentSizeBytes %d not in [0, %d]",
+			ErrInvalidArgument, opts.SegmentSizeBytes, SegmentSizeBytesMax)
+	}
+	s := &Store{dir: dir, segmentBytes: opts.SegmentSizeBytes, lastIndex: firstIndex - 1}
+	if s.segmentBytes == 0 {
+		s.segmentBytes = DefaultSegmentSizeBytes
+	}
+	if err := makeDir(dir); err != nil {
+		return nil, fmt.Errorf("filestore: open %s: %w", dir, err)
+	}
+	if err := s.recover(); err != nil {
+		if s.active != nil {
+			err = errors.Join(err, s.active.Close())
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+// makeDir creates dir if it is missing, durably: a log whose directory
+// entry a crash can undo is not durable either.
+func makeDir(dir string) error {
+	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(filepath.Clean(dir)))
+}
+
+// Recovery describes what Open found, for the caller to log.
+func (s *Store) Recovery() RecoveryInfo { return s.recovery }
+
+// Close syncs outstanding writes and closes the store.
+func (s *Store) Close() error {
+	if s.closed {
+		return ErrClosed
+	}
+	var err error
+	if s.err == nil {
+		err = s.Sync()
+	}
+	s.closed = true
+	if s.active == nil { // A rollover failed half-way.
+		return err
+	}
+	return errors.Join(err, s.active.Close())
+}
+
+// usable returns the error every call must return before doing anything.
+func (s *Store) usable() error {
+	if s.closed {
+		return ErrClosed
+	}
+	return s.err
+}
+
+// fail makes err sticky: after a failed write or fsync, the state of the
+// file is unknown.
+func (s *Store) fail(err error) error {
+	s.err = fmt.Errorf("%w: %w", ErrFailed, err)
+	return s.err
+}
+
+// InitialState returns the latest hard state written (after Open, the
+// latest one that survived on disk).
+func (s *Store) InitialState() (raft.HardState, error) {
+	if err := s.usable(); err != nil {
+		return raft.HardState{}, err
+	}
+	return s.hardState, nil
+}
+
+// FirstIndex is always 1: the store does not compact.
+func (s *Store) FirstIndex() (raft.Index, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
+	return firstIndex, nil
+}
+
+// LastIndex returns the index of the last entry, 0 for an empty log.
+func (s *Store) LastIndex() (raft.Index, error) {
+	if err := s.usable(); err != nil {
+		return 0, err
+	}
+	return s.lastIndex, nil
+}
+
+// SetHardState records hs. Writing the hard state already recorded is a
+// no-op, so callers may pass it on every Ready.
+func (s *Store) SetHardState(hs raft.HardState) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if hs == s.hardState {
+		return nil
+	}
+	buf, start := beginFrame(s.wbuf[:0], recordHardState)
+	buf = appendHardState(buf, hs)
+	endFrame(buf, start)
+	if _, _, err := s.writeFrame(buf); err != nil {
+		return err
+	}
+	s.hardState = hs
+	return nil
+}
+
+// Append writes ents (see raft.Storage). An Append that starts at or below
+// LastIndex first writes a truncate record, then the entries; a crash in
+// between leaves the truncated log, which is a prefix of the writes and
+// safe for Raft, since a conflicting suffix was never committed.
+func (s *Store) Append(ents []raft.Entry) error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if err := s.checkAppend(ents); err != nil || len(ents) == 0 {
+		return err
+	}
+	first := ents[0].Index
+	if first <= s.lastIndex {
+		buf, start := beginFrame(s.wbuf[:0], recordTruncate)
+		buf = appendTruncate(buf, first)
+		endFrame(buf, start)
+		if _, _, err := s.writeFrame(buf); err != nil {
+			return err
+		}
+		s.truncate(first)
+	}
+	for len(ents) > 0 {
+		// Fill a record up to the payload limit; checkAppend made sure one
+		// entry always fits.
+		n, payloadBytes := 0, entriesHeaderBytes
+		for n < len(ents) && payloadBytes+entryHeaderBytes+len(ents[n].Data) <= recordPayloadBytesMax {
+			payloadBytes += entryHeaderBytes + len(ents[n].Data)
+			n++
+		}
+		buf, start := beginFrame(s.wbuf[:0], recordEntries)
+		buf = appendEntries(buf, ents[:n])
+		endFrame(buf, start)
+		seq, off, err := s.writeFrame(buf)
+		if err != nil {
+			return err
+		}
+		s.addRecord(recordLoc{first: ents[0].Index, seq: seq, off: off, size: int64(len(buf))}, n)
+		ents = ents[n:]
+	}
+	return nil
+}
+
+func (s *Store) checkAppend(ents []raft.Entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	first := ents[0].Index
+	if first < firstIndex {
+		return fmt.Errorf("%w: Append at index %d, below the first index %d", ErrInvalidArgument, first, firstIndex)
+	}
+	if first > s.lastIndex+1 {
+		return fmt.Errorf("%w: Append at index %d would leave a gap after the last index %d",
+			ErrInvalidArgument, first, s.lastIndex)
+	}
+	for i := range ents {
+		if ents[i].Index != first+raft.Index(i) {
+			return fmt.Errorf("%w: Append entries not consecutive: entry %d has index %d, want %d",
+				ErrInvalidArgument, i, ents[i].Index, first+raft.Index(i))
+		}
+		if len(ents[i].Data) > EntryDataBytesMax {
+			return fmt.Errorf("%w: entry %d has %d data bytes, limit %d",
+				ErrInvalidArgument, ents[i].Index, len(ents[i].Data), EntryDataBytesMax)
+		}
+	}
+	return nil
+}
+
+// addRecord notes an entries record of count entries that continues the log.
+func (s *Store) addRecord(loc recordLoc, count int) {
+	if loc.first != s.lastIndex+1 {
+		panic(fmt.Sprintf("filestore: entries record at index %d after last index %d", loc.first, s.lastIndex))
+	}
+	if n := len(s.records); n > 0 && s.records[n-1].first >= loc.first {
+		panic(fmt.Sprintf("filestore: entries record at index %d after a record at %d", loc.first, s.records[n-1].first))
+	}
+	s.records = append(s.records, loc)
+	s.lastIndex += raft.Index(count)
+}
+
+// truncate drops the entries from index on, in memory.
+func (s *Store) truncate(index raft.Index) {
+	if index < firstIndex || index > s.lastIndex {
+		panic(fmt.Sprintf("filestore: truncate at %d outside [%d, %d]", index, firstIndex, s.lastIndex))
+	}
+	for len(s.records) > 0 && s.records[len(s.records)-1].first >= index {
+		s.records = s.records[:len(s.records)-1]
+	}
+	s.lastIndex = index - 1
+}
+
+// writeFrame appends one encoded frame to the active segment, first
+// rolling over to a new segment if the frame would overflow it.
+func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
+	if cap(frame) <= writeBufferBytesKept {
+		s.wbuf = frame[:0]
+	}
+	if s.activeSize+int64(len(frame)) > s.segmentBytes && s.activeSize > segmentHeaderBytes {
+		if err := s.rollover(); err != nil {
+			return 0, 0, s.fail(err)
+		}
+	}
+	off = s.activeSize
+	n, err := s.active.Write(frame)
+	s.activeSize += int64(n)
+	s.dirty = true
+	if err != nil {
+		return 0, 0, s.fail(err)
+	}
+	return s.activeSeq, off, nil
+}
+
+// rollover seals the active segment and starts the next one. The sealed
+// segment is fsynced first: recovery treats a bad record in any segment but
+// the last as corruption, so a segment must be whole on disk before a later
+// one can exist.
+func (s *Store) rollover() error {
+	if s.dirty {
+		s.fsyncs++
+		if err := s.active.Sync(); err != nil {
+			return err
+		}
+		s.dirty = false
+	}
+	if err := s.active.Close(); err != nil {
+		return err
+	}
+	s.active = nil
+	f, err := createSegment(s.dir, s.activeSeq+1)
+	s.fsyncs += 2
+	if err != nil {
+		return err
+	}
+	s.active, s.activeSeq, s.activeSize = f, s.activeSeq+1, segmentHeaderBytes
+	return nil
+}
+
+// Sync makes every earlier write durable; the node may send messages that
+// depend on them once it returns nil.
+func (s *Store) Sync() error {
+	if err := s.usable(); err != nil {
+		return err
+	}
+	if !s.dirty {
+		return nil
+	}
+	s.fsyncs++
+	if err := s.active.Sync(); err != nil {
+		return s.fail(err)
+	}
+	s.dirty = false
+	return nil
+}
+
+// Entries returns the entries in [lo, hi), read back from disk and
+// checked against their checksums. The caller owns the result: its Data
+// shares no memory with the store (the entries of one segment share one
+// read buffer, which stays alive while any of them is referenced).
+func (s *Store) Entries(lo, hi raft.Index) ([]raft.Entry, error) {
+	if err := s.usable(); err != nil {
+		return nil, err
+	}
+	if lo < firstIndex {
+		return nil, fmt.Errorf("filestore: Entries(%d, %d): %w (first index %d)", lo, hi, raft.ErrCompacted, firstIndex)
+	}
+	if hi > s.lastIndex+1 {
+		return nil, fmt.Errorf("filestore: Entries(%d, %d): %w (last index %d)", lo, hi, raft.ErrUnavailable, s.lastIndex)
+	}
+	if lo > hi {
+		return nil, fmt.Errorf("%w: Entries(%d, %d) with lo > hi", ErrInvalidArgument, lo, hi)
+	}
+	if lo == hi {
+		return nil, nil
+	}
+	out := make([]raft.Entry, 0, hi-lo)
+	a, b := s.recordFor(lo), s.recordFor(hi-1)
+	for a <= b {
+		// Read the records of one segment with one read.
+		z := a
+		for z < b && s.records[z+1].seq == s.records[a].seq {
+			z++
+		}
+		var err error
+		if out, err = s.readRecords(out, a, z, lo, hi); err != nil {
+			return nil, err
+		}
+		a = z + 1
+	}
+	if raft.Index(len(out)) != hi-lo {
+		panic(fmt.Sprintf("filestore: Entries(%d, %d) collected %d entries", lo, hi, len(out)))
+	}
+	return out, nil
+}
+
+// recordFor returns the position in s.records of the record holding index.
+func (s *Store) recordFor(index raft.Index) int {
+	return sort.Search(len(s.records), func(i int) bool { return s.records[i].first > index }) - 1
+}
+
+// readRecords appends to out the entries in [lo, hi) of records a..z, which
+// all live in one segment.
+func (s *Store) readRecords(out []raft.Entry, a, z int, lo, hi raft.Index) ([]raft.Entry, error) {
+	seq := s.records[a].seq
+	base := s.records[a].off
+	span := make([]byte, s.records[z].off+s.records[z].size-base)
+	path := segmentPath(s.dir, seq)
+	if err := s.readSegmentAt(seq, span, base); err != nil {
+		return nil, fmt.Errorf("filestore: read %s: %w", path, err)
+	}
+	for i := a; i <= z; i++ {
+		rec := s.records[i]
+		end := s.lastIndex + 1
+		if i+1 < len(s.records) {
+			end = s.records[i+1].first
+		}
+		typ, payload, n, ferr := decodeFrame(span[rec.off-base:])
+		var reason string
+		switch {
+		case ferr != nil:
+			reason = ferr.reason
+		case typ != recordEntries || int64(n) != rec.size:
+			reason = fmt.Sprintf("%s record of %d bytes where an entries record of %d bytes was", typ, n, rec.size)
+		}
+		if reason != "" {
+			return nil, &CorruptionError{File: path, Offset: rec.off, Reason: "changed since Open: " + reason}
+		}
+		first, _, err := walkEntries(payload, func(e raft.Entry) {
+			if e.Index >= lo && e.Index < hi && e.Index < end {
+				out = append(out, e)
+			}
+		})
+		if err == nil && first != rec.first {
+			err = fmt.Errorf("record starts at index %d, want %d", first, rec.first)
+		}
+		if err != nil {
+			return nil, &CorruptionError{File: path, Offset: rec.off, Reason: "changed since Open: " + err.Error()}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) readSegmentAt(seq uint64, buf []byte, off int64) error {
+	if seq == s.activeSeq {
+		_, err := s.active.ReadAt(buf, off)
+		return err
+	}
+	f, err := os.Open(segmentPath(s.dir, seq))
+	if err != nil {
+		return err
+	}
+	_, err = f.ReadAt(buf, off)
+	return errors.Join(err, f.Close())
+}
