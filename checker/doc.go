@@ -1,0 +1,110 @@
+// Package checker decides whether what a run recorded is correct. It
+// knows Raft's types and the history format but not the simulator, so the
+// simulator can check online and any tool can check a recorded history
+// without simulating. Checks are pure functions of their input; every
+// verdict is three-valued ([VerdictOK], [VerdictIllegal], [VerdictUnknown])
+// so that running out of budget is never mistaken for a pass.
+//
+// # Histories
+//
+// A [History] is the list of client operations on the replicated
+// key-value store, each with its invocation and completion in virtual
+// time and an [Outcome]:
+//
+//   - OK: completed, results known;
+//   - Fail: definitely did not take effect (the checker drops it);
+//   - Unknown: the client gave up; the operation may take effect at any
+//     time after its invocation, or never, and its results are unknown.
+//
+// The store: Get of a missing key finds nothing and reads ""; Put sets;
+// Append creates a missing key with the value; Delete removes (and
+// succeeds on a missing key); CAS(key, expected, new) swaps iff the key
+// exists and holds expected. A CAS that did not match is an OK operation
+// with Swapped false: it observed the value.
+//
+// # History file format
+//
+// [WriteHistory] writes, and [Parse] with [FormatRaftsim] reads, UTF-8
+// JSON lines. The first line is a header; every other line is one
+// operation, in invocation order:
+//
+//	{"format":"raftsim-history","version":1,"meta":{"seed":"42"}}
+//	{"client":1,"seq":1,"kind":"put","key":"x","value":"a","invoke":100,"complete":250,"outcome":"ok"}
+//	{"client":2,"seq":1,"kind":"get","key":"x","invoke":120,"complete":300,"outcome":"ok","found":true,"output":"a"}
+//	{"client":1,"seq":2,"kind":"cas","key":"x","expected":"a","value":"b","invoke":400,"complete":900,"outcome":"unknown"}
+//
+// "meta" is optional. An operation line has, in this order: client, seq
+// (unsigned integers), kind (get, put, append, delete, cas), key,
+// expected (cas only), value (put, append, cas only), invoke, complete
+// (integer virtual nanoseconds, complete >= invoke), outcome (ok, fail,
+// unknown), and for ok operations only their results: found and output
+// (get), swapped (cas). A get imported from a source that cannot tell a
+// missing key from an empty value has "found_unknown":true instead of
+// "found". Exactly these fields must be present: a missing, extra,
+// duplicated or mistyped field is an error naming file, line and field
+// ([ParseError]). Blank lines are skipped. The writer's output is
+// canonical - fields in the order above, meta keys sorted, no spaces - so
+// write, read and write again gives the same bytes.
+//
+// # Imported formats
+//
+// [Load] and [Parse] also read two formats recorded elsewhere, and detect
+// the format from the content when asked to ([FormatAuto]). Both are event
+// logs: an invocation and the next completion of the same process form an
+// operation; the process number becomes the ClientID and the line number
+// the time. An operation still open at the end of the log has an Unknown
+// outcome.
+//
+//   - [FormatPorcupineKV], porcupine's key-value tests: one EDN map per
+//     line with exactly :process, :type (:invoke, :ok, :fail, :info), :f
+//     (:get, :put, :append), :key and :value. The format reads a missing
+//     key as "", so each Get is imported with FoundUnknown: its value is
+//     compared and its existence is not. Our own format never loses that
+//     information, so its checks are not weakened.
+//   - [FormatJepsenEtcd], Jepsen logs of etcd as one compare-and-set
+//     register, imported as key "register": read → Get (nil: not found),
+//     write N → Put, cas [old new] → CAS (an :ok CAS swapped). :fail means
+//     the operation did not take effect, so a failed read, write or CAS is
+//     dropped like any Fail; a failed CAS is not taken as having observed a
+//     different value, since the log does not say why it failed. :info
+//     means Unknown. Log noise is skipped; a line that carries the
+//     "jepsen.util - " logger and a process, or that contains an event
+//     type such as :invoke, must parse. :nemesis lines are skipped.
+//
+// # Raft invariants
+//
+// [Invariants] checks Raft's safety properties online while a cluster
+// runs: the simulator reports role changes, log writes, applies, reads and
+// restarts, and each Observe method returns the first [Violation] it sees,
+// naming the invariant, node, term and index. The properties are Election
+// Safety, Leader Append-Only, Log Matching, Leader Completeness and State
+// Machine Safety (Figure 3 of the Raft paper), plus the promises made to
+// clients: commit and applied indexes never move back, each entry is
+// applied exactly once per node, each client command takes effect at most
+// once, and a read never returns state older than the commit index when it
+// began. Every check costs O(1) per observed entry, so checking every step
+// of a simulation stays cheap.
+//
+// # Linearizability
+//
+// [CheckLinearizable] runs porcupine on a model of the store partitioned
+// by key, within a wall-clock budget. An Unknown outcome gets a return
+// time of +infinity and its results are not compared; only its effect on
+// the state applies, if it is linearized at all. On an Illegal verdict the
+// result names a failing key (the store is linearizable iff every key is),
+// and
+// [LinearizabilityResult.WriteVisualization] writes porcupine's HTML view
+// of that key alone, with [Annotation]s for faults and leader changes:
+//
+//	h, err := checker.Load("run.jsonl", checker.FormatAuto)
+//	if err != nil {
+//		return err // a *checker.ParseError names file, line and field
+//	}
+//	res, err := checker.CheckLinearizable(h, checker.LinearizabilityOptions{Budget: 10 * time.Second})
+//	if err != nil {
+//		return err
+//	}
+//	if res.Verdict == checker.VerdictIllegal && res.Located {
+//		err = res.WriteVisualization("run.html", faults)
+//	}
+package checker

@@ -1,0 +1,273 @@
+package checker
+
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// Violation is a broken Raft invariant: its name, the nodes, term and
+// index involved, and a message with the numbers.
+type Violation struct {
+	Invariant string
+	Message   string
+	Node      raft.NodeID
+	Term      raft.Term
+	Index     raft.Index
+}
+
+func (v *Violation) Error() string { return v.Invariant + ": " + v.Message }
+
+// NodeView is what the invariants read of a node; *raft.Node provides it.
+type NodeView interface {
+	Status() raft.Status
+	Term(i raft.Index) (raft.Term, bool)
+}
+
+// Invariants checks Raft's safety properties online, as a simulation
+// steps (Figure 3 of the Raft paper, and the promises Raft makes to
+// clients). Each Observe method is cheap - O(1) or O(entries observed) -
+// so that checking every step costs little. A method returns nil or the
+// first violation it sees.
+//
+//   - Election Safety: at most one leader per term.
+//   - Leader Append-Only: a leader never overwrites or deletes its own
+//     entries.
+//   - Log Matching: two logs with an entry of the same index and term are
+//     identical up to it. Checked inductively: every (index, term) seen
+//     anywhere must always carry the same command and follow the same
+//     previous term.
+//   - Leader Completeness: a new leader holds every committed entry.
+//   - State Machine Safety: no two nodes apply different entries at an
+//     index.
+//   - Commit and applied indexes never move back; every entry is applied
+//     exactly once per node, in order; each client (ID, sequence) takes
+//     effect at most once per node.
+//   - Read freshness: a read never reflects state older than the commit
+//     index when it began.
+type Invariants struct {
+	ids     []raft.NodeID
+	leaders map[raft.Term]raft.NodeID
+	// entries records, per (index, term), the command hash and the term
+	// of the entry before it.
+	entries map[entryKey]entryFacts
+	// applied is the reference log of applied entries: entry i+1 is
+	// applied[i]. Every node's applied sequence must be a prefix of it.
+	applied []entryFacts
+	// committedIn maps a term to the highest index its leader committed.
+	// Leader Completeness is about entries committed in earlier terms.
+	committedIn map[raft.Term]raft.Index
+	nodes       []nodeFacts
+}
+
+type entryKey struct {
+	index raft.Index
+	term  raft.Term
+}
+
+type entryFacts struct {
+	term     raft.Term
+	hash     uint64
+	prevTerm raft.Term
+}
+
+type nodeFacts struct {
+	// commit is the highest commit index seen in this incarnation.
+	commit raft.Index
+	// applied survives restarts: the state machine is durable.
+	applied raft.Index
+	// leaderTerm is the term in which the node leads (0: not a leader);
+	// leaderLast/leaderLastTerm its last entry seen as leader.
+	leaderTerm     raft.Term
+	leaderLast     raft.Index
+	leaderLastTerm raft.Term
+	// sessions maps client ID to the sequence numbers that took effect.
+	sessions map[uint64]map[uint64]raft.Index
+}
+
+// NewInvariants returns a checker for a cluster of the given nodes.
+func NewInvariants(ids []raft.NodeID) *Invariants {
+	iv := &Invariants{
+		ids:     ids,
+		leaders: map[raft.Term]raft.NodeID{},
+		entries: map[entryKey]entryFacts{},
+		nodes:   make([]nodeFacts, len(ids)),
+
+		committedIn: map[raft.Term]raft.Index{},
+	}
+	for i := range iv.nodes {
+		iv.nodes[i].sessions = map[uint64]map[uint64]raft.Index{}
+	}
+	return iv
+}
+
+func (iv *Invariants) node(id raft.NodeID) *nodeFacts {
+	for i, x := range iv.ids {
+		if x == id {
+			return &iv.nodes[i]
+		}
+	}
+	panic(fmt.Sprintf("checker: node %d is not in the cluster %v", id, iv.ids))
+}
+
+func hashData(b []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// ObserveRole is called when a node changes role.
+func (iv *Invariants) ObserveRole(id raft.NodeID, role raft.Role, term raft.Term, v NodeView) *Violation {
+	nf := iv.node(id)
+	if role != raft.RoleLeader {
+		nf.leaderTerm = 0
+		return nil
+	}
+	if prev, ok := iv.leaders[term]; ok && prev != id {
+		return &Violation{Invariant: "election-safety", Node: id, Term: term,
+			Message: fmt.Sprintf("nodes %d and %d are both leaders of term %d", prev, id, term)}
+	}
+	iv.leaders[term] = id
+	st := v.Status()
+	nf.leaderTerm, nf.leaderLast, nf.leaderLastTerm = term, st.LastIndex, st.LastTerm
+	// Leader Completeness: the leader holds every entry committed in an
+	// earlier term. By Log Matching, holding the last of them means
+	// holding every one before it. (A stale leader of an older term, seen
+	// late, need not hold entries committed after it.)
+	var k raft.Index
+	for t, c := range iv.committedIn { // a maximum: order does not matter
+		if t < term {
+			k = max(k, c)
+		}
+	}
+	k = min(k, raft.Index(len(iv.applied)))
+	if k > 0 {
+		want := iv.applied[k-1].term
+		if got, ok := v.Term(k); !ok || got != want {
+			return &Violation{Invariant: "leader-completeness", Node: id, Term: term, Index: k,
+				Message: fmt.Sprintf("new leader %d of term %d has term %d at index %d (present: %v), where an entry of term %d was committed in an earlier term", id, term, got, k, ok, want)}
+		}
+	}
+	return nil
+}
+
+// ObserveAppend is called with the entries a node writes to its storage;
+// v is the node after the write was decided.
+func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entry) *Violation {
+	prevTerm, _ := v.Term(ents[0].Index - 1)
+	for i := range ents {
+		e := &ents[i]
+		if i > 0 {
+			prevTerm = ents[i-1].Term
+		}
+		facts := entryFacts{term: e.Term, hash: hashData(e.Data), prevTerm: prevTerm}
+		key := entryKey{e.Index, e.Term}
+		if seen, ok := iv.entries[key]; ok {
+			if seen.hash != facts.hash || seen.prevTerm != facts.prevTerm {
+				return &Violation{Invariant: "log-matching", Node: id, Term: e.Term, Index: e.Index,
+					Message: fmt.Sprintf("node %d holds an entry at index %d, term %d that differs from another node's (command or previous term %d vs %d)", id, e.Index, e.Term, facts.prevTerm, seen.prevTerm)}
+			}
+			continue
+		}
+		iv.entries[key] = facts
+	}
+	return nil
+}
+
+// ObserveNode is called after a node handled a batch of work.
+func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
+	nf := iv.node(id)
+	st := v.Status()
+	if st.Commit < nf.commit {
+		return &Violation{Invariant: "commit-monotonic", Node: id, Term: st.Term, Index: st.Commit,
+			Message: fmt.Sprintf("node %d commit index moved back from %d to %d", id, nf.commit, st.Commit)}
+	}
+	nf.commit = st.Commit
+	if nf.leaderTerm != 0 && (st.Role != raft.RoleLeader || st.Term != nf.leaderTerm) {
+		// The tenure ended (the caller may learn of the role change
+		// later): from now on the node may rewrite its log.
+		nf.leaderTerm = 0
+	}
+	if nf.leaderTerm != 0 && st.Commit > iv.committedIn[nf.leaderTerm] {
+		iv.committedIn[nf.leaderTerm] = st.Commit
+	}
+	if nf.leaderTerm != 0 {
+		// The entry that ended the leader's log when last seen is still
+		// there, unchanged: nothing was truncated or overwritten since.
+		if t, ok := v.Term(nf.leaderLast); !ok || t != nf.leaderLastTerm || st.LastIndex < nf.leaderLast {
+			return &Violation{Invariant: "leader-append-only", Node: id, Term: nf.leaderTerm, Index: nf.leaderLast,
+				Message: fmt.Sprintf("leader %d lost its entry %d of term %d (log now ends at %d)", id, nf.leaderLast, nf.leaderLastTerm, st.LastIndex)}
+		}
+		nf.leaderLast, nf.leaderLastTerm = st.LastIndex, st.LastTerm
+	}
+	return nil
+}
+
+// ObserveRestart is called when a node restarts; its volatile commit
+// index may start lower.
+func (iv *Invariants) ObserveRestart(id raft.NodeID, v NodeView) *Violation {
+	nf := iv.node(id)
+	nf.commit = 0
+	nf.leaderTerm = 0
+	if st := v.Status(); st.Applied != nf.applied {
+		return &Violation{Invariant: "applied-restored", Node: id, Term: st.Term, Index: st.Applied,
+			Message: fmt.Sprintf("node %d restarted with applied index %d, but its state machine holds entries through %d", id, st.Applied, nf.applied)}
+	}
+	return nil
+}
+
+// ObserveApply is called for each entry a node applies. client and seq
+// are the command's session, when the state machine executed it (not
+// when it recognised a retry); zero otherwise.
+func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uint64) *Violation {
+	nf := iv.node(id)
+	if e.Index != nf.applied+1 {
+		return &Violation{Invariant: "apply-exactly-once", Node: id, Term: e.Term, Index: e.Index,
+			Message: fmt.Sprintf("node %d applied index %d after %d", id, e.Index, nf.applied)}
+	}
+	nf.applied = e.Index
+	facts := entryFacts{term: e.Term, hash: hashData(e.Data)}
+	k := int(e.Index) - 1
+	switch {
+	case k < len(iv.applied):
+		if ref := iv.applied[k]; ref.term != facts.term || ref.hash != facts.hash {
+			return &Violation{Invariant: "state-machine-safety", Node: id, Term: e.Term, Index: e.Index,
+				Message: fmt.Sprintf("node %d applied an entry of term %d at index %d, where another node applied one of term %d", id, e.Term, e.Index, ref.term)}
+		}
+	case k == len(iv.applied):
+		iv.applied = append(iv.applied, facts)
+	default:
+		panic(fmt.Sprintf("checker: node %d applied index %d with the reference at %d", id, e.Index, len(iv.applied)))
+	}
+	if client != 0 {
+		seqs := nf.sessions[client]
+		if seqs == nil {
+			seqs = map[uint64]raft.Index{}
+			nf.sessions[client] = seqs
+		}
+		if at, ok := seqs[seq]; ok {
+			return &Violation{Invariant: "client-at-most-once", Node: id, Term: e.Term, Index: e.Index,
+				Message: fmt.Sprintf("node %d executed client %d's command %d twice: at index %d and at %d", id, client, seq, at, e.Index)}
+		}
+		seqs[seq] = e.Index
+	}
+	return nil
+}
+
+// ObserveRead is called when a node serves a linearizable read: its read
+// index, the state machine's applied index, and the cluster's highest
+// commit index when the read began.
+func (iv *Invariants) ObserveRead(id raft.NodeID, readIndex, applied, commitAtStart raft.Index) *Violation {
+	if applied < readIndex {
+		return &Violation{Invariant: "read-freshness", Node: id, Index: readIndex,
+			Message: fmt.Sprintf("node %d served a read at applied index %d, below its read index %d", id, applied, readIndex)}
+	}
+	if applied < commitAtStart {
+		return &Violation{Invariant: "read-freshness", Node: id, Index: applied,
+			Message: fmt.Sprintf("node %d served a read from applied index %d, older than the commit index %d when the read began: a stale read", id, applied, commitAtStart)}
+	}
+	return nil
+}
