@@ -1,0 +1,215 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/netsim"
+	"github.com/raftsim/raftsim/raft"
+)
+
+// ActionKind names a fault the timeline can inject.
+type ActionKind uint8
+
+const (
+	// ActCrash stops nodes: volatile state and in-flight work are lost,
+	// messages to them are dropped. Writes already handed to the disk
+	// survive, as they do when a process dies but its machine does not.
+	ActCrash ActionKind = iota + 1
+	// ActPowerLoss crashes nodes and loses every write not yet synced.
+	ActPowerLoss
+	// ActRestart restarts crashed nodes from their storage (all crashed
+	// nodes when none is named).
+	ActRestart
+	// ActPause stops the world on nodes: they process nothing, messages
+	// and timers wait, and fire late on ActResume.
+	ActPause
+	ActResume
+	// ActIsolate cuts nodes off from every other node, both ways.
+	ActIsolate
+	// ActPartition splits the cluster into Groups; nodes in no group are
+	// isolated.
+	ActPartition
+	// ActCutOneWay drops messages From -> To only.
+	ActCutOneWay
+	// ActBridge splits the cluster into the two Groups except Nodes[0],
+	// the bridge, which reaches both sides.
+	ActBridge
+	// ActClog holds messages From -> To until ActUnclog or ActHeal.
+	ActClog
+	ActUnclog
+	// ActHeal removes every cut and clog, releasing held messages.
+	ActHeal
+	// ActLink sets the link From -> To (every link when both are zero) to
+	// Link: delay, loss, duplication, reordering.
+	ActLink
+	// ActSlowDisk sets the sync latency of nodes to [SyncMin, SyncMax].
+	ActSlowDisk
+	// ActClockDrift sets the clock rate error of nodes to Drift.
+	ActClockDrift
+	// ActClockJump steps the clocks of nodes by Jump (either sign).
+	ActClockJump
+	actionKindLimit
+)
+
+var actionKindNames = [...]string{
+	ActCrash: "crash", ActPowerLoss: "power_loss", ActRestart: "restart",
+	ActPause: "pause", ActResume: "resume", ActIsolate: "isolate",
+	ActPartition: "partition", ActCutOneWay: "cut_one_way", ActBridge: "bridge",
+	ActClog: "clog", ActUnclog: "unclog", ActHeal: "heal", ActLink: "link",
+	ActSlowDisk: "slow_disk", ActClockDrift: "clock_drift", ActClockJump: "clock_jump",
+}
+
+func (k ActionKind) String() string {
+	if k > 0 && k < actionKindLimit {
+		return actionKindNames[k]
+	}
+	return fmt.Sprintf("ActionKind(%d)", uint8(k))
+}
+
+// ParseActionKind is the inverse of String.
+func ParseActionKind(s string) (ActionKind, bool) {
+	for k := ActCrash; k < actionKindLimit; k++ {
+		if actionKindNames[k] == s {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// ActionKinds lists every kind, for help texts and generators.
+func ActionKinds() []ActionKind {
+	var out []ActionKind
+	for k := ActCrash; k < actionKindLimit; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// Action is one fault at a virtual time. Which fields matter depends on
+// Kind.
+type Action struct {
+	At   time.Duration
+	Kind ActionKind
+	// Nodes are the targets of node faults.
+	Nodes []raft.NodeID
+	// Leader adds the current leader (the leader of the highest term) to
+	// the targets; with no leader the action targets no one.
+	Leader bool
+	// Groups are the sides of a partition or a bridge.
+	Groups [][]raft.NodeID
+	// From and To name a directed link.
+	From, To raft.NodeID
+	Link     netsim.LinkConfig
+	SyncMin  time.Duration
+	SyncMax  time.Duration
+	Drift    clock.PPM
+	Jump     time.Duration
+}
+
+func (a *Action) validate(c *Config) error {
+	if a.Kind == 0 || a.Kind >= actionKindLimit {
+		return fmt.Errorf("kind: %d is not an action", a.Kind)
+	}
+	if a.At < 0 || a.At >= c.Duration {
+		return fmt.Errorf("at: %v is outside the fault phase [0, %v)", a.At, c.Duration)
+	}
+	valid := func(id raft.NodeID) bool { return id >= 1 && int(id) <= c.Nodes }
+	for _, id := range a.Nodes {
+		if !valid(id) {
+			return fmt.Errorf("nodes: node %d is not in the cluster (1..%d)", id, c.Nodes)
+		}
+	}
+	needTargets := func() error {
+		if len(a.Nodes) == 0 && !a.Leader {
+			return errors.New("nodes: names no node (and leader is not set)")
+		}
+		return nil
+	}
+	needLink := func() error {
+		if !valid(a.From) || !valid(a.To) {
+			return fmt.Errorf("from/to: link %d -> %d is not between cluster nodes", a.From, a.To)
+		}
+		if a.From == a.To {
+			return fmt.Errorf("from/to: link %d -> %d is a loop", a.From, a.To)
+		}
+		return nil
+	}
+	switch a.Kind {
+	case ActCrash, ActPowerLoss, ActPause, ActResume, ActIsolate:
+		return needTargets()
+	case ActRestart, ActHeal:
+		return nil
+	case ActPartition:
+		return checkGroups(a.Groups, valid, 2)
+	case ActBridge:
+		if len(a.Nodes) != 1 {
+			return fmt.Errorf("nodes: a bridge names exactly one bridge node, got %d", len(a.Nodes))
+		}
+		if err := checkGroups(a.Groups, valid, 2); err != nil {
+			return err
+		}
+		if len(a.Groups) != 2 {
+			return fmt.Errorf("groups: a bridge joins exactly two groups, got %d", len(a.Groups))
+		}
+		for _, g := range a.Groups {
+			if slices.Contains(g, a.Nodes[0]) {
+				return fmt.Errorf("groups: bridge node %d is also inside a group", a.Nodes[0])
+			}
+		}
+		return nil
+	case ActCutOneWay, ActClog, ActUnclog:
+		return needLink()
+	case ActLink:
+		if a.From != 0 || a.To != 0 {
+			if err := needLink(); err != nil {
+				return err
+			}
+		}
+		if err := a.Link.Validate(); err != nil {
+			return fmt.Errorf("link: %w", err)
+		}
+		return nil
+	case ActSlowDisk:
+		if a.SyncMin < 0 || a.SyncMax < a.SyncMin {
+			return fmt.Errorf("sync: [%v, %v] is not a valid range", a.SyncMin, a.SyncMax)
+		}
+		return needTargets()
+	case ActClockDrift:
+		if a.Drift < clock.DriftMin || a.Drift > clock.DriftMax {
+			return fmt.Errorf("drift: %v is outside [%v, %v]", a.Drift, clock.DriftMin, clock.DriftMax)
+		}
+		return needTargets()
+	case ActClockJump:
+		if a.Jump == 0 {
+			return errors.New("jump: a clock jump of zero does nothing")
+		}
+		return needTargets()
+	}
+	return nil
+}
+
+func checkGroups(groups [][]raft.NodeID, valid func(raft.NodeID) bool, atLeast int) error {
+	if len(groups) < atLeast {
+		return fmt.Errorf("groups: need at least %d groups, got %d", atLeast, len(groups))
+	}
+	seen := map[raft.NodeID]bool{}
+	for gi, g := range groups {
+		if len(g) == 0 {
+			return fmt.Errorf("groups[%d]: empty group", gi)
+		}
+		for _, id := range g {
+			if !valid(id) {
+				return fmt.Errorf("groups[%d]: node %d is not in the cluster", gi, id)
+			}
+			if seen[id] {
+				return fmt.Errorf("groups[%d]: node %d is in two groups", gi, id)
+			}
+			seen[id] = true
+		}
+	}
+	return nil
+}

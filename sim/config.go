@@ -1,0 +1,224 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/netsim"
+	"github.com/raftsim/raftsim/raft"
+)
+
+// Config describes one run. Together with Seed it determines the run
+// completely: the same Config gives a byte-identical trace.
+type Config struct {
+	// Seed derives every random choice of the run, one PCG stream per
+	// concern (each node's Raft, the network, each client, the disks).
+	Seed uint64
+	// Nodes is the cluster size; nodes are numbered 1..Nodes.
+	Nodes int
+	Raft  RaftConfig
+	// Network is the default setting of every directed link.
+	Network netsim.LinkConfig
+	Disk    DiskConfig
+	// Workload is the client load. Zero clients make an idle cluster.
+	Workload WorkloadConfig
+	// Timeline holds the fault actions, at virtual times in [0, Duration).
+	Timeline []Action
+	// Duration is the fault phase. Then the healing phase begins: every
+	// fault is cleared, crashed nodes restart, and liveness is checked.
+	Duration time.Duration
+	// HealDuration is the healing phase's length.
+	HealDuration time.Duration
+	// Liveness bounds the healing phase's expectations.
+	Liveness LivenessConfig
+	// MaxEvents bounds the run; reaching it is reported as a failure, never
+	// as a hang. Zero means 50 million.
+	MaxEvents uint64
+	// Trace, when set, receives the canonical trace as JSON lines. The
+	// digest is computed either way.
+	Trace io.Writer
+	// DisableInvariants turns off the online invariant checks (for
+	// measuring their cost).
+	DisableInvariants bool
+	// LinearizabilityBudget bounds the porcupine check; zero means 10s.
+	// When it runs out the verdict is inconclusive, never a pass.
+	LinearizabilityBudget time.Duration
+	// SkipLinearizability leaves the history unchecked.
+	SkipLinearizability bool
+	// VisualizationPath, when set, receives porcupine's HTML
+	// visualization of the first key whose history is not linearizable.
+	VisualizationPath string
+}
+
+// RaftConfig is the Raft configuration every node runs with.
+type RaftConfig struct {
+	// TickInterval is the length of one Raft tick on a node's own clock.
+	TickInterval       time.Duration
+	ElectionTicks      int
+	HeartbeatTicks     int
+	DisablePreVote     bool
+	DisableCheckQuorum bool
+	ReadMode           raft.ReadMode
+	LeaseDriftTicks    int
+	MaxEntriesPerMsg   int
+	MaxInflightMsgs    int
+}
+
+// DiskConfig sets how long a sync takes; each sync draws from
+// [SyncMin, SyncMax].
+type DiskConfig struct {
+	SyncMin, SyncMax time.Duration
+}
+
+// Mix weighs the operation kinds a client draws. Weights are integers.
+type Mix struct {
+	Get, Put, Append, Delete, CAS int
+}
+
+func (m Mix) total() int { return m.Get + m.Put + m.Append + m.Delete + m.CAS }
+
+// WorkloadConfig is the client load: each client is a process with at most
+// one operation outstanding, as in Jepsen.
+type WorkloadConfig struct {
+	Clients int
+	// Keys is the size of the key space ("k0" ... ).
+	Keys int
+	Mix  Mix
+	// Attempt is how long a client waits for one attempt before trying
+	// another node with the same session sequence number.
+	Attempt time.Duration
+	// Deadline is how long a client keeps retrying one operation before
+	// it gives up (outcome unknown, or failed if no attempt could have
+	// taken effect).
+	Deadline time.Duration
+	// Think is the pause between a client's operations; zero means back
+	// to back.
+	Think time.Duration
+	// Latency is the one-way delay between a client and a node. Clients
+	// stand beside the nodes: partitions between nodes do not cut them off.
+	Latency time.Duration
+}
+
+// LivenessConfig bounds, from the start of the healing phase, when a
+// leader must have committed an entry of its term and when every client
+// must have completed an operation invoked after the healing began.
+type LivenessConfig struct {
+	LeaderWithin   time.Duration
+	ProgressWithin time.Duration
+}
+
+// Defaults returns the standard configuration: 5 nodes, ticks of 10ms,
+// heartbeat every tick, election timeout 100-200ms, a reliable network of
+// 1-5ms, and 10 clients.
+func Defaults() Config {
+	return Config{
+		Nodes: 5,
+		Raft: RaftConfig{
+			TickInterval: 10 * time.Millisecond, ElectionTicks: 10, HeartbeatTicks: 1,
+			ReadMode: raft.ReadIndex,
+		},
+		Network: netsim.Reliable(netsim.Uniform(time.Millisecond, 5*time.Millisecond)),
+		Disk:    DiskConfig{SyncMin: 100 * time.Microsecond, SyncMax: 2 * time.Millisecond},
+		Workload: WorkloadConfig{
+			Clients: 10, Keys: 10,
+			Mix:     Mix{Get: 30, Put: 20, Append: 30, Delete: 5, CAS: 15},
+			Attempt: 500 * time.Millisecond, Deadline: 5 * time.Second,
+			Latency: 500 * time.Microsecond,
+		},
+		Duration:     10 * time.Second,
+		HealDuration: 10 * time.Second,
+		Liveness:     LivenessConfig{LeaderWithin: 3 * time.Second, ProgressWithin: 8 * time.Second},
+	}
+}
+
+const (
+	maxNodes   = 15
+	maxClients = 10_000
+)
+
+// Validate reports the first problem with c, naming the field.
+func (c *Config) Validate() error {
+	if c.Nodes < 1 || c.Nodes > maxNodes {
+		return fmt.Errorf("nodes: %d is outside [1, %d]", c.Nodes, maxNodes)
+	}
+	r := c.Raft
+	if r.TickInterval <= 0 {
+		return fmt.Errorf("raft.tick_interval: %v must be positive", r.TickInterval)
+	}
+	if r.ElectionTicks < 2 {
+		return fmt.Errorf("raft.election_ticks: %d must be at least 2", r.ElectionTicks)
+	}
+	if r.HeartbeatTicks < 1 || r.HeartbeatTicks >= r.ElectionTicks {
+		return fmt.Errorf("raft.heartbeat_ticks: %d must be in [1, election_ticks=%d)", r.HeartbeatTicks, r.ElectionTicks)
+	}
+	if r.ReadMode != raft.ReadIndex && r.ReadMode != raft.ReadLease {
+		return fmt.Errorf("raft.read_mode: %d is not a read mode", r.ReadMode)
+	}
+	if r.ReadMode == raft.ReadLease && r.DisableCheckQuorum {
+		return errors.New("raft.read_mode: lease reads require check_quorum")
+	}
+	if r.LeaseDriftTicks < 0 || r.LeaseDriftTicks >= r.ElectionTicks {
+		return fmt.Errorf("raft.lease_drift_ticks: %d must be in [0, election_ticks=%d)", r.LeaseDriftTicks, r.ElectionTicks)
+	}
+	if r.MaxEntriesPerMsg < 0 || r.MaxInflightMsgs < 0 {
+		return errors.New("raft.max_entries_per_msg and raft.max_inflight_msgs must not be negative")
+	}
+	if err := c.Network.Validate(); err != nil {
+		return fmt.Errorf("network: %w", err)
+	}
+	if c.Disk.SyncMin < 0 || c.Disk.SyncMax < c.Disk.SyncMin {
+		return fmt.Errorf("disk: sync latency [%v, %v] is not a valid range", c.Disk.SyncMin, c.Disk.SyncMax)
+	}
+	w := c.Workload
+	if w.Clients < 0 || w.Clients > maxClients {
+		return fmt.Errorf("workload.clients: %d is outside [0, %d]", w.Clients, maxClients)
+	}
+	if w.Clients > 0 {
+		if w.Keys < 1 {
+			return fmt.Errorf("workload.keys: %d must be at least 1", w.Keys)
+		}
+		for _, f := range []struct {
+			name string
+			v    int
+		}{{"get", w.Mix.Get}, {"put", w.Mix.Put}, {"append", w.Mix.Append}, {"delete", w.Mix.Delete}, {"cas", w.Mix.CAS}} {
+			if f.v < 0 {
+				return fmt.Errorf("workload.mix.%s: weight %d is negative", f.name, f.v)
+			}
+		}
+		if w.Mix.total() == 0 {
+			return errors.New("workload.mix: every weight is zero")
+		}
+		if w.Attempt <= 0 {
+			return fmt.Errorf("workload.attempt_timeout: %v must be positive", w.Attempt)
+		}
+		if w.Deadline < w.Attempt {
+			return fmt.Errorf("workload.deadline: %v is shorter than one attempt (%v)", w.Deadline, w.Attempt)
+		}
+		if w.Think < 0 || w.Latency < 0 {
+			return errors.New("workload.think and workload.latency must not be negative")
+		}
+	}
+	if c.Duration <= 0 {
+		return fmt.Errorf("duration: %v must be positive", c.Duration)
+	}
+	if c.HealDuration < 0 {
+		return fmt.Errorf("heal_duration: %v must not be negative", c.HealDuration)
+	}
+	if c.Liveness.LeaderWithin < 0 || c.Liveness.ProgressWithin < 0 {
+		return errors.New("liveness bounds must not be negative")
+	}
+	for i := range c.Timeline {
+		if err := c.Timeline[i].validate(c); err != nil {
+			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, c.Timeline[i].Kind, c.Timeline[i].At, err)
+		}
+	}
+	return nil
+}
+
+// end is the virtual time at which the run stops.
+func (c *Config) end() clock.Time {
+	return clock.Time(0).Add(c.Duration + c.HealDuration)
+}

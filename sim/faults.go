@@ -1,0 +1,218 @@
+package sim
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/raft"
+)
+
+// FaultWindow is a span of virtual time during which a fault was in
+// effect, for reports and failure annotations.
+type FaultWindow struct {
+	Kind  string
+	Nodes []raft.NodeID
+	Start clock.Time
+	// End is when the fault ended, or the run's end.
+	End   clock.Time
+	Label string
+}
+
+// faultLog pairs fault starts with their ends.
+type faultLog struct {
+	windows []FaultWindow
+	// open[i] is true while windows[i] has no end yet.
+	open []bool
+}
+
+func (f *faultLog) start(now clock.Time, kind string, nodes []raft.NodeID, label string) {
+	f.windows = append(f.windows, FaultWindow{Kind: kind, Nodes: nodes, Start: now, Label: label})
+	f.open = append(f.open, true)
+}
+
+// stop ends the open windows of kind that involve a node of nodes (all
+// open windows of kind when nodes is nil).
+func (f *faultLog) stop(now clock.Time, kind string, nodes []raft.NodeID) {
+	for i := range f.windows {
+		if !f.open[i] || f.windows[i].Kind != kind {
+			continue
+		}
+		if nodes != nil && !overlaps(f.windows[i].Nodes, nodes) {
+			continue
+		}
+		f.windows[i].End = now
+		f.open[i] = false
+	}
+}
+
+func (f *faultLog) closeAll(now clock.Time) {
+	for i := range f.windows {
+		if f.open[i] {
+			f.windows[i].End = now
+			f.open[i] = false
+		}
+	}
+}
+
+func overlaps(a, b []raft.NodeID) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// targets resolves an action's nodes, adding the current leader when asked.
+func (s *Simulator) targets(a *Action) []raft.NodeID {
+	out := slices.Clone(a.Nodes)
+	if a.Leader {
+		if l := s.leader(); l != nil && !slices.Contains(out, l.id) {
+			out = append(out, l.id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (s *Simulator) applyAction(a *Action) {
+	nodes := s.targets(a)
+	s.trace(TraceEvent{Kind: TraceAction, Text: describeAction(a, nodes)})
+	switch a.Kind {
+	case ActCrash, ActPowerLoss:
+		for _, id := range nodes {
+			n := s.nodes[id-1]
+			if n.up {
+				s.crash(n, a.Kind == ActPowerLoss)
+				s.faults.start(s.now, "crash", []raft.NodeID{id}, a.Kind.String())
+			}
+		}
+	case ActRestart:
+		if len(nodes) == 0 {
+			nodes = s.ids
+		}
+		for _, id := range nodes {
+			if n := s.nodes[id-1]; !n.up {
+				s.restart(n)
+				s.faults.stop(s.now, "crash", []raft.NodeID{id})
+			}
+		}
+	case ActPause:
+		for _, id := range nodes {
+			if n := s.nodes[id-1]; n.up && !n.paused {
+				s.pause(n)
+				s.faults.start(s.now, "pause", []raft.NodeID{id}, "pause")
+			}
+		}
+	case ActResume:
+		for _, id := range nodes {
+			if n := s.nodes[id-1]; n.paused {
+				s.resume(n)
+				s.faults.stop(s.now, "pause", []raft.NodeID{id})
+			}
+		}
+	case ActIsolate:
+		for _, id := range nodes {
+			must(s.net.Isolate(id))
+		}
+		s.faults.start(s.now, "partition", nodes, "isolate "+idList(nodes))
+	case ActPartition:
+		must(s.net.Partition(a.Groups...))
+		s.faults.stop(s.now, "partition", nil)
+		s.faults.start(s.now, "partition", sortedIDs(flatten(a.Groups)), "partition "+groupList(a.Groups))
+	case ActCutOneWay:
+		must(s.net.Cut(a.From, a.To))
+		s.faults.start(s.now, "partition", []raft.NodeID{a.From, a.To}, fmt.Sprintf("cut %d->%d", a.From, a.To))
+	case ActBridge:
+		must(s.net.Bridge(a.Nodes[0], a.Groups[0], a.Groups[1]))
+		s.faults.stop(s.now, "partition", nil)
+		s.faults.start(s.now, "partition", sortedIDs(flatten(a.Groups)), fmt.Sprintf("bridge %d between %s", a.Nodes[0], groupList(a.Groups)))
+	case ActClog:
+		must(s.net.Clog(a.From, a.To))
+		s.faults.start(s.now, "clog", []raft.NodeID{a.From, a.To}, fmt.Sprintf("clog %d->%d", a.From, a.To))
+	case ActUnclog:
+		rels, err := s.net.Unclog(a.From, a.To)
+		must(err)
+		s.release(rels)
+		s.faults.stop(s.now, "clog", []raft.NodeID{a.From, a.To})
+	case ActHeal:
+		s.release(s.net.Heal())
+		s.faults.stop(s.now, "partition", nil)
+		s.faults.stop(s.now, "clog", nil)
+	case ActLink:
+		if a.From == 0 {
+			must(s.net.SetDefault(a.Link))
+		} else {
+			must(s.net.SetLink(a.From, a.To, a.Link))
+		}
+		s.faults.start(s.now, "network", []raft.NodeID{a.From, a.To}, "link "+a.Link.String())
+	case ActSlowDisk:
+		for _, id := range nodes {
+			n := s.nodes[id-1]
+			n.syncMin, n.syncMax = a.SyncMin, a.SyncMax
+		}
+		s.faults.start(s.now, "disk", nodes, fmt.Sprintf("slow disk %v-%v", a.SyncMin, a.SyncMax))
+	case ActClockDrift:
+		for _, id := range nodes {
+			n := s.nodes[id-1]
+			must(n.clk.SetDrift(s.now, a.Drift))
+			s.retime(n)
+		}
+		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("drift %v", a.Drift))
+	case ActClockJump:
+		for _, id := range nodes {
+			n := s.nodes[id-1]
+			must(n.clk.Jump(s.now, a.Jump))
+			s.retime(n)
+		}
+		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("jump %v", a.Jump))
+	}
+}
+
+// retime reschedules a node's next tick after its clock changed.
+func (s *Simulator) retime(n *node) {
+	if n.up && n.tick != nil {
+		s.scheduleTick(n)
+	}
+}
+
+func describeAction(a *Action, nodes []raft.NodeID) string {
+	var b strings.Builder
+	b.WriteString(a.Kind.String())
+	if len(nodes) > 0 {
+		b.WriteString(" " + idList(nodes))
+	}
+	if len(a.Groups) > 0 {
+		b.WriteString(" " + groupList(a.Groups))
+	}
+	if a.From != 0 {
+		fmt.Fprintf(&b, " %d->%d", a.From, a.To)
+	}
+	return b.String()
+}
+
+func idList(ids []raft.NodeID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = fmt.Sprint(id)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func groupList(groups [][]raft.NodeID) string {
+	parts := make([]string, len(groups))
+	for i, g := range groups {
+		parts[i] = idList(g)
+	}
+	return strings.Join(parts, "|")
+}
+
+func flatten(groups [][]raft.NodeID) []raft.NodeID {
+	var out []raft.NodeID
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}

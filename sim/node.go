@@ -1,0 +1,438 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/kv"
+)
+
+// node is one simulated server: a Raft core, its storage, the key-value
+// state machine, and its clock. Storage and the state machine are durable:
+// they survive crashes (the storage loses unsynced writes on power loss).
+// The state machine persists each apply together with its applied index,
+// so a restart resumes after it.
+type node struct {
+	id  raft.NodeID
+	pos int
+
+	rn    *raft.Node // nil while crashed
+	store *raft.MemoryStorage
+	sm    *kv.Store
+	clk   *clock.Clock
+	tick  *clock.Ticker
+	// tickGen invalidates scheduled ticks when the clock changes.
+	tickGen uint64
+
+	raftRand *rand.Rand
+	diskRand *rand.Rand
+	syncMin  time.Duration
+	syncMax  time.Duration
+
+	// inc is the incarnation: events scheduled for an earlier one are
+	// stale and ignored.
+	inc    uint32
+	up     bool
+	paused bool
+	// deferred holds events that came while paused, in arrival order.
+	deferred []event
+	// tickMissed records that the tick timer fired during a pause.
+	tickMissed bool
+
+	// syncing is true while a Ready's writes are being synced; rd is that
+	// Ready.
+	syncing bool
+	rd      raft.Ready
+
+	role   raft.Role
+	leader raft.NodeID
+	term   raft.Term
+
+	// proposals awaiting their entry's application, in index order.
+	proposals []proposal
+	// reads awaiting confirmation by the leader, by read ID.
+	reads      []pendingRead
+	nextReadID uint64
+	// confirmed reads awaiting application of their read index.
+	confirmed []pendingRead
+	// tenure is 1 + the index of the node's current Tenure, or 0.
+	tenure int
+}
+
+type proposal struct {
+	index raft.Index
+	term  raft.Term
+	req   uint64 // request slab index
+}
+
+type pendingRead struct {
+	id    uint64
+	index raft.Index
+	req   uint64
+}
+
+// handleRequest takes a client request arriving at the node.
+func (s *Simulator) handleRequest(n *node, ref uint64) {
+	rq := &s.requests.items[ref]
+	if rq.kind == checker.OpGet {
+		if n.role != raft.RoleLeader {
+			s.reply(n, ref, reply{status: replyNotLeader, hint: n.leader})
+			return
+		}
+		n.nextReadID++
+		id := n.nextReadID
+		if err := n.rn.ReadIndex(id); err != nil {
+			s.replyError(n, ref, err)
+			return
+		}
+		rq.commitAtStart = s.maxCommit()
+		n.reads = append(n.reads, pendingRead{id: id, req: ref})
+		s.process(n)
+		return
+	}
+	idx, term, err := n.rn.Propose(kv.EncodeCommand(rq.cmd))
+	if err != nil {
+		s.replyError(n, ref, err)
+		return
+	}
+	n.proposals = append(n.proposals, proposal{index: idx, term: term, req: ref})
+	s.process(n)
+}
+
+func (s *Simulator) replyError(n *node, ref uint64, err error) {
+	var nl *raft.NotLeaderError
+	if asNotLeader(err, &nl) {
+		s.reply(n, ref, reply{status: replyNotLeader, hint: nl.Leader})
+		return
+	}
+	s.reply(n, ref, reply{status: replyRejected})
+}
+
+// process carries out the node's Readies until it has none, or until one
+// waits for its disk.
+func (s *Simulator) process(n *node) {
+	for n.up && !n.paused && !n.syncing && n.rn.HasReady() {
+		rd := n.rn.Ready()
+		if rd.SoftState != nil {
+			s.roleChange(n, *rd.SoftState)
+		}
+		if !rd.HardState.IsZero() {
+			if err := n.store.SetHardState(rd.HardState); err != nil {
+				panic(err)
+			}
+			n.term = rd.HardState.Term
+		}
+		if len(rd.Entries) > 0 {
+			if err := n.store.Append(rd.Entries); err != nil {
+				panic(err)
+			}
+			last := rd.Entries[len(rd.Entries)-1]
+			s.trace(TraceEvent{Kind: TracePersist, Node: n.id, Term: last.Term, Index: last.Index, N: uint64(len(rd.Entries))})
+			if s.inv != nil {
+				s.violation(s.inv.ObserveAppend(n.id, n.rn, rd.Entries), n.id)
+			}
+		}
+		if rd.MustSync {
+			lat := n.syncMin
+			if n.syncMax > n.syncMin {
+				lat += time.Duration(n.diskRand.Int64N(int64(n.syncMax-n.syncMin) + 1))
+			}
+			if lat > 0 {
+				n.syncing = true
+				n.rd = rd
+				s.schedule(event{at: s.now.Add(lat), kind: evSyncDone, node: n.pos, inc: n.inc})
+				return
+			}
+		}
+		s.finishReady(n, rd)
+	}
+}
+
+// finishReady runs once a Ready's writes are durable: sync, send, apply,
+// serve reads, advance.
+func (s *Simulator) finishReady(n *node, rd raft.Ready) {
+	if rd.MustSync {
+		if err := n.store.Sync(); err != nil {
+			panic(err)
+		}
+		s.trace(TraceEvent{Kind: TraceSync, Node: n.id})
+	}
+	for i := range rd.Messages {
+		s.sendMessage(rd.Messages[i])
+	}
+	if len(rd.CommittedEntries) > 0 {
+		for _, e := range rd.CommittedEntries {
+			s.apply(n, e)
+		}
+		last := rd.CommittedEntries[len(rd.CommittedEntries)-1]
+		s.trace(TraceEvent{Kind: TraceApply, Node: n.id, Term: last.Term, Index: last.Index, N: uint64(len(rd.CommittedEntries))})
+	}
+	for _, rs := range rd.ReadStates {
+		s.confirmRead(n, rs)
+	}
+	s.serveReads(n)
+	if n.tenure > 0 && len(rd.CommittedEntries) > 0 {
+		if t := &s.tenures[n.tenure-1]; t.Committed == 0 && rd.CommittedEntries[len(rd.CommittedEntries)-1].Term == t.Term {
+			t.Committed = s.now
+		}
+	}
+	n.rn.Advance(rd)
+	if s.inv != nil {
+		s.violation(s.inv.ObserveNode(n.id, n.rn), n.id)
+	}
+	s.checkLeader()
+}
+
+func (s *Simulator) apply(n *node, e raft.Entry) {
+	before := n.sm.Executed()
+	resp := n.sm.Apply(e)
+	if s.inv != nil {
+		var cid, seq uint64
+		executed := n.sm.Executed() != before
+		if executed && e.Type == raft.EntryNormal {
+			if c, err := kv.DecodeCommand(e.Data); err == nil {
+				cid, seq = uint64(c.Client), uint64(c.Seq)
+			}
+		}
+		s.violation(s.inv.ObserveApply(n.id, e, cid, seq), n.id)
+	}
+	for len(n.proposals) > 0 && n.proposals[0].index <= e.Index {
+		p := n.proposals[0]
+		n.proposals = n.proposals[1:]
+		if p.index != e.Index || p.term != e.Term {
+			// Another leader's entry took the index: this proposal can
+			// never commit.
+			s.reply(n, p.req, reply{status: replyOverwritten})
+			continue
+		}
+		r, err := kv.DecodeResponse(resp)
+		if err != nil {
+			panic(fmt.Sprintf("sim: node %d: undecodable response at index %d: %v", n.id, e.Index, err))
+		}
+		s.reply(n, p.req, reply{status: replyOK, resp: r})
+	}
+}
+
+func (s *Simulator) confirmRead(n *node, rs raft.ReadState) {
+	for i, r := range n.reads {
+		if r.id == rs.ID {
+			r.index = rs.Index
+			n.reads = append(n.reads[:i], n.reads[i+1:]...)
+			n.confirmed = append(n.confirmed, r)
+			return
+		}
+	}
+}
+
+// serveReads answers confirmed reads whose index the state machine has
+// applied, from local state (§8).
+func (s *Simulator) serveReads(n *node) {
+	applied := n.sm.AppliedIndex()
+	k := 0
+	for _, r := range n.confirmed {
+		if r.index > applied {
+			n.confirmed[k] = r
+			k++
+			continue
+		}
+		rq := &s.requests.items[r.req]
+		if s.inv != nil {
+			s.violation(s.inv.ObserveRead(n.id, r.index, applied, rq.commitAtStart), n.id)
+		}
+		v, found := n.sm.Read(rq.cmd.Key)
+		s.reply(n, r.req, reply{status: replyOK, resp: kv.Response{Status: readStatus(found), Value: v}, found: found})
+	}
+	n.confirmed = n.confirmed[:k]
+}
+
+func readStatus(found bool) kv.Status {
+	if found {
+		return kv.StatusOK
+	}
+	return kv.StatusNotFound
+}
+
+func (s *Simulator) roleChange(n *node, ss raft.SoftState) {
+	wasLeader := n.role == raft.RoleLeader
+	n.role, n.leader = ss.Role, ss.Leader
+	term := n.rn.Status().Term
+	n.term = term
+	s.trace(TraceEvent{Kind: TraceRole, Node: n.id, Peer: ss.Leader, Term: term, Text: ss.Role.String()})
+	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: ss.Role, Term: term})
+	if s.inv != nil {
+		s.violation(s.inv.ObserveRole(n.id, ss.Role, term, n.rn), n.id)
+	}
+	if wasLeader && ss.Role != raft.RoleLeader {
+		s.endTenure(n)
+	}
+	if ss.Role == raft.RoleLeader {
+		s.tenures = append(s.tenures, Tenure{Node: n.id, Term: term, Elected: s.now})
+		n.tenure = len(s.tenures)
+		s.stats.LeaderChanges++
+		if s.stats.FirstLeader == 0 {
+			s.stats.FirstLeader = s.now
+		}
+	}
+	if ss.Role == raft.RoleCandidate {
+		s.stats.Elections++
+	}
+	if wasLeader && ss.Role != raft.RoleLeader {
+		// Pending proposals may still commit under the next leader: their
+		// outcome is unknown, never failed.
+		for _, p := range n.proposals {
+			s.reply(n, p.req, reply{status: replyUnknown})
+		}
+		n.proposals = n.proposals[:0]
+		// Unconfirmed reads had no effect; confirmed ones stay valid.
+		for _, r := range n.reads {
+			s.reply(n, r.req, reply{status: replyRejected})
+		}
+		n.reads = n.reads[:0]
+	}
+}
+
+func (s *Simulator) endTenure(n *node) {
+	if n.tenure > 0 {
+		s.tenures[n.tenure-1].Ended = s.now
+		n.tenure = 0
+	}
+}
+
+// crash stops the node; with powerLoss its unsynced writes are lost.
+func (s *Simulator) crash(n *node, powerLoss bool) {
+	if !n.up {
+		return
+	}
+	how := "crash"
+	if powerLoss {
+		how = "power_loss"
+		n.store.DiscardUnsynced()
+	}
+	s.trace(TraceEvent{Kind: TraceCrash, Node: n.id, Text: how})
+	if n.role == raft.RoleLeader {
+		s.endTenure(n)
+	}
+	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: 0, Term: n.term})
+	n.up, n.paused, n.syncing = false, false, false
+	n.rn = nil
+	n.inc++
+	n.deferred = n.deferred[:0]
+	n.tickMissed = false
+	// Requests die with the process; their clients time out.
+	n.proposals, n.reads, n.confirmed = n.proposals[:0], n.reads[:0], n.confirmed[:0]
+	n.role, n.leader = 0, raft.None
+}
+
+func (s *Simulator) restart(n *node) {
+	if n.up {
+		return
+	}
+	rn, err := raft.NewNode(s.raftConfig(n))
+	if err != nil {
+		panic(fmt.Sprintf("sim: node %d cannot restart: %v", n.id, err))
+	}
+	n.rn = rn
+	n.up = true
+	n.inc++
+	st := rn.Status()
+	n.role, n.leader, n.term = st.Role, st.Leader, st.Term
+	s.trace(TraceEvent{Kind: TraceRestart, Node: n.id, Term: st.Term, Index: st.LastIndex, N: uint64(st.Applied)})
+	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: st.Role, Term: st.Term})
+	if s.inv != nil {
+		s.violation(s.inv.ObserveRestart(n.id, rn), n.id)
+	}
+	s.startTicker(n)
+	s.process(n)
+}
+
+func (s *Simulator) raftConfig(n *node) raft.Config {
+	r := s.cfg.Raft
+	return raft.Config{
+		ID: n.id, Voters: s.ids, Storage: n.store, Applied: n.sm.AppliedIndex(),
+		Rand:          n.raftRand,
+		ElectionTicks: r.ElectionTicks, HeartbeatTicks: r.HeartbeatTicks,
+		DisablePreVote: r.DisablePreVote, DisableCheckQuorum: r.DisableCheckQuorum,
+		ReadMode: r.ReadMode, LeaseDriftTicks: r.LeaseDriftTicks,
+		MaxEntriesPerMsg: r.MaxEntriesPerMsg, MaxInflightMsgs: r.MaxInflightMsgs,
+	}
+}
+
+func (s *Simulator) startTicker(n *node) {
+	tk, err := clock.NewTicker(n.clk, clock.TickerConfig{Interval: s.cfg.Raft.TickInterval, BurstMax: 2 * s.cfg.Raft.ElectionTicks}, s.now)
+	if err != nil {
+		panic(fmt.Sprintf("sim: node %d ticker: %v", n.id, err))
+	}
+	n.tick = tk
+	s.scheduleTick(n)
+}
+
+func (s *Simulator) scheduleTick(n *node) {
+	n.tickGen++
+	s.schedule(event{at: n.tick.Next(), kind: evTick, node: n.pos, inc: n.inc, ref: n.tickGen})
+}
+
+func (s *Simulator) onTick(n *node, e event) {
+	if !n.up || e.inc != n.inc || e.ref != n.tickGen {
+		return
+	}
+	if n.paused {
+		n.tickMissed = true
+		return
+	}
+	k := n.tick.Fire(s.now)
+	for range k {
+		n.rn.Tick()
+	}
+	if k > 0 {
+		s.trace(TraceEvent{Kind: TraceTick, Node: n.id, N: uint64(k)})
+		s.process(n)
+	}
+	s.scheduleTick(n)
+}
+
+func (s *Simulator) pause(n *node) {
+	if !n.up || n.paused {
+		return
+	}
+	n.paused = true
+	s.trace(TraceEvent{Kind: TracePause, Node: n.id})
+}
+
+func (s *Simulator) resume(n *node) {
+	if !n.up || !n.paused {
+		return
+	}
+	n.paused = false
+	s.trace(TraceEvent{Kind: TraceResume, Node: n.id})
+	// Everything that waited runs now, in the order it arrived; the timer
+	// fires late, once, covering the ticks its clock says have passed.
+	deferred := n.deferred
+	n.deferred = nil
+	for _, e := range deferred {
+		e.at = s.now
+		s.schedule(e)
+	}
+	if n.tickMissed {
+		n.tickMissed = false
+		s.schedule(event{at: s.now, kind: evTick, node: n.pos, inc: n.inc, ref: n.tickGen})
+	}
+}
+
+func (s *Simulator) onSyncDone(n *node, e event) {
+	if !n.up || e.inc != n.inc || !n.syncing {
+		return
+	}
+	if n.paused {
+		n.deferred = append(n.deferred, e)
+		return
+	}
+	n.syncing = false
+	rd := n.rd
+	n.rd = raft.Ready{}
+	s.finishReady(n, rd)
+	s.process(n)
+}

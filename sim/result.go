@@ -1,0 +1,250 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/netsim"
+	"github.com/raftsim/raftsim/raft"
+)
+
+// FailureKind classifies what a run found.
+type FailureKind uint8
+
+const (
+	// FailureInvariant: a Raft safety invariant broke during the run.
+	FailureInvariant FailureKind = iota + 1
+	// FailureLinearizability: the client history is not linearizable.
+	FailureLinearizability
+	// FailureInconclusive: the linearizability check ran out of budget.
+	// Not a pass.
+	FailureInconclusive
+	// FailureLiveness: after healing, the cluster did not elect a leader
+	// or did not serve every client in time.
+	FailureLiveness
+	// FailurePanic: a node or the simulator panicked.
+	FailurePanic
+	// FailureLimit: the run hit its event limit.
+	FailureLimit
+)
+
+func (k FailureKind) String() string {
+	switch k {
+	case FailureInvariant:
+		return "invariant"
+	case FailureLinearizability:
+		return "linearizability"
+	case FailureInconclusive:
+		return "inconclusive"
+	case FailureLiveness:
+		return "liveness"
+	case FailurePanic:
+		return "panic"
+	case FailureLimit:
+		return "limit"
+	}
+	return fmt.Sprintf("FailureKind(%d)", uint8(k))
+}
+
+// IsSafety reports whether the failure is a safety failure (as opposed to
+// liveness, a limit, or an inconclusive check).
+func (k FailureKind) IsSafety() bool {
+	return k == FailureInvariant || k == FailureLinearizability || k == FailurePanic
+}
+
+// Failure is one problem a run found.
+type Failure struct {
+	Kind    FailureKind
+	Name    string
+	Message string
+	Time    clock.Time
+	Node    raft.NodeID
+	// TraceSeq is the trace position at which it was found.
+	TraceSeq uint64
+	// TraceTail holds the events just before it, for safety failures.
+	TraceTail []TraceEvent
+}
+
+func (f Failure) String() string {
+	s := fmt.Sprintf("%s %s at %v (trace #%d)", f.Kind, f.Name, f.Time, f.TraceSeq)
+	if f.Node != 0 {
+		s += fmt.Sprintf(" on node %d", f.Node)
+	}
+	return s + ": " + f.Message
+}
+
+// RoleChange records a node's role at a time; Role 0 means crashed.
+type RoleChange struct {
+	Time clock.Time
+	Node raft.NodeID
+	Role raft.Role
+	Term raft.Term
+}
+
+// Stats counts what happened.
+type Stats struct {
+	Ops, OpsOK, OpsFailed, OpsUnknown uint64
+	// Elections counts candidacies; LeaderChanges counts leaders elected.
+	Elections     uint64
+	LeaderChanges uint64
+	// SplitVotes counts terms in which some node stood as candidate but
+	// no leader was elected.
+	SplitVotes uint64
+	// FirstLeader is when the first leader was elected (0: never).
+	FirstLeader clock.Time
+}
+
+// MessageAccount follows every message between nodes to its end. It
+// balances: Copies == Delivered + DroppedArrival + DroppedDown + InFlight,
+// where Copies counts the copies the network scheduled (duplicates
+// included, copies lost at send time excluded).
+type MessageAccount struct {
+	Sent           uint64 // messages the nodes sent
+	LostAtSend     uint64 // messages the network lost outright
+	Copies         uint64 // copies scheduled for delivery
+	Delivered      uint64 // copies a node stepped
+	DroppedArrival uint64 // copies that arrived on a cut link
+	DroppedDown    uint64 // copies that arrived at a crashed node
+	InFlight       uint64 // copies still travelling, held or deferred at the end
+}
+
+// Balanced reports whether every copy is accounted for.
+func (m MessageAccount) Balanced() bool {
+	return m.Copies == m.Delivered+m.DroppedArrival+m.DroppedDown+m.InFlight
+}
+
+// Tenure is one leader's time in office.
+type Tenure struct {
+	Node raft.NodeID
+	Term raft.Term
+	// Elected is when the node became leader; Committed when it first
+	// committed an entry of its term (0: never); Ended when it stopped
+	// leading (the run's end if it never did).
+	Elected, Committed, Ended clock.Time
+}
+
+// Result is everything a run produced.
+type Result struct {
+	Seed uint64
+	// TraceDigest is the SHA-256 of the canonical trace: equal digests
+	// mean identical runs.
+	TraceDigest string
+	TraceEvents uint64
+	Events      uint64
+	// End is the virtual time the run reached.
+	End      clock.Time
+	Failures []Failure
+	History  []checker.Operation
+	Roles    []RoleChange
+	Tenures  []Tenure
+	Faults   []FaultWindow
+	Network  []netsim.LinkStats
+	Messages MessageAccount
+	Stats    Stats
+	// Linearizability is the porcupine verdict (zero when skipped).
+	Linearizability checker.LinearizabilityResult
+}
+
+// Passed reports whether the run found nothing.
+func (r *Result) Passed() bool { return len(r.Failures) == 0 }
+
+// Annotations turns the run's faults and leader changes into annotations
+// for porcupine's visualization.
+func (r *Result) Annotations() []checker.Annotation {
+	var out []checker.Annotation
+	for _, f := range r.Faults {
+		out = append(out, checker.Annotation{Start: int64(f.Start), End: int64(f.End), Label: f.Label, Description: fmt.Sprintf("%s %v", f.Kind, f.Nodes)})
+	}
+	for _, rc := range r.Roles {
+		if rc.Role == raft.RoleLeader {
+			out = append(out, checker.Annotation{Start: int64(rc.Time), End: int64(rc.Time), Label: fmt.Sprintf("leader %d (term %d)", rc.Node, rc.Term)})
+		}
+	}
+	return out
+}
+
+// splitVotes counts terms with a candidate and no leader.
+func (s *Simulator) splitVotes() uint64 {
+	candidate := map[raft.Term]bool{}
+	led := map[raft.Term]bool{}
+	for _, rc := range s.roles {
+		switch rc.Role {
+		case raft.RoleCandidate:
+			candidate[rc.Term] = true
+		case raft.RoleLeader:
+			led[rc.Term] = true
+		}
+	}
+	var n uint64
+	for t := range candidate { // a count: order does not matter
+		if !led[t] {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Simulator) result() *Result {
+	// Operations still open at the end: writes may yet take effect;
+	// reads had no effect.
+	for _, c := range s.clients {
+		if c.busy {
+			c.busy = false
+			op := c.op
+			op.Complete = int64(s.now)
+			if op.Kind == checker.OpGet && !c.maybeApplied {
+				op.Outcome = checker.OutcomeFail
+			} else {
+				op.Outcome = checker.OutcomeUnknown
+			}
+			s.history = append(s.history, op)
+		}
+	}
+	s.faults.closeAll(s.now)
+	for i := range s.tenures {
+		if s.tenures[i].Ended == 0 {
+			s.tenures[i].Ended = s.now
+		}
+	}
+	s.stats.SplitVotes = s.splitVotes()
+	s.msgs.InFlight = uint64(len(s.messages.items) - len(s.messages.free))
+	r := &Result{
+		Seed: s.cfg.Seed, Events: s.events, End: s.now,
+		History: s.history, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
+		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
+	}
+	if !s.stopped && !s.cfg.SkipLinearizability && len(s.history) > 0 {
+		budget := s.cfg.LinearizabilityBudget
+		if budget == 0 {
+			budget = 10 * time.Second
+		}
+		lin, err := checker.CheckLinearizable(checker.History{Ops: s.history}, checker.LinearizabilityOptions{Budget: budget})
+		if err != nil {
+			s.fail(Failure{Kind: FailureLinearizability, Name: "history", Message: err.Error()})
+		} else {
+			r.Linearizability = lin
+			switch lin.Verdict {
+			case checker.VerdictIllegal:
+				s.fail(Failure{Kind: FailureLinearizability, Name: "linearizability", Message: lin.String()})
+				if s.cfg.VisualizationPath != "" {
+					if err := lin.WriteVisualization(s.cfg.VisualizationPath, r.Annotations()); err != nil {
+						s.fail(Failure{Kind: FailureLinearizability, Name: "visualization", Message: err.Error()})
+					}
+				}
+			case checker.VerdictUnknown:
+				s.fail(Failure{Kind: FailureInconclusive, Name: "linearizability-budget", Message: lin.String()})
+			}
+		}
+	}
+	s.trace(TraceEvent{Kind: TracePhase, Text: "end", N: uint64(len(s.failures))})
+	digest, err := s.tr.finish()
+	if err != nil {
+		s.fail(Failure{Kind: FailureLimit, Name: "trace-write", Message: err.Error()})
+	}
+	r.TraceDigest = digest
+	r.TraceEvents = s.tr.seq
+	r.Failures = s.failures
+	return r
+}
