@@ -48,9 +48,12 @@ type NodeView interface {
 type Invariants struct {
 	ids     []raft.NodeID
 	leaders map[raft.Term]raft.NodeID
-	// entries records, per (index, term), the command hash and the term
-	// of the entry before it.
-	entries map[entryKey]entryFacts
+	// entries records, per index, the first (term, command hash, term of
+	// the entry before it) seen there; other terms at the same index go
+	// to moreEntries. Most indexes only ever hold one term, so the common
+	// case is a slice lookup, not a hash.
+	entries     []entryFacts
+	moreEntries map[entryKey]entryFacts
 	// applied is the reference log of applied entries: entry i+1 is
 	// applied[i]. Every node's applied sequence must be a prefix of it.
 	applied []entryFacts
@@ -81,8 +84,16 @@ type nodeFacts struct {
 	leaderTerm     raft.Term
 	leaderLast     raft.Index
 	leaderLastTerm raft.Term
-	// sessions maps client ID to the sequence numbers that took effect.
-	sessions map[uint64]map[uint64]raft.Index
+	// sessions holds, per client ID, the last sequence number executed
+	// and where. The state machine executes a client's commands in
+	// increasing sequence order, so a sequence at or below the last one
+	// means a command ran twice (or out of order).
+	sessions map[uint64]sessionFacts
+}
+
+type sessionFacts struct {
+	seq   uint64
+	index raft.Index
 }
 
 // NewInvariants returns a checker for a cluster of the given nodes.
@@ -90,13 +101,14 @@ func NewInvariants(ids []raft.NodeID) *Invariants {
 	iv := &Invariants{
 		ids:     ids,
 		leaders: map[raft.Term]raft.NodeID{},
-		entries: map[entryKey]entryFacts{},
 		nodes:   make([]nodeFacts, len(ids)),
+
+		moreEntries: map[entryKey]entryFacts{},
 
 		committedIn: map[raft.Term]raft.Index{},
 	}
 	for i := range iv.nodes {
-		iv.nodes[i].sessions = map[uint64]map[uint64]raft.Index{}
+		iv.nodes[i].sessions = map[uint64]sessionFacts{}
 	}
 	return iv
 }
@@ -164,17 +176,38 @@ func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entr
 			prevTerm = ents[i-1].Term
 		}
 		facts := entryFacts{term: e.Term, hash: hashData(e.Data), prevTerm: prevTerm}
-		key := entryKey{e.Index, e.Term}
-		if seen, ok := iv.entries[key]; ok {
-			if seen.hash != facts.hash || seen.prevTerm != facts.prevTerm {
-				return &Violation{Invariant: "log-matching", Node: id, Term: e.Term, Index: e.Index,
-					Message: fmt.Sprintf("node %d holds an entry at index %d, term %d that differs from another node's (command or previous term %d vs %d)", id, e.Index, e.Term, facts.prevTerm, seen.prevTerm)}
-			}
+		seen, ok := iv.lookupEntry(e.Index, e.Term)
+		if !ok {
+			iv.recordEntry(e.Index, facts)
 			continue
 		}
-		iv.entries[key] = facts
+		if seen.hash != facts.hash || seen.prevTerm != facts.prevTerm {
+			return &Violation{Invariant: "log-matching", Node: id, Term: e.Term, Index: e.Index,
+				Message: fmt.Sprintf("node %d holds an entry at index %d, term %d that differs from another node's (command or previous term %d vs %d)", id, e.Index, e.Term, facts.prevTerm, seen.prevTerm)}
+		}
 	}
 	return nil
+}
+
+func (iv *Invariants) lookupEntry(index raft.Index, term raft.Term) (entryFacts, bool) {
+	if int(index) < len(iv.entries) {
+		if f := iv.entries[index]; f.term == term {
+			return f, true
+		}
+	}
+	f, ok := iv.moreEntries[entryKey{index, term}]
+	return f, ok
+}
+
+func (iv *Invariants) recordEntry(index raft.Index, f entryFacts) {
+	for int(index) >= len(iv.entries) {
+		iv.entries = append(iv.entries, entryFacts{})
+	}
+	if iv.entries[index].term == 0 {
+		iv.entries[index] = f
+		return
+	}
+	iv.moreEntries[entryKey{index, f.term}] = f
 }
 
 // ObserveNode is called after a node handled a batch of work.
@@ -243,16 +276,12 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 		panic(fmt.Sprintf("checker: node %d applied index %d with the reference at %d", id, e.Index, len(iv.applied)))
 	}
 	if client != 0 {
-		seqs := nf.sessions[client]
-		if seqs == nil {
-			seqs = map[uint64]raft.Index{}
-			nf.sessions[client] = seqs
-		}
-		if at, ok := seqs[seq]; ok {
+		last := nf.sessions[client]
+		if seq <= last.seq {
 			return &Violation{Invariant: "client-at-most-once", Node: id, Term: e.Term, Index: e.Index,
-				Message: fmt.Sprintf("node %d executed client %d's command %d twice: at index %d and at %d", id, client, seq, at, e.Index)}
+				Message: fmt.Sprintf("node %d executed client %d's command %d at index %d after its command %d at index %d: a command ran twice or out of order", id, client, seq, e.Index, last.seq, last.index)}
 		}
-		seqs[seq] = e.Index
+		nf.sessions[client] = sessionFacts{seq: seq, index: e.Index}
 	}
 	return nil
 }

@@ -69,7 +69,7 @@ func (s *MemoryStorage) Append(ents []Entry) error {
 		// truncation stay intact.
 		s.entries = s.entries[:at:at]
 	}
-	s.entries = append(s.entries, ents...)
+	s.entries = appendEntries(s.entries, ents)
 	return nil
 }
 

@@ -218,7 +218,9 @@ func (n *Node) Ready() Ready {
 	n.flush()
 	var rd Ready
 	if ss := n.softState(); ss != n.prevSS {
-		rd.SoftState = &ss
+		// A copy made only here keeps the common path free of allocation.
+		changed := ss
+		rd.SoftState = &changed
 		n.prevSS = ss
 	}
 	if hs := n.hardState(); hs != n.prevHS {

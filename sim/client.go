@@ -111,7 +111,7 @@ func (s *Simulator) startOp(c *client) {
 	c.maybeApplied = false
 	c.deadline = s.now.Add(w.Deadline)
 	s.stats.Ops++
-	s.trace(TraceEvent{Kind: TraceInvoke, N: uint64(c.id), Index: raft.Index(c.seq), Text: c.cmd.String()})
+	s.trace(TraceEvent{Kind: TraceInvoke, N: uint64(c.id), Index: raft.Index(c.seq), Text: describeOp(&c.op)})
 	s.sendAttempt(c)
 }
 
@@ -263,6 +263,18 @@ func (s *Simulator) onClientStart(c *client, e event) {
 	if !c.busy {
 		s.startOp(c)
 	}
+}
+
+// describeOp is the trace text of an invocation: "cas k3 c1-4 c2-9".
+func describeOp(op *checker.Operation) string {
+	s := op.Kind.String() + " " + op.Key
+	if op.Kind == checker.OpCAS {
+		s += " " + strconv.Quote(op.Expected)
+	}
+	if op.Value != "" {
+		s += " " + op.Value
+	}
+	return s
 }
 
 func asNotLeader(err error, target **raft.NotLeaderError) bool {

@@ -192,11 +192,9 @@ func (s *Simulator) apply(n *node, e raft.Entry) {
 	resp := n.sm.Apply(e)
 	if s.inv != nil {
 		var cid, seq uint64
-		executed := n.sm.Executed() != before
-		if executed && e.Type == raft.EntryNormal {
-			if c, err := kv.DecodeCommand(e.Data); err == nil {
-				cid, seq = uint64(c.Client), uint64(c.Seq)
-			}
+		if n.sm.Executed() != before {
+			c, q := n.sm.LastExecuted()
+			cid, seq = uint64(c), uint64(q)
 		}
 		s.violation(s.inv.ObserveApply(n.id, e, cid, seq), n.id)
 	}

@@ -119,13 +119,16 @@ const traceTailSize = 40
 type tracer struct {
 	seq    uint64
 	digest hash.Hash
-	buf    []byte
-	out    *bufio.Writer
-	tail   [traceTailSize]TraceEvent
+	// pending collects binary records and feeds the digest in large
+	// blocks: one Write per event costs more than the hashing itself.
+	pending []byte
+	buf     []byte
+	out     *bufio.Writer
+	tail    [traceTailSize]TraceEvent
 }
 
 func newTracer(w io.Writer) *tracer {
-	t := &tracer{digest: sha256.New(), buf: make([]byte, 0, 256)}
+	t := &tracer{digest: sha256.New(), buf: make([]byte, 0, 256), pending: make([]byte, 0, tracerBlock+512)}
 	if w != nil {
 		t.out = bufio.NewWriterSize(w, 1<<16)
 	}
@@ -138,7 +141,7 @@ func (t *tracer) record(e TraceEvent) {
 	t.tail[t.seq%traceTailSize] = e
 	// The digest covers a fixed binary layout of every field, which is
 	// cheaper than hashing the JSON and equally exact.
-	b := t.buf[:0]
+	b := t.pending
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Time))
 	b = append(b, byte(e.Kind), byte(e.Msg))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Node))
@@ -148,14 +151,21 @@ func (t *tracer) record(e TraceEvent) {
 	b = binary.LittleEndian.AppendUint64(b, e.N)
 	b = binary.AppendUvarint(b, uint64(len(e.Text)))
 	b = append(b, e.Text...)
-	t.digest.Write(b)
-	if t.out != nil {
-		b = e.AppendJSON(b[:0])
-		b = append(b, '\n')
-		t.out.Write(b)
+	if len(b) >= tracerBlock {
+		t.digest.Write(b)
+		b = b[:0]
 	}
-	t.buf = b
+	t.pending = b
+	if t.out != nil {
+		j := e.AppendJSON(t.buf[:0])
+		j = append(j, '\n')
+		t.out.Write(j)
+		t.buf = j
+	}
 }
+
+// tracerBlock is the size of the blocks fed to the digest.
+const tracerBlock = 64 << 10
 
 // tailEvents returns the recorded events still in the tail, oldest first.
 func (t *tracer) tailEvents() []TraceEvent {
@@ -171,6 +181,8 @@ func (t *tracer) tailEvents() []TraceEvent {
 }
 
 func (t *tracer) finish() (string, error) {
+	t.digest.Write(t.pending)
+	t.pending = t.pending[:0]
 	if t.out != nil {
 		if err := t.out.Flush(); err != nil {
 			return "", err

@@ -37,6 +37,7 @@ func (s *Store) applyCommand(data []byte) []byte {
 		}
 	}
 	resp := s.execute(&c)
+	s.lastClient, s.lastSeq = c.client, c.seq
 	if sess == nil {
 		if s.sessions == nil {
 			s.sessions = make(map[ClientID]*session)

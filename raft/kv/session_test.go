@@ -196,5 +196,10 @@ func TestExecutedCountsOnlyEffects(t *testing.T) {
 		if got := s.Executed(); got != st.want {
 			t.Fatalf("after step %d: Executed() = %d, want %d", i+1, got, st.want)
 		}
+		if c, err := DecodeCommand(st.data); err == nil && i != 1 && i != 3 {
+			if gc, gs := s.LastExecuted(); gc != c.Client || gs != c.Seq {
+				t.Fatalf("after step %d: LastExecuted() = %d/%d, want %d/%d", i+1, gc, gs, c.Client, c.Seq)
+			}
+		}
 	}
 }

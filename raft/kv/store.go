@@ -23,6 +23,9 @@ type Store struct {
 	// the session table). Not replicated state: it lets a checker see
 	// each execution, to prove a retried command never runs twice.
 	executed uint64
+	// lastClient and lastSeq name the command executed last.
+	lastClient ClientID
+	lastSeq    Seq
 }
 
 // slot holds one value. The Store owns the buffer and overwrites it in
@@ -81,6 +84,10 @@ func (s *Store) Apply(e raft.Entry) []byte {
 // checker compares it before and after Apply to see whether a command
 // took effect.
 func (s *Store) Executed() uint64 { return s.executed }
+
+// LastExecuted names the session (client, sequence) of the command
+// executed last, or zeros.
+func (s *Store) LastExecuted() (ClientID, Seq) { return s.lastClient, s.lastSeq }
 
 // Read returns the value of key as of AppliedIndex, for serving a read
 // outside the log (ReadIndex, Raft thesis §6.4). The caller must first
