@@ -1,16 +1,20 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+)
 
 // raftLog is a node's in-memory copy of its log. The whole retained log is
 // held in memory, so the core never reads Storage after NewNode; Storage
 // is where the caller makes it durable.
 //
-// Indexes: entries[i] has index first+i. The entry before the retained
-// log, at first-1, is known only by its term (prevTerm); it is the
-// boundary that log compaction (§7) will move.
+// Indexes: entry i of entries has index first+i. The entry before the
+// retained log, at first-1, is known only by its term (prevTerm); it is
+// the boundary that log compaction (§7) will move.
 type raftLog struct {
-	entries  []Entry
+	entries  chunkedEntries
 	first    Index
 	prevTerm Term
 
@@ -60,7 +64,7 @@ func newRaftLog(s Storage) (*raftLog, error) {
 				return nil, fmt.Errorf("raft: storage entry %d has term %d below its predecessor's %d", ents[i].Index, ents[i].Term, ents[i-1].Term)
 			}
 		}
-		l.entries = ents
+		l.entries.append(ents)
 	}
 	// An empty log starts at index 1 after the implicit entry 0 of term 0.
 	// A log that starts later would need a snapshot to know prevTerm.
@@ -72,13 +76,13 @@ func newRaftLog(s Storage) (*raftLog, error) {
 	return l, nil
 }
 
-func (l *raftLog) lastIndex() Index { return l.first + Index(len(l.entries)) - 1 }
+func (l *raftLog) lastIndex() Index { return l.first + Index(l.entries.len()) - 1 }
 
 func (l *raftLog) lastTerm() Term {
-	if len(l.entries) == 0 {
+	if l.entries.len() == 0 {
 		return l.prevTerm
 	}
-	return l.entries[len(l.entries)-1].Term
+	return l.entries.at(l.entries.len() - 1).Term
 }
 
 // term returns the term of the entry at i, and false when i is outside
@@ -90,7 +94,7 @@ func (l *raftLog) term(i Index) (Term, bool) {
 	if i < l.first || i > l.lastIndex() {
 		return 0, false
 	}
-	return l.entries[i-l.first].Term, true
+	return l.entries.at(int(i - l.first)).Term, true
 }
 
 func (l *raftLog) matchTerm(i Index, t Term) bool {
@@ -105,14 +109,23 @@ func (l *raftLog) isUpToDate(lastIndex Index, lastTerm Term) bool {
 	return lastTerm > myTerm || (lastTerm == myTerm && lastIndex >= l.lastIndex())
 }
 
-// slice returns the entries in [lo, hi) without copying. Callers must not
-// modify them; truncation never writes into a slice handed out (see
-// truncateAndAppend), so messages in flight keep their contents.
+// slice returns entries [lo, hi) without copying, or a non-empty prefix
+// of them when they cross a storage chunk (see chunks.go). Callers must
+// not modify them; truncation never writes into a slice handed out, so
+// messages in flight keep their contents.
 func (l *raftLog) slice(lo, hi Index) []Entry {
 	if lo < l.first || hi > l.lastIndex()+1 || lo > hi {
 		panic(fmt.Sprintf("raft: slice [%d, %d) outside log [%d, %d]", lo, hi, l.first, l.lastIndex()))
 	}
-	return l.entries[lo-l.first : hi-l.first]
+	return l.entries.span(int(lo-l.first), int(hi-l.first))
+}
+
+// copyRange returns a copy of entries [lo, hi).
+func (l *raftLog) copyRange(lo, hi Index) []Entry {
+	if lo < l.first || hi > l.lastIndex()+1 || lo > hi {
+		panic(fmt.Sprintf("raft: copy [%d, %d) outside log [%d, %d]", lo, hi, l.first, l.lastIndex()))
+	}
+	return l.entries.copyRange(int(lo-l.first), int(hi-l.first))
 }
 
 // append adds entries that follow the last one. It is the leader's path.
@@ -123,19 +136,7 @@ func (l *raftLog) append(ents ...Entry) {
 	if ents[0].Index != l.lastIndex()+1 {
 		panic(fmt.Sprintf("raft: append at index %d, log ends at %d", ents[0].Index, l.lastIndex()))
 	}
-	l.entries = appendEntries(l.entries, ents)
-}
-
-// appendEntries appends, doubling the capacity when it runs out. The
-// runtime grows large slices by about 1.25x, which for a log that only
-// grows means copying it four to five times over; doubling halves that.
-func appendEntries(dst, src []Entry) []Entry {
-	if need := len(dst) + len(src); need > cap(dst) {
-		grown := make([]Entry, len(dst), max(need, 2*cap(dst), 64))
-		copy(grown, dst)
-		dst = grown
-	}
-	return append(dst, src...)
+	l.entries.append(ents)
 }
 
 // truncateAndAppend replaces the suffix starting at ents[0].Index.
@@ -147,11 +148,10 @@ func (l *raftLog) truncateAndAppend(ents []Entry) {
 	if at < l.first || at > l.lastIndex()+1 {
 		panic(fmt.Sprintf("raft: truncate at %d outside log [%d, %d]", at, l.first, l.lastIndex()))
 	}
-	// The capacity limit forces append to copy, so slices of the old tail
-	// that are still referenced (messages in flight, an unacknowledged
-	// Ready) are never overwritten.
-	keep := l.entries[: at-l.first : at-l.first]
-	l.entries = append(keep, ents...)
+	// Slices of the old tail that are still referenced (messages in
+	// flight, an unacknowledged Ready) are never overwritten.
+	l.entries.truncate(int(at - l.first))
+	l.entries.append(ents)
 	if l.stable >= at {
 		l.stable = at - 1
 	}
@@ -188,8 +188,15 @@ func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index
 			l.append(ents[conflict:]...)
 		}
 	}
+	if bugs.On(bugs.TruncateOnStaleAppend) && lastNew < l.lastIndex() && lastNew >= l.committed {
+		l.entries.truncate(int(lastNew - l.first + 1))
+		l.stable = min(l.stable, lastNew)
+	}
 	// §5.3 step 5: commit up to leaderCommit, but never past the last entry
 	// this RPC vouches for: later entries may be stale leftovers.
+	if bugs.On(bugs.CommitPastLastNewEntry) {
+		lastNew = l.lastIndex()
+	}
 	l.commitTo(min(leaderCommit, lastNew))
 	return lastNew, true, nil
 }
@@ -204,7 +211,7 @@ func (l *raftLog) findConflictByTerm(i Index, t Term) (Index, Term) {
 		i = last
 	}
 	for ; i >= l.first; i-- {
-		if et := l.entries[i-l.first].Term; et <= t {
+		if et := l.entries.at(int(i - l.first)).Term; et <= t {
 			return i, et
 		}
 	}

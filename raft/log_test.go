@@ -131,7 +131,8 @@ func TestFastBacktrackingIsLinearInTerms(t *testing.T) {
 
 func TestFindConflictByTerm(t *testing.T) {
 	// Log: index 1..6 with terms 1 1 2 2 4 4.
-	l := &raftLog{first: 1, entries: []Entry{{Term: 1, Index: 1}, {Term: 1, Index: 2}, {Term: 2, Index: 3}, {Term: 2, Index: 4}, {Term: 4, Index: 5}, {Term: 4, Index: 6}}}
+	l := &raftLog{first: 1}
+	l.append(Entry{Term: 1, Index: 1}, Entry{Term: 1, Index: 2}, Entry{Term: 2, Index: 3}, Entry{Term: 2, Index: 4}, Entry{Term: 4, Index: 5}, Entry{Term: 4, Index: 6})
 	for _, tc := range []struct {
 		i         Index
 		t         Term
@@ -172,15 +173,15 @@ func TestMaybeAppendIgnoresStaleAgreeingMessage(t *testing.T) {
 	if _, ok, err := l.maybeAppend(1, 1, 1, []Entry{{Term: 2, Index: 2}}); err != nil || !ok {
 		t.Fatal("maybeAppend with a matching prev failed")
 	}
-	if l.lastIndex() != 2 || l.entries[1].Term != 2 {
-		t.Fatalf("after conflict log is %v, want [1/1 2/2]", l.entries)
+	if l.lastIndex() != 2 || l.entries.at(1).Term != 2 {
+		t.Fatalf("after conflict log is %v, want [1/1 2/2]", l.copyRange(1, l.lastIndex()+1))
 	}
 	// Contradicting a committed entry is refused and changes nothing.
 	if _, _, err := l.maybeAppend(0, 0, 0, []Entry{{Term: 3, Index: 1}}); !errors.Is(err, ErrInvalidMessage) {
 		t.Fatalf("overwriting committed entry 1: err %v, want ErrInvalidMessage", err)
 	}
-	if l.lastIndex() != 2 || l.entries[0].Term != 1 {
-		t.Fatalf("refused message changed the log to %v", l.entries)
+	if l.lastIndex() != 2 || l.entries.at(0).Term != 1 {
+		t.Fatalf("refused message changed the log to %v", l.copyRange(1, l.lastIndex()+1))
 	}
 }
 

@@ -3,6 +3,8 @@ package raft
 import (
 	"fmt"
 	"slices"
+
+	"github.com/raftsim/raftsim/raft/bugs"
 )
 
 // Node is one Raft replica as a deterministic state machine. It does no
@@ -79,7 +81,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
 	}
 	l.committed = hs.Commit
-	if cfg.Applied > 0 {
+	if cfg.Applied > 0 && !bugs.On(bugs.AppliedNotRestored) {
 		// The state machine may be ahead of the persisted commit index:
 		// commit-only hard state changes need no sync. Whatever it applied
 		// was committed.
@@ -224,7 +226,7 @@ func (n *Node) Ready() Ready {
 		n.prevSS = ss
 	}
 	if hs := n.hardState(); hs != n.prevHS {
-		rd.MustSync = hs.Term != n.prevHS.Term || hs.Vote != n.prevHS.Vote
+		rd.MustSync = (hs.Term != n.prevHS.Term || hs.Vote != n.prevHS.Vote) && !bugs.On(bugs.VoteBeforeSync)
 		rd.HardState = hs
 		n.prevHS = hs
 	}
@@ -295,9 +297,9 @@ func (n *Node) Status() Status {
 // Term returns the term of the entry at i and whether the log holds it.
 func (n *Node) Term(i Index) (Term, bool) { return n.log.term(i) }
 
-// Entries returns the log entries in [lo, hi), which must lie within the
-// log. The slice is the node's own: read it, never modify or keep it.
-func (n *Node) Entries(lo, hi Index) []Entry { return n.log.slice(lo, hi) }
+// Entries returns a copy of the log entries in [lo, hi), which must lie
+// within the log. It is meant for tests and inspection, not hot paths.
+func (n *Node) Entries(lo, hi Index) []Entry { return n.log.copyRange(lo, hi) }
 
 func (n *Node) send(m Message) {
 	m.From = n.id

@@ -1,6 +1,10 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+)
 
 // checkMessage rejects messages that no correct peer sends, so that a
 // garbled or hostile message cannot break a local invariant.
@@ -78,6 +82,10 @@ func (n *Node) step(m Message) error {
 			n.becomeFollower(m.Term, None)
 		}
 	case m.Term < n.term:
+		if m.Type == MsgApp && bugs.On(bugs.AcceptStaleTermAppend) {
+			n.lead = m.From
+			return n.handleAppend(m)
+		}
 		switch m.Type {
 		case MsgApp, MsgHeartbeat:
 			// A leader from an older term that is cut off from the rest
@@ -221,6 +229,9 @@ func (n *Node) reset(term Term) {
 func (n *Node) resetElectionTimeout() {
 	t := n.cfg.ElectionTicks
 	n.electionTimeout = t + n.cfg.Rand.IntN(t)
+	if bugs.On(bugs.FixedElectionTimeout) {
+		n.electionTimeout = t
+	}
 }
 
 func (n *Node) tickElection() {
@@ -333,7 +344,7 @@ func (n *Node) handleVoteRequest(m Message) {
 	canVote := n.vote == m.From ||
 		(n.vote == None && n.lead == None) ||
 		(m.Type == MsgPreVote && m.Term > n.term)
-	if canVote && n.log.isUpToDate(m.Index, m.LogTerm) { // §5.4.1
+	if canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || bugs.On(bugs.VoteWithoutLogCheck)) { // §5.4.1
 		n.send(Message{Type: resp, To: m.From, Term: m.Term})
 		if m.Type == MsgVote {
 			n.electionElapsed = 0

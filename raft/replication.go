@@ -1,6 +1,10 @@
 package raft
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+)
 
 // appendEntry adds an entry of the current term to the leader's log. The
 // MsgApps that carry it are built at the next flush, so that proposals
@@ -87,6 +91,9 @@ func (n *Node) broadcastHeartbeat() {
 		// A follower may lack entries up to our commit index; telling it
 		// to commit them would break its invariant commit <= last.
 		commit := min(pr.match, n.log.committed)
+		if bugs.On(bugs.HeartbeatCommitUncapped) {
+			commit = n.log.committed
+		}
 		n.send(Message{Type: MsgHeartbeat, To: pr.id, Term: n.term, Commit: commit, Context: n.round})
 	}
 }
@@ -166,7 +173,7 @@ func (n *Node) maybeCommit() bool {
 	if idx <= n.log.committed {
 		return false
 	}
-	if t, _ := n.log.term(idx); t != n.term {
+	if t, _ := n.log.term(idx); t != n.term && !bugs.On(bugs.FigureEightCommit) {
 		return false
 	}
 	n.log.commitTo(idx)

@@ -27,6 +27,9 @@ type Storage interface {
 	// of them is at or below LastIndex, the log is first truncated so that
 	// it ends just before it (a follower overwriting a conflicting suffix,
 	// §5.3). The first entry's index must be at most LastIndex()+1.
+	// Entries a Node hands out are immutable, so an implementation may
+	// keep the slice instead of copying it; callers that pass their own
+	// slices must not modify them afterwards.
 	Append(entries []Entry) error
 	// SetHardState records hs.
 	SetHardState(hs HardState) error

@@ -1,6 +1,10 @@
 package kv
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+)
 
 // session is what the Store remembers of one client, so that each of its
 // commands takes effect at most once however often it is retried (Raft
@@ -29,7 +33,7 @@ func (s *Store) applyCommand(data []byte) []byte {
 	}
 	sess := s.sessions[c.client]
 	if sess != nil {
-		if c.seq == sess.seq {
+		if c.seq == sess.seq && !bugs.On(bugs.NoRetryDedup) {
 			return sess.resp
 		}
 		if c.seq < sess.seq {
@@ -45,7 +49,7 @@ func (s *Store) applyCommand(data []byte) []byte {
 		sess = &session{}
 		s.sessions[c.client] = sess
 	}
-	if c.seq <= sess.seq {
+	if c.seq <= sess.seq && !bugs.On(bugs.NoRetryDedup) {
 		panic(fmt.Sprintf("kv: client %d: session at seq %d would move to seq %d", c.client, sess.seq, c.seq))
 	}
 	sess.seq = c.seq

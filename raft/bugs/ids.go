@@ -1,0 +1,23 @@
+package bugs
+
+// Bug names a planted bug. The catalogue, with what each breaks, is in
+// catalog.go (raftbugs builds only).
+type Bug uint8
+
+const (
+	// None is no bug: the correct implementation.
+	None Bug = iota
+	FigureEightCommit
+	VoteBeforeSync
+	VoteWithoutLogCheck
+	TruncateOnStaleAppend
+	CommitPastLastNewEntry
+	NoRetryDedup
+	ReadWithoutQuorum
+	AcceptStaleTermAppend
+	AppliedNotRestored
+	FixedElectionTimeout
+	HeartbeatCommitUncapped
+	// Count bounds the Bug values.
+	Count
+)
