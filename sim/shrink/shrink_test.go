@@ -1,0 +1,86 @@
+package shrink
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/netsim"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// A stand-in failure: the run "fails" (an invariant named "needle") when
+// its timeline crashes node 2 and later pauses node 3. The search must
+// find exactly those two actions among many, and simplify the rest.
+func TestMinimizeFindsTheNeedle(t *testing.T) {
+	cfg := sim.Defaults()
+	cfg.Seed = 9
+	cfg.Duration = 4 * time.Second
+	cfg.HealDuration = 2 * time.Second
+	cfg.Network.Loss = netsim.Ratio{Num: 1, Den: 20}
+	for i := range 20 {
+		at := time.Duration(i) * 150 * time.Millisecond
+		switch {
+		case i == 7:
+			cfg.Timeline = append(cfg.Timeline, sim.Action{At: at, Kind: sim.ActCrash, Nodes: []raft.NodeID{2}})
+		case i == 13:
+			cfg.Timeline = append(cfg.Timeline, sim.Action{At: at, Kind: sim.ActPause, Nodes: []raft.NodeID{3}})
+		case i%3 == 0:
+			cfg.Timeline = append(cfg.Timeline, sim.Action{At: at, Kind: sim.ActIsolate, Nodes: []raft.NodeID{raft.NodeID(i%5 + 1)}})
+		default:
+			cfg.Timeline = append(cfg.Timeline, sim.Action{At: at, Kind: sim.ActHeal})
+		}
+	}
+	needle := func(c sim.Config) bool {
+		crashed := -1
+		for i, a := range c.Timeline {
+			if a.Kind == sim.ActCrash && slices.Equal(a.Nodes, []raft.NodeID{2}) {
+				crashed = i
+			}
+			if a.Kind == sim.ActPause && slices.Equal(a.Nodes, []raft.NodeID{3}) && crashed >= 0 {
+				return true
+			}
+		}
+		return false
+	}
+	target := sim.Failure{Kind: sim.FailureInvariant, Name: "needle"}
+	run := func(c sim.Config) (*sim.Result, error) {
+		c.SkipLinearizability = true
+		c.Workload.Clients = min(c.Workload.Clients, 2) // keep the test fast
+		res, err := sim.Run(c)
+		if err == nil && needle(c) {
+			res.Failures = append(res.Failures, target)
+		}
+		return res, err
+	}
+	small, st := Minimize(cfg, target, Options{Run: run})
+	t.Log(st)
+	if len(small.Timeline) != 2 || !needle(small) {
+		t.Fatalf("minimized timeline %v, want exactly the crash of 2 and the pause of 3", small.Timeline)
+	}
+	if small.Network.Loss != netsim.Never {
+		t.Errorf("loss %v survived although the failure does not need it", small.Network.Loss)
+	}
+	if small.Nodes != 3 || small.Workload.Clients != 1 {
+		t.Errorf("minimized to %d nodes and %d clients, want 3 and 1", small.Nodes, small.Workload.Clients)
+	}
+	if small.Duration >= cfg.Duration || small.HealDuration != 0 {
+		t.Errorf("duration %v + heal %v, want shorter than %v and no healing", small.Duration, small.HealDuration, cfg.Duration)
+	}
+	if st.After.Actions != 2 || st.Before.Actions != 20 {
+		t.Errorf("stats %v", st)
+	}
+}
+
+// A configuration that does not fail comes back unchanged.
+func TestMinimizeOfPassingRunChangesNothing(t *testing.T) {
+	cfg := sim.Defaults()
+	cfg.Duration, cfg.HealDuration = time.Second, time.Second
+	cfg.Workload.Clients = 2
+	cfg.SkipLinearizability = true
+	got, st := Minimize(cfg, sim.Failure{Kind: sim.FailureInvariant, Name: "x"}, Options{})
+	if got.Duration != cfg.Duration || st.Runs != 1 {
+		t.Fatalf("passing config changed: %+v after %d runs", st, st.Runs)
+	}
+}
