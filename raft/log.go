@@ -29,6 +29,9 @@ type raftLog struct {
 	// synced by the caller. Entries after it are in the next Ready.
 	// Invariant: first-1 <= stable <= lastIndex().
 	stable Index
+	// verified is the last index the invariants build has checked the log
+	// up to (see assert_on.go); truncation moves it back.
+	verified Index
 }
 
 // newRaftLog builds the log from what Storage holds, which is durable.
@@ -155,6 +158,7 @@ func (l *raftLog) truncateAndAppend(ents []Entry) {
 	if l.stable >= at {
 		l.stable = at - 1
 	}
+	l.verified = min(l.verified, at-1)
 }
 
 // maybeAppend handles the entries of an AppendEntries RPC (§5.3). It
@@ -191,6 +195,7 @@ func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index
 	if bugs.On(bugs.TruncateOnStaleAppend) && lastNew < l.lastIndex() && lastNew >= l.committed {
 		l.entries.truncate(int(lastNew - l.first + 1))
 		l.stable = min(l.stable, lastNew)
+		l.verified = min(l.verified, lastNew)
 	}
 	// §5.3 step 5: commit up to leaderCommit, but never past the last entry
 	// this RPC vouches for: later entries may be stale leftovers.

@@ -124,6 +124,7 @@ func (n *Node) Tick() {
 	} else {
 		n.tickElection()
 	}
+	n.checkInvariants()
 }
 
 // Propose appends a command to the leader's log and returns the index and
@@ -139,6 +140,7 @@ func (n *Node) Propose(data []byte) (Index, Term, error) {
 	}
 	idx := n.log.lastIndex() + 1
 	n.appendEntry(Entry{Term: n.term, Index: idx, Type: EntryNormal, Data: data})
+	n.checkInvariants()
 	return idx, n.term, nil
 }
 
@@ -163,7 +165,9 @@ func (n *Node) Step(m Message) error {
 	if err := n.checkMessage(m); err != nil {
 		return err
 	}
-	return n.step(m)
+	err := n.step(m)
+	n.checkInvariants()
+	return err
 }
 
 // Ready is a batch of work for the caller, who must, in this order:
@@ -264,6 +268,7 @@ func (n *Node) Advance(rd Ready) {
 	clear(rd.Messages)
 	n.spareMsgs = rd.Messages[:0]
 	n.spareReads = rd.ReadStates[:0]
+	n.checkInvariants()
 }
 
 func (n *Node) hardState() HardState {

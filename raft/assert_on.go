@@ -1,0 +1,50 @@
+//go:build invariants
+
+package raft
+
+import "fmt"
+
+// checkInvariants panics, with the numbers, on any broken invariant of
+// the node's state: the local half of what checker.Invariants checks
+// across the cluster.
+func (n *Node) checkInvariants() {
+	l := n.log
+	last := l.lastIndex()
+	switch {
+	case l.applied > l.committed:
+		panic(fmt.Sprintf("raft: node %d: applied %d > committed %d", n.id, l.applied, l.committed))
+	case l.committed > last:
+		panic(fmt.Sprintf("raft: node %d: committed %d > last index %d", n.id, l.committed, last))
+	case l.stable > last || l.stable+1 < l.first:
+		panic(fmt.Sprintf("raft: node %d: stable %d outside [%d, %d]", n.id, l.stable, l.first-1, last))
+	case l.lastTerm() > n.term:
+		panic(fmt.Sprintf("raft: node %d: last entry's term %d is after the node's term %d", n.id, l.lastTerm(), n.term))
+	}
+	// Terms never decrease along the log. Entries up to l.verified were
+	// checked before and have not changed since (truncation moves it
+	// back), so each entry is checked once: O(1) amortized per input.
+	start := max(l.first, l.verified+1)
+	prev, _ := l.term(start - 1)
+	for i := start; i <= last; i++ {
+		t, _ := l.term(i)
+		if t < prev {
+			panic(fmt.Sprintf("raft: node %d: entry %d has term %d after term %d", n.id, i, t, prev))
+		}
+		if e := l.entries.at(int(i - l.first)); e.Index != i {
+			panic(fmt.Sprintf("raft: node %d: entry at position of index %d says index %d", n.id, i, e.Index))
+		}
+		prev = t
+	}
+	l.verified = last
+	if n.role == RoleLeader {
+		if n.lead != n.id || n.vote != n.id {
+			panic(fmt.Sprintf("raft: node %d: leader of term %d with lead %d and vote %d", n.id, n.term, n.lead, n.vote))
+		}
+		for i := range n.prs {
+			pr := &n.prs[i]
+			if pr.match >= pr.next || pr.next > last+1 {
+				panic(fmt.Sprintf("raft: node %d: progress %v outside the log (last %d)", n.id, pr, last))
+			}
+		}
+	}
+}
