@@ -134,6 +134,22 @@ func Defaults() Config {
 	}
 }
 
+// StandardLoad is the reference workload that benchmarks and reports
+// measure: 5 nodes, 10 clients issuing operations back to back,
+// heartbeat 10ms, election timeout 100-200ms, a flaky network (5% loss,
+// 5% duplication, long-tail delays of 1-50ms), 60 virtual seconds of
+// which the last 10 are the healing phase.
+func StandardLoad(seed uint64) Config {
+	cfg := Defaults()
+	cfg.Seed = seed
+	cfg.Network = netsim.Reliable(netsim.LongTail(time.Millisecond, 10*time.Millisecond, netsim.Ratio{Num: 1, Den: 10}, 50*time.Millisecond))
+	cfg.Network.Loss = netsim.Ratio{Num: 5, Den: 100}
+	cfg.Network.Duplicate = netsim.Ratio{Num: 5, Den: 100}
+	cfg.Duration = 50 * time.Second
+	cfg.HealDuration = 10 * time.Second
+	return cfg
+}
+
 const (
 	maxNodes   = 15
 	maxClients = 10_000

@@ -133,16 +133,18 @@ type Result struct {
 	TraceDigest string
 	TraceEvents uint64
 	Events      uint64
-	// End is the virtual time the run reached.
-	End      clock.Time
-	Failures []Failure
-	History  []checker.Operation
-	Roles    []RoleChange
-	Tenures  []Tenure
-	Faults   []FaultWindow
-	Network  []netsim.LinkStats
-	Messages MessageAccount
-	Stats    Stats
+	// End is the virtual time the run reached; HealStart is when the
+	// healing phase began (the configured Duration).
+	End       clock.Time
+	HealStart clock.Time
+	Failures  []Failure
+	History   []checker.Operation
+	Roles     []RoleChange
+	Tenures   []Tenure
+	Faults    []FaultWindow
+	Network   []netsim.LinkStats
+	Messages  MessageAccount
+	Stats     Stats
 	// Linearizability is the porcupine verdict (zero when skipped).
 	Linearizability checker.LinearizabilityResult
 }
@@ -211,7 +213,7 @@ func (s *Simulator) result() *Result {
 	s.stats.SplitVotes = s.splitVotes()
 	s.msgs.InFlight = uint64(len(s.messages.items) - len(s.messages.free))
 	r := &Result{
-		Seed: s.cfg.Seed, Events: s.events, End: s.now,
+		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
 		History: s.history, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 	}
