@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/raftsim/raftsim/raft"
@@ -122,8 +123,17 @@ func (iv *Invariants) node(id raft.NodeID) *nodeFacts {
 	panic(fmt.Sprintf("checker: node %d is not in the cluster %v", id, iv.ids))
 }
 
+// hashData fingerprints a command: FNV-1a's constants over 8-byte words
+// (the tail byte by byte), four times fewer multiplications than bytewise
+// FNV. Collisions only weaken a check; they never fail a correct run.
 func hashData(b []byte) uint64 {
-	h := uint64(14695981039346656037)
+	h := uint64(14695981039346656037) ^ uint64(len(b))
+	for len(b) >= 8 {
+		h ^= binary.LittleEndian.Uint64(b)
+		h *= 1099511628211
+		h ^= h >> 29
+		b = b[8:]
+	}
 	for _, c := range b {
 		h ^= uint64(c)
 		h *= 1099511628211
