@@ -1,0 +1,133 @@
+// Package scenarios reads, writes, generates and ships raftsim scenarios: a
+// simulator configuration (sim.Config) with a name, a description, a default
+// seed and an expectation - pass, or a named failure for scenarios that
+// demonstrate an unsafe setting.
+//
+// # Scenario files
+//
+// A scenario file is TOML, parsed by github.com/BurntSushi/toml and then
+// decoded strictly: an unknown key, a value of the wrong type, an
+// out-of-range value (a loss rate above 100%, a node outside the cluster, an
+// action at or after the end of the fault phase) or a timeline that
+// contradicts itself is an *Error naming the file, the line and the field:
+//
+//	leader.toml:12: timeline[1].nodes[0]: node 9 is not in the cluster (nodes 1..5)
+//
+// Every key is optional; an omitted key keeps the value of sim.Defaults().
+// Durations are Go duration strings ("150ms", "2s"); a range of durations
+// is "1ms..5ms". Probabilities are strings, "5%" or "1/20" (never floats:
+// decisions use integer ratios). Node IDs are 1..nodes.
+//
+//	name = "leader-crash"           # default: the file's base name
+//	description = "The leader crashes at 1s and restarts at 2s."
+//	seed = 1                        # the default seed
+//	expect = "pass"                 # or failure names: ["read-freshness", "linearizability"]
+//	nodes = 5
+//	duration = "3s"                 # the fault phase
+//	heal_duration = "2s"            # the healing phase, where liveness is checked
+//	max_events = 0                  # 0: the simulator's default bound
+//
+//	[raft]
+//	tick_interval = "10ms"
+//	election_ticks = 10             # election timeout: [10, 20) ticks
+//	heartbeat_ticks = 1
+//	prevote = true
+//	check_quorum = true
+//	read_mode = "read-index"        # or "lease" (requires check_quorum)
+//	lease_drift_ticks = 0
+//	max_entries_per_msg = 0         # 0: raft's default
+//	max_inflight_msgs = 0
+//
+//	[network]                       # every link, unless a link action changes it
+//	delay = "1ms..5ms"              # "2ms" is constant; a range is uniform
+//	tail = "10%"                    # with tail_max: a long tail of late messages
+//	tail_max = "50ms"
+//	loss = "1%"
+//	duplicate = "1%"
+//	reorder = "5%"                  # this share gets up to reorder_window extra delay
+//	reorder_window = "20ms"
+//
+//	[disk]
+//	sync = "100us..2ms"             # how long a sync takes
+//
+//	[workload]
+//	clients = 10
+//	keys = 10
+//	attempt_timeout = "500ms"       # one attempt, before trying another node
+//	deadline = "5s"                 # then the outcome is unknown (or failed)
+//	think = "0s"
+//	latency = "500us"               # client <-> node, one way; partitions do not cut it
+//	[workload.mix]                  # weights; a mix given replaces the default
+//	get = 30
+//	put = 20
+//	append = 30
+//	delete = 5
+//	cas = 15
+//
+//	[liveness]                      # from the start of the healing phase
+//	leader_within = "3s"
+//	progress_within = "8s"
+//
+//	[[timeline]]                    # in time order; at < duration
+//	at = "1s"
+//	action = "crash"
+//	leader = true                   # the leader at that moment
+//
+// The actions, with the keys each takes besides at and action:
+//
+//	crash, power_loss, pause, isolate   nodes and/or leader
+//	restart                             nodes (none: every crashed node)
+//	resume                              nodes
+//	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated)
+//	bridge                              nodes = [3], groups = [[1, 2], [4, 5]]
+//	cut_one_way, clog, unclog           from, to
+//	heal                                nothing: every cut and clog ends
+//	link                                from, to (neither: every link), and the [network] keys;
+//	                                    keys left out keep the [network] values
+//	slow_disk                           nodes and/or leader, sync
+//	clock_drift                         nodes and/or leader, drift_ppm (+-500000)
+//	clock_jump                          nodes and/or leader, jump ("-300ms"; a jump at
+//	                                    0s sets a clock's skew)
+//
+// The timeline is checked statically: crashing a node that is already down,
+// restarting or pausing a node that is down, resuming one that is not
+// paused, clogging a clogged link or unclogging one that is not clogged, and
+// two actions that set the same thing at the same instant (their order would
+// silently decide) are rejected. Targets given as leader = true are known
+// only at run time; after such an action, only certain contradictions are
+// rejected.
+//
+// # Expectations
+//
+// expect lists failure names: a sim.Failure's Name ("read-freshness",
+// "leader-after-heal") or Kind ("linearizability", "invariant", "liveness").
+// A run meets the expectation when it finds at least one failure and every
+// failure it finds is listed. "pass" (the default) means no failure at all.
+//
+// # Reproducers
+//
+// A file written for a failing run carries a [reproducer] table: the
+// raftsim version, the trace digest and the failures ("kind/name"), so that
+// replaying it can confirm the same run and the same verdict.
+//
+// # The library and the generator
+//
+// Builtins are the files in library/, embedded in the binary. Generate
+// derives a scenario from a seed for fuzzing (swarm testing: the seed picks
+// every option). Encode writes any scenario back as a file that Parse reads
+// to an equal Scenario.
+//
+// Usage:
+//
+//	s, err := scenarios.Load("my.toml") // or scenarios.Builtin("leader-crash")
+//	if err != nil {
+//		return err // an *scenarios.Error: file:line: field: message
+//	}
+//	res, err := sim.Run(s.ConfigFor(42))
+//	if err != nil {
+//		return err
+//	}
+//	if err := s.Expect.Check(res); err != nil {
+//		fmt.Println("unexpected:", err)
+//	}
+package scenarios

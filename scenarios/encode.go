@@ -1,0 +1,170 @@
+package scenarios
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/raftsim/raftsim/netsim"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// Encode writes s as a scenario file with every setting spelled out, in a
+// fixed order. Parse reads it back to an equal Scenario (the round trip
+// that reproducers of generated scenarios rely on). The run-time fields of
+// sim.Config that are not part of a scenario (Trace, budgets, switches for
+// measuring) are not written.
+func Encode(s *Scenario) []byte {
+	var e encoder
+	cfg := &s.Config
+	e.kv("name", quote(s.Name))
+	if s.Description != "" {
+		e.kv("description", quote(s.Description))
+	}
+	if s.Seed > math.MaxInt64 {
+		e.kv("seed", quote(strconv.FormatUint(s.Seed, 10)))
+	} else {
+		e.kv("seed", strconv.FormatUint(s.Seed, 10))
+	}
+	if s.Expect.Pass() {
+		e.kv("expect", quote("pass"))
+	} else {
+		e.kv("expect", stringList(s.Expect.Failures))
+	}
+	e.kv("nodes", strconv.Itoa(cfg.Nodes))
+	e.kv("duration", quote(formatDuration(cfg.Duration)))
+	e.kv("heal_duration", quote(formatDuration(cfg.HealDuration)))
+	if cfg.MaxEvents != 0 {
+		e.kv("max_events", strconv.FormatUint(cfg.MaxEvents, 10))
+	}
+	if r := s.Reproducer; r != nil {
+		e.table("reproducer")
+		e.kv("version", quote(r.Version))
+		e.kv("trace_digest", quote(r.TraceDigest))
+		e.kv("failures", stringList(r.Failures))
+	}
+	e.raft(&cfg.Raft)
+	e.table("network")
+	e.link(cfg.Network)
+	e.table("disk")
+	e.kv("sync", quote(formatRange(cfg.Disk.SyncMin, cfg.Disk.SyncMax)))
+	e.workload(&cfg.Workload)
+	e.table("liveness")
+	e.kv("leader_within", quote(formatDuration(cfg.Liveness.LeaderWithin)))
+	e.kv("progress_within", quote(formatDuration(cfg.Liveness.ProgressWithin)))
+	for i := range cfg.Timeline {
+		e.action(&cfg.Timeline[i])
+	}
+	return []byte(e.b.String())
+}
+
+type encoder struct{ b strings.Builder }
+
+func (e *encoder) kv(key, value string) { fmt.Fprintf(&e.b, "%s = %s\n", key, value) }
+
+func (e *encoder) table(name string) { fmt.Fprintf(&e.b, "\n[%s]\n", name) }
+
+func (e *encoder) raft(r *sim.RaftConfig) {
+	e.table("raft")
+	e.kv("tick_interval", quote(formatDuration(r.TickInterval)))
+	e.kv("election_ticks", strconv.Itoa(r.ElectionTicks))
+	e.kv("heartbeat_ticks", strconv.Itoa(r.HeartbeatTicks))
+	e.kv("prevote", strconv.FormatBool(!r.DisablePreVote))
+	e.kv("check_quorum", strconv.FormatBool(!r.DisableCheckQuorum))
+	e.kv("read_mode", quote(r.ReadMode.String()))
+	e.kv("lease_drift_ticks", strconv.Itoa(r.LeaseDriftTicks))
+	e.kv("max_entries_per_msg", strconv.Itoa(r.MaxEntriesPerMsg))
+	e.kv("max_inflight_msgs", strconv.Itoa(r.MaxInflightMsgs))
+}
+
+func (e *encoder) link(lc netsim.LinkConfig) {
+	switch lc.Delay.Kind {
+	case netsim.DelayConstant:
+		e.kv("delay", quote(formatDuration(lc.Delay.Min)))
+	default:
+		e.kv("delay", quote(formatDuration(lc.Delay.Min)+rangeSep+formatDuration(lc.Delay.Max)))
+	}
+	if lc.Delay.Kind == netsim.DelayLongTail {
+		e.kv("tail", quote(formatRatio(lc.Delay.TailRatio)))
+		e.kv("tail_max", quote(formatDuration(lc.Delay.TailMax)))
+	}
+	e.kv("loss", quote(formatRatio(lc.Loss)))
+	e.kv("duplicate", quote(formatRatio(lc.Duplicate)))
+	e.kv("reorder", quote(formatRatio(lc.Reorder.Ratio)))
+	e.kv("reorder_window", quote(formatDuration(lc.Reorder.Window)))
+}
+
+func (e *encoder) workload(w *sim.WorkloadConfig) {
+	e.table("workload")
+	e.kv("clients", strconv.Itoa(w.Clients))
+	e.kv("keys", strconv.Itoa(w.Keys))
+	e.kv("attempt_timeout", quote(formatDuration(w.Attempt)))
+	e.kv("deadline", quote(formatDuration(w.Deadline)))
+	e.kv("think", quote(formatDuration(w.Think)))
+	e.kv("latency", quote(formatDuration(w.Latency)))
+	e.table("workload.mix")
+	e.kv("get", strconv.Itoa(w.Mix.Get))
+	e.kv("put", strconv.Itoa(w.Mix.Put))
+	e.kv("append", strconv.Itoa(w.Mix.Append))
+	e.kv("delete", strconv.Itoa(w.Mix.Delete))
+	e.kv("cas", strconv.Itoa(w.Mix.CAS))
+}
+
+func (e *encoder) action(a *sim.Action) {
+	e.b.WriteString("\n[[timeline]]\n")
+	e.kv("at", quote(formatDuration(a.At)))
+	e.kv("action", quote(a.Kind.String()))
+	for _, k := range actionKeys[a.Kind] {
+		switch k {
+		case "nodes":
+			if len(a.Nodes) > 0 {
+				e.kv("nodes", nodeList(a.Nodes))
+			}
+		case "leader":
+			if a.Leader {
+				e.kv("leader", "true")
+			}
+		case "groups":
+			parts := make([]string, len(a.Groups))
+			for i, g := range a.Groups {
+				parts[i] = nodeList(g)
+			}
+			e.kv("groups", "["+strings.Join(parts, ", ")+"]")
+		case "from":
+			if a.From != 0 {
+				e.kv("from", strconv.FormatUint(uint64(a.From), 10))
+			}
+		case "to":
+			if a.To != 0 {
+				e.kv("to", strconv.FormatUint(uint64(a.To), 10))
+			}
+		case "sync":
+			e.kv("sync", quote(formatRange(a.SyncMin, a.SyncMax)))
+		case "drift_ppm":
+			e.kv("drift_ppm", strconv.Itoa(int(a.Drift)))
+		case "jump":
+			e.kv("jump", quote(formatDuration(a.Jump)))
+		}
+	}
+	if a.Kind == sim.ActLink {
+		e.link(a.Link)
+	}
+}
+
+func nodeList(ids []raft.NodeID) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+func stringList(ss []string) string {
+	parts := make([]string, len(ss))
+	for i, s := range ss {
+		parts[i] = quote(s)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}

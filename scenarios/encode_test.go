@@ -1,0 +1,41 @@
+package scenarios
+
+import (
+	"bytes"
+	"reflect"
+	"testing"
+)
+
+// roundTrip checks Parse(Encode(s)) == s, and that encoding again gives the
+// same bytes.
+func roundTrip(t *testing.T, s *Scenario) {
+	t.Helper()
+	enc := Encode(s)
+	p, err := Parse("enc.toml", enc)
+	if err != nil {
+		t.Fatalf("%s: the encoding does not parse: %v\n%s", s.Name, err, enc)
+	}
+	if !reflect.DeepEqual(p, s) {
+		t.Fatalf("%s: round trip differs\nwant %+v\ngot  %+v\n%s", s.Name, s, p, enc)
+	}
+	if again := Encode(p); !bytes.Equal(again, enc) {
+		t.Fatalf("%s: encoding is not stable:\n%s\n---\n%s", s.Name, enc, again)
+	}
+}
+
+func TestEncodeRoundTripsBuiltins(t *testing.T) {
+	for _, s := range Builtins() {
+		roundTrip(t, s)
+		s.Reproducer = &Reproducer{Version: "v1.2.3", TraceDigest: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Failures: []string{"invariant/read-freshness"}}
+		s.Description = "quotes \" and \\ and\nnewlines\tand tabs"
+		roundTrip(t, s)
+	}
+}
+
+func TestEncodeRoundTripsGenerated(t *testing.T) {
+	for seed := uint64(0); seed < 300; seed++ {
+		roundTrip(t, Generate(seed, GenerateOptions{}))
+	}
+	s := Generate(1<<64-1, GenerateOptions{})
+	roundTrip(t, s)
+}

@@ -1,0 +1,95 @@
+package scenarios
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/sim"
+)
+
+func TestGenerateIsAFunctionOfTheSeed(t *testing.T) {
+	a := Encode(Generate(7, GenerateOptions{}))
+	b := Encode(Generate(7, GenerateOptions{}))
+	if !bytes.Equal(a, b) {
+		t.Fatal("the same seed gave two scenarios")
+	}
+	if bytes.Equal(a, Encode(Generate(8, GenerateOptions{}))) {
+		t.Fatal("seeds 7 and 8 gave the same scenario")
+	}
+	long := Generate(7, GenerateOptions{Duration: 5 * time.Second})
+	if long.Config.Duration != 5*time.Second {
+		t.Fatalf("duration %v", long.Config.Duration)
+	}
+}
+
+// Across seeds the generator uses every fault kind and flips every knob,
+// and it never pairs lease reads with clocks that drift or jump or nodes
+// that pause.
+func TestGenerateCoversTheSpace(t *testing.T) {
+	kinds := map[sim.ActionKind]int{}
+	sizes := map[int]bool{}
+	var lease, noPreVote, noCheckQuorum, lossy int
+	for seed := uint64(0); seed < 300; seed++ {
+		s := Generate(seed, GenerateOptions{})
+		cfg := s.Config
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if !s.Expect.Pass() || s.Seed != seed || cfg.Seed != seed {
+			t.Fatalf("seed %d: expect %v, seeds %d/%d", seed, s.Expect, s.Seed, cfg.Seed)
+		}
+		sizes[cfg.Nodes] = true
+		if cfg.Raft.DisablePreVote {
+			noPreVote++
+		}
+		if cfg.Raft.DisableCheckQuorum {
+			noCheckQuorum++
+		}
+		if !cfg.Network.Loss.IsZero() {
+			lossy++
+		}
+		unsafe := false
+		for _, a := range cfg.Timeline {
+			kinds[a.Kind]++
+			if a.Kind == sim.ActClockDrift || a.Kind == sim.ActClockJump || a.Kind == sim.ActPause {
+				unsafe = true
+			}
+		}
+		if cfg.Raft.ReadMode == raft.ReadLease {
+			lease++
+			if unsafe {
+				t.Fatalf("seed %d: lease reads with clock faults or pauses", seed)
+			}
+		}
+	}
+	for _, k := range sim.ActionKinds() {
+		if kinds[k] == 0 {
+			t.Errorf("no generated scenario uses %s", k)
+		}
+	}
+	for _, n := range []int{3, 5, 7} {
+		if !sizes[n] {
+			t.Errorf("no generated cluster of %d nodes", n)
+		}
+	}
+	if lease == 0 || noPreVote == 0 || noCheckQuorum == 0 || lossy == 0 {
+		t.Errorf("knobs never flipped: lease %d, no PreVote %d, no CheckQuorum %d, lossy %d", lease, noPreVote, noCheckQuorum, lossy)
+	}
+}
+
+// Generated scenarios are all supposed to be safe and live: they pass with
+// a correct Raft. (cmd/raftsim's fuzz command runs many more seeds.)
+func TestGeneratedScenariosPass(t *testing.T) {
+	for seed := uint64(1); seed <= 25; seed++ {
+		s := Generate(seed, GenerateOptions{})
+		res, err := sim.Run(s.ConfigFor(seed))
+		if err != nil {
+			t.Fatalf("seed %d: %v", seed, err)
+		}
+		if err := s.Expect.Check(res); err != nil {
+			t.Errorf("seed %d: %v\n  reproduce: go run ./cmd/raftsim fuzz --seed-start %d --seeds 1", seed, err, seed)
+		}
+	}
+}
