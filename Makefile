@@ -1,6 +1,13 @@
 # raftsim: `make` alone prints this help.
 GO ?= go
 PKGS := ./...
+RAFTSIM := bin/raftsim
+# A bounded fuzz campaign; override with `make fuzz FUZZ_SEEDS=5000`.
+FUZZ_SEEDS ?= 200
+FUZZ_START ?= 1
+# The run the determinism check repeats.
+DET_SCENARIO ?= figure-8
+DET_SEED ?= 7
 
 .DEFAULT_GOAL := help
 
@@ -9,18 +16,48 @@ help: ## Show the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
-build: ## Build everything.
+build: ## Build everything, and the raftsim binary into bin/.
 	$(GO) build $(PKGS)
+	$(GO) build -o $(RAFTSIM) ./cmd/raftsim
 
 .PHONY: test
 test: ## Run the tests, with expensive invariant checks compiled in.
 	$(GO) test -tags invariants -count=1 $(PKGS)
 
+.PHONY: demo
+demo: ## Run the demo scenario and print its summary.
+	$(GO) run ./cmd/raftsim run
+
+.PHONY: fuzz
+fuzz: ## Run a bounded fuzz campaign (FUZZ_SEEDS seeds, one worker per core).
+	$(GO) run ./cmd/raftsim fuzz --seeds $(FUZZ_SEEDS) --seed-start $(FUZZ_START)
+
+.PHONY: report
+report: ## Write the HTML report (the report command).
+	$(GO) run ./cmd/raftsim report
+
 .PHONY: lint
-lint: ## gofmt and go vet.
-	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+lint: ## gofmt, go vet, and the determinism lint.
+	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -run 'TestDeterminismLint' ./cmd/raftsim/
+
+.PHONY: determinism
+determinism: build ## Same seed twice, and GOMAXPROCS=1 against 4: the digests must be equal.
+	@set -e; \
+	digest() { $(RAFTSIM) run --json --scenario $(DET_SCENARIO) --seed $(DET_SEED) --out bin/determinism | sed -n 's/.*"trace_digest": "\([0-9a-f]*\)".*/\1/p'; }; \
+	a=$$(GOMAXPROCS=1 digest); b=$$(GOMAXPROCS=1 digest); c=$$(GOMAXPROCS=4 digest); \
+	echo "$(DET_SCENARIO) seed $(DET_SEED): $$a / $$b / $$c"; \
+	if [ -z "$$a" ] || [ "$$a" != "$$b" ] || [ "$$a" != "$$c" ]; then echo "determinism: the digests differ"; exit 1; fi; \
+	GOMAXPROCS=1 $(RAFTSIM) fuzz --seeds 24 --workers 1 --summary bin/det-fuzz-1.json --out bin/determinism >/dev/null 2>&1; \
+	GOMAXPROCS=4 $(RAFTSIM) fuzz --seeds 24 --workers 4 --summary bin/det-fuzz-4.json --out bin/determinism >/dev/null 2>&1; \
+	if ! cmp -s bin/det-fuzz-1.json bin/det-fuzz-4.json; then echo "determinism: fuzz summaries differ between 1 and 4 workers"; exit 1; fi; \
+	echo "determinism: ok (run digests equal; fuzz summaries equal with 1 and 4 workers)"
 
 .PHONY: bench
 bench: ## Run the benchmarks.
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+.PHONY: clean
+clean: ## Remove build output and reproducers.
+	rm -rf bin raftsim-failures

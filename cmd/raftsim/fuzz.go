@@ -1,0 +1,344 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+)
+
+type fuzzFlags struct {
+	seeds         uint64
+	seedStart     uint64
+	duration      time.Duration
+	workers       int
+	stopOnFailure bool
+	out           string
+	shard         string
+	summary       string
+	budget        time.Duration
+}
+
+// fuzzSummary is the result of a fuzz campaign, or of one shard of it. It
+// is a pure function of the flags that shape the campaign (no wall time),
+// so two runs, or merged shards and an unsharded run, compare equal. It
+// lists failing seeds only, so that a campaign of millions of seeds keeps
+// a small summary; the fingerprint stands for every run.
+type fuzzSummary struct {
+	SeedStart     uint64 `json:"seed_start"`
+	Seeds         uint64 `json:"seeds"`
+	DurationMs    int64  `json:"duration_ms"`
+	StopOnFailure bool   `json:"stop_on_failure"`
+	// Shard is "i/n" for one shard's summary, empty for a whole campaign.
+	Shard string `json:"shard,omitempty"`
+	// Stopped reports that --stop-on-failure ended the campaign early.
+	Stopped bool   `json:"stopped,omitempty"`
+	Result  string `json:"result"`
+	Runs    uint64 `json:"runs"`
+	Failed  uint64 `json:"failed"`
+	// Ops counts the client operations of every run.
+	Ops uint64 `json:"ops"`
+	// Fingerprint is the XOR over the runs of SHA-256(seed, trace digest):
+	// equal fingerprints mean the same seeds ran with the same traces,
+	// however the campaign was sharded (XOR does not care about order).
+	Fingerprint string `json:"fingerprint"`
+	// Failures holds the failing seeds' results, in seed order.
+	Failures []seedResult `json:"failures"`
+}
+
+// seedResult is one generated scenario's run.
+type seedResult struct {
+	Seed        uint64        `json:"seed"`
+	Scenario    string        `json:"scenario"`
+	Result      string        `json:"result"`
+	Failures    []failureJSON `json:"failures,omitempty"`
+	TraceDigest string        `json:"trace_digest"`
+	Ops         uint64        `json:"ops"`
+	VirtualMs   int64         `json:"virtual_ms"`
+	Reproducer  string        `json:"reproducer,omitempty"`
+}
+
+func newFuzzCmd(g *globals) *cobra.Command {
+	f := &fuzzFlags{}
+	cmd := &cobra.Command{
+		Use:   "fuzz [--seeds N] [--seed-start S] [--duration D] [--shard i/n]",
+		Short: "Run scenarios generated from seeds, in parallel",
+		Long: `Generate a random scenario from each seed (every fault kind and config knob,
+chosen by the seed) and run it, with one worker per core by default. Every
+generated scenario is supposed to pass; a failure writes a reproducer to
+--out and makes the exit status 1.
+
+--shard i/n runs every n-th seed of the campaign, starting with the i-th
+(1 <= i <= n), so that n shards together run exactly the seeds of the
+unsharded campaign; 'raftsim fuzz merge' joins their --summary files.
+Results are reported in seed order whatever the workers' timing: the
+summary is the same on every machine.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return fuzz(cmd, g, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.seeds, "seeds", 100, "how many seeds the campaign runs")
+	fl.Uint64Var(&f.seedStart, "seed-start", 1, "the first seed")
+	fl.DurationVar(&f.duration, "duration", scenarios.DefaultGenerateDuration, "the fault phase of each generated scenario (virtual time)")
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
+	fl.BoolVar(&f.stopOnFailure, "stop-on-failure", false, "stop at the first failing seed (in seed order)")
+	fl.StringVar(&f.out, "out", defaultOutDir, "the `DIR` for reproducer files")
+	fl.StringVar(&f.shard, "shard", "", "run shard `i/n` of the campaign")
+	fl.StringVar(&f.summary, "summary", "", "write the JSON summary to `FILE`")
+	// A campaign meets rare histories that porcupine needs more than the
+	// simulator's default 10s for; an undecided check counts as a failure.
+	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of each linearizability check")
+	cmd.AddCommand(newMergeCmd(g))
+	return cmd
+}
+
+// parseShard reads "i/n" with 1 <= i <= n.
+func parseShard(s string) (i, n uint64, err error) {
+	a, b, ok := strings.Cut(s, "/")
+	if ok {
+		i, err = strconv.ParseUint(a, 10, 64)
+		if err == nil {
+			n, err = strconv.ParseUint(b, 10, 64)
+		}
+	}
+	if !ok || err != nil || n == 0 || i < 1 || i > n {
+		return 0, 0, usageErrorf("--shard: %q is not i/n with 1 <= i <= n", s)
+	}
+	return i, n, nil
+}
+
+// shardSeeds lists the seeds of shard i of n: every n-th seed of the
+// campaign, from its (i-1)-th.
+func shardSeeds(start, count, i, n uint64) []uint64 {
+	var out []uint64
+	for k := i - 1; k < count; k += n {
+		out = append(out, start+k)
+	}
+	return out
+}
+
+func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
+	if g.trace != "" {
+		return usageErrorf("--trace applies to run and replay; replay a fuzz reproducer to trace it")
+	}
+	if f.workers < 1 || f.duration <= 0 || f.budget <= 0 {
+		return usageErrorf("--workers, --duration and --budget must be positive")
+	}
+	if f.seeds == 0 || f.seedStart+f.seeds < f.seedStart {
+		return usageErrorf("--seeds: %d seeds from %d is not a range of seeds", f.seeds, f.seedStart)
+	}
+	i, n := uint64(1), uint64(1)
+	if f.shard != "" {
+		var err error
+		if i, n, err = parseShard(f.shard); err != nil {
+			return err
+		}
+	}
+	seeds := shardSeeds(f.seedStart, f.seeds, i, n)
+	sum := fuzzSummary{
+		SeedStart: f.seedStart, Seeds: f.seeds, DurationMs: f.duration.Milliseconds(),
+		StopOnFailure: f.stopOnFailure, Shard: f.shard,
+	}
+	start := time.Now()
+	prog := newProgress(cmd.ErrOrStderr(), len(seeds), g.json, g.verbose)
+	run := func(seed uint64) (seedResult, error) { return runSeed(seed, f) }
+	results, stopped, err := runSeeds(seeds, f.workers, f.stopOnFailure, run, prog)
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	sum.Stopped = stopped
+	sum.add(results)
+	sum.finish()
+	if f.summary != "" {
+		if err := writeSummaryFile(f.summary, &sum); err != nil {
+			return err
+		}
+	}
+	if g.json {
+		if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
+			return err
+		}
+	} else {
+		printFuzz(cmd, &sum, f.workers, time.Since(start))
+	}
+	if sum.Failed > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+// add folds runs, in seed order, into the summary.
+func (s *fuzzSummary) add(results []seedResult) {
+	fp := s.fingerprint()
+	for _, r := range results {
+		s.Runs++
+		s.Ops += r.Ops
+		h := sha256.New()
+		fmt.Fprintf(h, "%d %s", r.Seed, r.TraceDigest)
+		for i, b := range h.Sum(nil) {
+			fp[i] ^= b
+		}
+		if r.Result != "pass" {
+			s.Failed++
+			s.Failures = append(s.Failures, r)
+		}
+	}
+	s.Fingerprint = hex.EncodeToString(fp)
+}
+
+func (s *fuzzSummary) fingerprint() []byte {
+	fp, err := hex.DecodeString(s.Fingerprint)
+	if err != nil || len(fp) != sha256.Size {
+		return make([]byte, sha256.Size)
+	}
+	return fp
+}
+
+// finish sets the result.
+func (s *fuzzSummary) finish() {
+	s.Result = "pass"
+	if s.Failed > 0 {
+		s.Result = "fail"
+	}
+	if s.Failures == nil {
+		s.Failures = []seedResult{}
+	}
+	if s.Fingerprint == "" {
+		s.Fingerprint = hex.EncodeToString(make([]byte, sha256.Size))
+	}
+}
+
+// runSeed generates and runs one seed's scenario, writing a reproducer if
+// it fails.
+func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
+	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
+	cfg := s.ConfigFor(seed)
+	cfg.LinearizabilityBudget = f.budget
+	res, err := sim.Run(cfg)
+	if err != nil {
+		// The generator made a configuration the simulator refuses: a bug.
+		return seedResult{}, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
+	}
+	r := seedResult{
+		Seed: seed, Scenario: s.Name, Result: "pass", TraceDigest: res.TraceDigest,
+		Ops: res.Stats.Ops, VirtualMs: res.End.Duration().Milliseconds(),
+	}
+	if !res.Passed() {
+		r.Result = "fail"
+		r.Failures = failuresJSON(res.Failures)
+		path, err := writeReproducer(f.out, s, seed, res)
+		if err != nil {
+			return r, err
+		}
+		r.Reproducer = path
+	}
+	return r, nil
+}
+
+// runSeeds runs the seeds on workers goroutines, each calling run (which
+// calls sim.Run: runs share nothing), and returns the results in seed
+// order. With stopOnFailure it stops handing out seeds after a failure,
+// and keeps the results up to the lowest failing seed: exactly what a
+// sequential run would have produced, whatever the workers' timing.
+func runSeeds(seeds []uint64, workers int, stopOnFailure bool, run func(uint64) (seedResult, error), prog *progress) ([]seedResult, bool, error) {
+	type outcome struct {
+		pos int
+		r   seedResult
+		err error
+	}
+	jobs := make(chan int)
+	outcomes := make(chan outcome)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range min(workers, len(seeds)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for pos := range jobs {
+				r, err := run(seeds[pos])
+				outcomes <- outcome{pos, r, err}
+			}
+		}()
+	}
+	go func() {
+	feed:
+		for pos := range seeds {
+			select {
+			case jobs <- pos:
+			case <-stop:
+				break feed
+			}
+		}
+		close(jobs)
+		wg.Wait()
+		close(outcomes)
+	}()
+	results := make([]seedResult, len(seeds))
+	done := make([]bool, len(seeds))
+	cut := len(seeds) // results at positions >= cut are dropped
+	var firstErr error
+	stopOnce := sync.OnceFunc(func() { close(stop) })
+	for o := range outcomes {
+		if o.err != nil && firstErr == nil {
+			firstErr = o.err
+			stopOnce()
+		}
+		results[o.pos], done[o.pos] = o.r, true
+		prog.add(o.r)
+		if stopOnFailure && o.r.Result == "fail" && o.pos < cut {
+			cut = o.pos + 1
+			stopOnce()
+		}
+	}
+	if firstErr != nil {
+		return nil, false, firstErr
+	}
+	for pos := range cut {
+		if !done[pos] {
+			panic(fmt.Sprintf("raftsim: fuzz: seed %d below the cut was never run", seeds[pos]))
+		}
+	}
+	return results[:cut], cut < len(seeds), nil
+}
+
+func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Duration) {
+	w := cmd.OutOrStdout()
+	span := fmt.Sprintf("seeds %d..%d", sum.SeedStart, sum.SeedStart+sum.Seeds-1)
+	if sum.Shard != "" {
+		span += ", shard " + sum.Shard
+	}
+	fmt.Fprintf(w, "raftsim fuzz: %s, %v of faults each\n", span, time.Duration(sum.DurationMs)*time.Millisecond)
+	if workers > 0 {
+		rate := float64(sum.Runs) / max(wall.Seconds(), 1e-9)
+		fmt.Fprintf(w, "  %d runs in %v on %d workers (%.1f seeds/s), %d failed\n", sum.Runs, wall.Round(time.Millisecond), workers, rate, sum.Failed)
+	} else {
+		fmt.Fprintf(w, "  %d runs (merged), %d failed\n", sum.Runs, sum.Failed)
+	}
+	if sum.Stopped {
+		fmt.Fprintln(w, "  stopped at the first failure (--stop-on-failure)")
+	}
+	for _, r := range sum.Failures {
+		var ids []string
+		for _, f := range r.Failures {
+			ids = append(ids, f.Kind+"/"+f.Name)
+		}
+		fmt.Fprintf(w, "  seed %d: %s\n    replay: raftsim replay %s\n", r.Seed, strings.Join(ids, ", "), r.Reproducer)
+	}
+	if sum.Failed == 0 {
+		fmt.Fprintln(w, "  result PASS")
+	} else {
+		fmt.Fprintln(w, "  result FAIL")
+	}
+}

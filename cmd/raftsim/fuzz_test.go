@@ -1,0 +1,210 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A short campaign finds nothing, and its summary does not depend on the
+// number of workers.
+func TestFuzzFindsNothing(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := cli(t, "fuzz", "--json", "--seeds", "8", "--seed-start", "40", "--workers", "3", "--out", dir)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	sum := decode[fuzzSummary](t, out)
+	if sum.Runs != 8 || sum.Failed != 0 || sum.Result != "pass" || len(sum.Failures) != 0 || sum.Ops == 0 || sum.Fingerprint == strings.Repeat("0", 64) {
+		t.Fatalf("summary %+v", sum)
+	}
+	one, _, _ := cli(t, "fuzz", "--json", "--seeds", "8", "--seed-start", "40", "--workers", "1", "--out", dir)
+	if one != out {
+		t.Fatalf("1 worker and 3 workers disagree:\n%s\n%s", one, out)
+	}
+	if !strings.Contains(errs, "fuzz: 8/8 seeds") {
+		t.Fatalf("no plain progress lines on a non-terminal:\n%s", errs)
+	}
+	human, _, _ := cli(t, "fuzz", "--seeds", "2", "--out", dir)
+	if !strings.Contains(human, "2 runs in") || !strings.Contains(human, "result PASS") {
+		t.Fatalf("human summary:\n%s", human)
+	}
+}
+
+// runSeeds reports in seed order whatever the workers' timing, and with
+// stopOnFailure keeps exactly the seeds up to the first failing one.
+func TestRunSeedsOrderAndStop(t *testing.T) {
+	seeds := []uint64{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	fake := func(failing ...uint64) func(uint64) (seedResult, error) {
+		return func(seed uint64) (seedResult, error) {
+			// Later seeds finish first.
+			time.Sleep(time.Duration(20-seed) * time.Millisecond)
+			r := seedResult{Seed: seed, Result: "pass"}
+			if slices.Contains(failing, seed) {
+				r.Result = "fail"
+			}
+			return r, nil
+		}
+	}
+	prog := newProgress(io.Discard, len(seeds), false, false)
+	got, stopped, err := runSeeds(seeds, 4, false, fake(13, 17), prog)
+	if err != nil || stopped || len(got) != 10 {
+		t.Fatalf("got %d results, stopped %v, err %v", len(got), stopped, err)
+	}
+	for i, r := range got {
+		if r.Seed != seeds[i] {
+			t.Fatalf("result %d is seed %d", i, r.Seed)
+		}
+	}
+	for range 3 {
+		got, stopped, _ = runSeeds(seeds, 4, true, fake(13, 17), newProgress(io.Discard, len(seeds), false, false))
+		if !stopped || len(got) != 4 || got[3].Seed != 13 || got[3].Result != "fail" {
+			t.Fatalf("stop on failure kept %+v (stopped %v)", got, stopped)
+		}
+	}
+	_, _, err = runSeeds(seeds, 2, false, func(seed uint64) (seedResult, error) {
+		if seed == 12 {
+			return seedResult{}, fmt.Errorf("broken seed %d", seed)
+		}
+		return seedResult{Seed: seed, Result: "pass"}, nil
+	}, newProgress(io.Discard, len(seeds), false, false))
+	if err == nil || !strings.Contains(err.Error(), "broken seed 12") {
+		t.Fatalf("err %v", err)
+	}
+}
+
+func TestShardSeeds(t *testing.T) {
+	var all []uint64
+	for i := uint64(1); i <= 3; i++ {
+		all = append(all, shardSeeds(5, 10, i, 3)...)
+	}
+	slices.Sort(all)
+	want := []uint64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
+	if !slices.Equal(all, want) {
+		t.Fatalf("shards cover %v", all)
+	}
+	if got := shardSeeds(5, 10, 2, 3); !slices.Equal(got, []uint64{6, 9, 12}) {
+		t.Fatalf("shard 2/3 = %v", got)
+	}
+}
+
+// Shards run as separate processes of the built binary; their merged
+// summary equals the unsharded campaign's, byte for byte.
+func TestShardsMergeToTheUnshardedRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "raftsim")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	common := []string{"fuzz", "--seeds", "7", "--seed-start", "100", "--duration", "2s", "--workers", "1", "--out", filepath.Join(dir, "failures")}
+	var procs []*exec.Cmd
+	var stderrs []*bytes.Buffer
+	for _, shard := range []string{"1/3", "2/3", "3/3"} {
+		args := append(slices.Clone(common), "--shard", shard, "--summary", filepath.Join(dir, "shard"+shard[:1]+".json"))
+		c := exec.Command(bin, args...)
+		var e bytes.Buffer
+		c.Stderr = &e
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		procs, stderrs = append(procs, c), append(stderrs, &e)
+	}
+	whole := exec.Command(bin, append(slices.Clone(common), "--summary", filepath.Join(dir, "all.json"))...)
+	if out, err := whole.CombinedOutput(); err != nil {
+		t.Fatalf("unsharded fuzz: %v\n%s", err, out)
+	}
+	for i, c := range procs {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", i+1, err, stderrs[i])
+		}
+	}
+	merge := exec.Command(bin, "fuzz", "merge", "--summary", filepath.Join(dir, "merged.json"),
+		filepath.Join(dir, "shard3.json"), filepath.Join(dir, "shard1.json"), filepath.Join(dir, "shard2.json"))
+	if out, err := merge.CombinedOutput(); err != nil {
+		t.Fatalf("merge: %v\n%s", err, out)
+	}
+	all, _ := os.ReadFile(filepath.Join(dir, "all.json"))
+	merged, _ := os.ReadFile(filepath.Join(dir, "merged.json"))
+	if !bytes.Equal(all, merged) || !bytes.Contains(all, []byte(`"runs": 7`)) {
+		t.Fatalf("merged shards differ from the unsharded run:\n%s\n---\n%s", merged, all)
+	}
+	shard1, _ := os.ReadFile(filepath.Join(dir, "shard1.json"))
+	if !bytes.Contains(shard1, []byte(`"shard": "1/3"`)) || !bytes.Contains(shard1, []byte(`"runs": 3`)) {
+		t.Fatalf("shard 1/3 summary:\n%s", shard1)
+	}
+	// A missing shard, or one given twice, is refused.
+	for _, args := range [][]string{
+		{"fuzz", "merge", filepath.Join(dir, "shard1.json"), filepath.Join(dir, "shard2.json")},
+		{"fuzz", "merge", filepath.Join(dir, "shard1.json"), filepath.Join(dir, "shard1.json"), filepath.Join(dir, "shard2.json")},
+		{"fuzz", "merge", filepath.Join(dir, "all.json")},
+	} {
+		c := exec.Command(bin, args...)
+		out, err := c.CombinedOutput()
+		if c.ProcessState.ExitCode() != exitUsage {
+			t.Fatalf("%v: exit %d (%v)\n%s", args, c.ProcessState.ExitCode(), err, out)
+		}
+	}
+}
+
+// Merging shard summaries that hold failures gives the whole campaign's
+// summary, failures in seed order included; a changed trace changes the
+// fingerprint.
+func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	results := make([]seedResult, 9)
+	for k := range results {
+		seed := uint64(20 + k)
+		results[k] = seedResult{Seed: seed, Scenario: fmt.Sprintf("generated-%d", seed), Result: "pass", TraceDigest: fmt.Sprintf("%064d", seed), Ops: seed}
+		if seed%4 == 0 {
+			results[k].Result = "fail"
+			results[k].Failures = []failureJSON{{Kind: "liveness", Name: "leader-after-heal", Message: "m"}}
+		}
+	}
+	base := fuzzSummary{SeedStart: 20, Seeds: 9, DurationMs: 3000}
+	whole := base
+	whole.add(results)
+	whole.finish()
+	var paths []string
+	for i := uint64(1); i <= 2; i++ {
+		part := base
+		part.Shard = fmt.Sprintf("%d/2", i)
+		var mine []seedResult
+		for _, seed := range shardSeeds(20, 9, i, 2) {
+			mine = append(mine, results[seed-20])
+		}
+		part.add(mine)
+		part.finish()
+		p := filepath.Join(dir, fmt.Sprintf("s%d.json", i))
+		if err := writeSummaryFile(p, &part); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	merged, err := mergeSummaries(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a, b bytes.Buffer
+	writeJSON(&a, whole)
+	writeJSON(&b, merged)
+	if a.String() != b.String() || whole.Failed != 3 || merged.Failures[1].Seed != 24 || merged.Failures[2].Seed != 28 {
+		t.Fatalf("merged:\n%s\nwhole:\n%s", b.String(), a.String())
+	}
+	results[3].TraceDigest = fmt.Sprintf("%064d", 999)
+	other := base
+	other.add(results)
+	if other.Fingerprint == whole.Fingerprint {
+		t.Fatal("a different trace left the fingerprint unchanged")
+	}
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+)
+
+func newMergeCmd(g *globals) *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "merge SUMMARY...",
+		Short: "Merge the --summary files of a sharded fuzz campaign",
+		Long: `Merge the summaries that 'raftsim fuzz --shard i/n --summary FILE' wrote for
+every shard of one campaign into the summary of the whole campaign: the
+same as an unsharded run would have written. Every shard 1/n .. n/n must
+be given once, and all must come from the same campaign.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sum, err := mergeSummaries(args)
+			if err != nil {
+				return err
+			}
+			if out != "" {
+				if err := writeSummaryFile(out, sum); err != nil {
+					return err
+				}
+			}
+			if g.json {
+				if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
+					return err
+				}
+			} else {
+				printFuzz(cmd, sum, 0, time.Duration(0))
+			}
+			if sum.Failed > 0 {
+				return errFailed
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "summary", "", "write the merged JSON summary to `FILE`")
+	return cmd
+}
+
+func writeSummaryFile(path string, sum *fuzzSummary) error {
+	var b bytes.Buffer
+	if err := writeJSON(&b, sum); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return usageErrorf("--summary: %v", err)
+	}
+	return nil
+}
+
+func readSummary(path string) (*fuzzSummary, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("%s: %v", path, describeErr(err))
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s fuzzSummary
+	if err := dec.Decode(&s); err != nil {
+		return nil, usageErrorf("%s: not a fuzz summary: %v", path, err)
+	}
+	return &s, nil
+}
+
+func describeErr(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// mergeSummaries joins shard summaries into the campaign's summary,
+// checking that they are the shards 1/n .. n/n of one campaign.
+func mergeSummaries(paths []string) (*fuzzSummary, error) {
+	var parts []*fuzzSummary
+	for _, p := range paths {
+		s, err := readSummary(p)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, s)
+	}
+	first := parts[0]
+	merged := &fuzzSummary{SeedStart: first.SeedStart, Seeds: first.Seeds, DurationMs: first.DurationMs, StopOnFailure: first.StopOnFailure}
+	var n uint64
+	seen := map[uint64]string{}
+	acc := make([]byte, sha256.Size)
+	for k, s := range parts {
+		if s.SeedStart != first.SeedStart || s.Seeds != first.Seeds || s.DurationMs != first.DurationMs || s.StopOnFailure != first.StopOnFailure {
+			return nil, usageErrorf("%s: a different campaign from %s (seeds, start, duration or stop-on-failure differ)", paths[k], paths[0])
+		}
+		if s.Shard == "" {
+			return nil, usageErrorf("%s: not a shard's summary (no shard)", paths[k])
+		}
+		i, sn, err := parseShard(s.Shard)
+		if err != nil {
+			return nil, usageErrorf("%s: %v", paths[k], err)
+		}
+		if n == 0 {
+			n = sn
+		}
+		if sn != n {
+			return nil, usageErrorf("%s: shard %s, but %s has %d shards", paths[k], s.Shard, paths[0], n)
+		}
+		if prev, dup := seen[i]; dup {
+			return nil, usageErrorf("%s: shard %s is also in %s", paths[k], s.Shard, prev)
+		}
+		seen[i] = paths[k]
+		merged.Stopped = merged.Stopped || s.Stopped
+		merged.Runs += s.Runs
+		merged.Failed += s.Failed
+		merged.Ops += s.Ops
+		merged.Failures = append(merged.Failures, s.Failures...)
+		fp, err := hex.DecodeString(s.Fingerprint)
+		if err != nil || len(fp) != sha256.Size {
+			return nil, usageErrorf("%s: fingerprint %q is not a SHA-256 in hex", paths[k], s.Fingerprint)
+		}
+		for j := range fp {
+			acc[j] ^= fp[j]
+		}
+	}
+	for i := uint64(1); i <= n; i++ {
+		if _, ok := seen[i]; !ok {
+			return nil, usageErrorf("shard %d/%d is missing", i, n)
+		}
+	}
+	slices.SortFunc(merged.Failures, func(a, b seedResult) int {
+		switch {
+		case a.Seed < b.Seed:
+			return -1
+		case a.Seed > b.Seed:
+			return 1
+		}
+		return 0
+	})
+	if !merged.Stopped && merged.Runs != merged.Seeds {
+		return nil, usageErrorf("the shards ran %d seeds of a campaign of %d", merged.Runs, merged.Seeds)
+	}
+	merged.Fingerprint = hex.EncodeToString(acc)
+	merged.finish()
+	return merged, nil
+}

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+)
+
+// progress reports a fuzz campaign as it goes, on stderr: a progress bar
+// with seeds per second and failures found when stderr is a terminal,
+// otherwise (or with --json) plain lines now and then. Failures are
+// reported as they are found. Only the collecting goroutine calls it.
+type progress struct {
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	total   int
+	done    int
+	failed  int
+	start   time.Time
+	every   int
+	verbose bool
+}
+
+func newProgress(w io.Writer, total int, jsonOut, verbose bool) *progress {
+	p := &progress{w: w, total: total, start: time.Now(), every: max(1, total/10), verbose: verbose}
+	if f, ok := w.(*os.File); ok && !jsonOut && term.IsTerminal(int(f.Fd())) {
+		p.bar = progressbar.NewOptions(total,
+			progressbar.OptionSetWriter(w),
+			progressbar.OptionSetDescription("fuzz: 0 failures"),
+			progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(),
+			progressbar.OptionSetItsString("seeds"),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+		)
+	}
+	return p
+}
+
+func (p *progress) add(r seedResult) {
+	p.done++
+	if r.Result != "pass" {
+		p.failed++
+		var ids []string
+		for _, f := range r.Failures {
+			ids = append(ids, f.Kind+"/"+f.Name)
+		}
+		p.line("fuzz: seed %d FAILED (%s): %s", r.Seed, strings.Join(ids, ", "), r.Reproducer)
+	} else if p.verbose {
+		p.line("fuzz: seed %d passed (%d ops)", r.Seed, r.Ops)
+	}
+	if p.bar != nil {
+		p.bar.Describe(fmt.Sprintf("fuzz: %d failures", p.failed))
+		p.bar.Add(1)
+		return
+	}
+	if p.done%p.every == 0 || p.done == p.total {
+		rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
+		fmt.Fprintf(p.w, "fuzz: %d/%d seeds, %.1f seeds/s, %d failures\n", p.done, p.total, rate, p.failed)
+	}
+}
+
+// line prints a line without tearing the bar.
+func (p *progress) line(format string, args ...any) {
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintf(p.w, format+"\n", args...)
+}
+
+func (p *progress) finish() {
+	if p.bar != nil {
+		p.bar.Finish()
+	}
+}

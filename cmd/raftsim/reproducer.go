@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// defaultOutDir is where reproducers go unless --out says otherwise.
+const defaultOutDir = "raftsim-failures"
+
+// failureIDs names a result's failures as reproducers record them.
+func failureIDs(res *sim.Result) []string {
+	ids := make([]string, len(res.Failures))
+	for i, f := range res.Failures {
+		ids[i] = scenarios.FailureID(f)
+	}
+	return ids
+}
+
+// writeReproducer writes a scenario file for a failing run: the scenario
+// with the run's seed, and what the run found, so `raftsim replay` can
+// confirm it. It returns the file's path.
+func writeReproducer(dir string, s *scenarios.Scenario, seed uint64, res *sim.Result) (string, error) {
+	r := s.WithSeed(seed)
+	r.Reproducer = &scenarios.Reproducer{Version: versionString(), TraceDigest: res.TraceDigest, Failures: failureIDs(res)}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("writing the reproducer: %w", err)
+	}
+	path := filepath.Join(dir, fmt.Sprintf("%s-seed-%d.toml", s.Name, seed))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# raftsim reproducer: scenario %s, seed %d found %s.\n", s.Name, seed, strings.Join(r.Reproducer.Failures, ", "))
+	fmt.Fprintf(&b, "# Replay it with: raftsim replay %s\n", path)
+	fmt.Fprintf(&b, "# Written by raftsim %s.\n", versionString())
+	b.Write(scenarios.Encode(r))
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		return "", fmt.Errorf("writing the reproducer: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/sim"
+)
+
+type runFlags struct {
+	scenario string
+	seed     uint64
+	out      string
+	html     string
+	history  string
+	budget   time.Duration
+}
+
+func newRunCmd(g *globals) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [--scenario NAME|FILE] [--seed N]",
+		Short: "Run a scenario (the demo when none is named) and summarize it",
+		Long: `Run a built-in scenario or a scenario file once, with its default seed or
+--seed, and print a summary: leader changes, operations, latency, the
+verdicts of the linearizability, invariant and liveness checks, the trace
+digest, and the command that repeats the run. A failing run also writes a
+reproducer file for 'raftsim replay'.
+
+Exit status: 0 when the run passed as its scenario expects; 1 when it found
+a failure (even one the scenario expects; the summary says so) or did not
+find the failure its scenario expects; 2 for bad input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runScenario(cmd, g, f)
+		},
+	}
+	cmd.Flags().StringVarP(&f.scenario, "scenario", "s", "", "a built-in scenario `NAME` or a scenario FILE (default: "+demoScenario+")")
+	cmd.Flags().Uint64Var(&f.seed, "seed", 0, "the seed (default: the scenario's)")
+	cmd.Flags().StringVar(&f.out, "out", defaultOutDir, "the `DIR` for reproducer files")
+	cmd.Flags().StringVar(&f.html, "html", "", "on a linearizability failure, write porcupine's visualization to `FILE`")
+	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to `FILE` (for 'raftsim check')")
+	cmd.Flags().DurationVar(&f.budget, "budget", 10*time.Second, "wall-clock budget of the linearizability check")
+	return cmd
+}
+
+// reproduceCommand is the command line that repeats a run.
+func reproduceCommand(arg string, seed uint64) string {
+	if arg == "" {
+		arg = demoScenario
+	}
+	if strings.ContainsAny(arg, " \t'\"") {
+		arg = strconv.Quote(arg)
+	}
+	return fmt.Sprintf("raftsim run --scenario %s --seed %d", arg, seed)
+}
+
+func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
+	s, err := resolveScenario(f.scenario)
+	if err != nil {
+		return err
+	}
+	seed := s.Seed
+	if cmd.Flags().Changed("seed") {
+		seed = f.seed
+	}
+	if f.budget <= 0 {
+		return usageErrorf("--budget: %v must be positive", f.budget)
+	}
+	cfg := s.ConfigFor(seed)
+	cfg.LinearizabilityBudget = f.budget
+	cfg.VisualizationPath = f.html
+	trace, err := g.openTrace()
+	if err != nil {
+		return err
+	}
+	if trace != nil {
+		defer trace.Close()
+		cfg.Trace = trace
+	}
+	start := time.Now()
+	res, err := sim.Run(cfg)
+	if err != nil {
+		return usageErrorf("%s: %v", s.Name, err)
+	}
+	wall := time.Since(start)
+	arg := f.scenario
+	if arg == "" {
+		arg = s.Name
+	}
+	sum := summarize(s, seed, res, wall, reproduceCommand(arg, seed))
+	if !res.Passed() {
+		path, err := writeReproducer(f.out, s, seed, res)
+		if err != nil {
+			return err
+		}
+		sum.Reproducer = path
+	}
+	if f.history != "" {
+		if err := writeHistoryFile(f.history, s.Name, seed, res); err != nil {
+			return err
+		}
+	}
+	if g.json {
+		if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
+			return err
+		}
+	} else {
+		printRun(cmd.OutOrStdout(), s, sum, res, g.verbose)
+	}
+	if !res.Passed() || !sum.MetExpectation {
+		return errFailed
+	}
+	return nil
+}
+
+func writeHistoryFile(path, scenario string, seed uint64, res *sim.Result) error {
+	file, err := os.Create(path)
+	if err != nil {
+		return usageErrorf("--history: %v", err)
+	}
+	h := checker.History{Meta: map[string]string{"scenario": scenario, "seed": strconv.FormatUint(seed, 10)}, Ops: res.History}
+	if err := checker.WriteHistory(file, h); err != nil {
+		file.Close()
+		return fmt.Errorf("--history: %w", err)
+	}
+	return file.Close()
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+)
+
+// failureJSON is one failure in a JSON summary.
+type failureJSON struct {
+	Kind    string `json:"kind"`
+	Name    string `json:"name"`
+	Message string `json:"message"`
+	// TimeNs is the virtual time it was found at; Node the node, if any.
+	TimeNs int64  `json:"time_ns"`
+	Node   uint64 `json:"node,omitempty"`
+}
+
+func failuresJSON(fs []sim.Failure) []failureJSON {
+	out := make([]failureJSON, len(fs))
+	for i, f := range fs {
+		out[i] = failureJSON{Kind: f.Kind.String(), Name: f.Name, Message: f.Message, TimeNs: int64(f.Time), Node: uint64(f.Node)}
+	}
+	return out
+}
+
+// latencyJSON summarizes the latency of completed operations of one kind.
+type latencyJSON struct {
+	Count int   `json:"count"`
+	P50Us int64 `json:"p50_us"`
+	P99Us int64 `json:"p99_us"`
+}
+
+// runSummary is what `raftsim run --json` prints.
+type runSummary struct {
+	Scenario string `json:"scenario"`
+	Seed     uint64 `json:"seed"`
+	// Result is "pass" when the run found nothing, "fail" otherwise.
+	Result string `json:"result"`
+	// Expected is the scenario's expectation; MetExpectation whether the
+	// run met it.
+	Expected       string        `json:"expected"`
+	MetExpectation bool          `json:"met_expectation"`
+	Failures       []failureJSON `json:"failures"`
+	TraceDigest    string        `json:"trace_digest"`
+	TraceEvents    uint64        `json:"trace_events"`
+	Ops            uint64        `json:"ops"`
+	OpsOK          uint64        `json:"ops_ok"`
+	OpsFailed      uint64        `json:"ops_failed"`
+	OpsUnknown     uint64        `json:"ops_unknown"`
+	VirtualMs      int64         `json:"virtual_ms"`
+	Nodes          int           `json:"nodes"`
+	LeaderChanges  uint64        `json:"leader_changes"`
+	Elections      uint64        `json:"elections"`
+	SplitVotes     uint64        `json:"split_votes"`
+	// Latency is keyed by operation kind (get, put, append, delete, cas).
+	Latency         map[string]latencyJSON `json:"latency"`
+	Linearizability string                 `json:"linearizability"`
+	WallMs          int64                  `json:"wall_ms"`
+	Reproduce       string                 `json:"reproduce"`
+	Reproducer      string                 `json:"reproducer,omitempty"`
+}
+
+// latencies computes p50 and p99 (nearest rank) of OK operations by kind.
+func latencies(h []checker.Operation) map[string]latencyJSON {
+	byKind := map[string][]int64{}
+	for _, op := range h {
+		if op.Outcome == checker.OutcomeOK {
+			k := op.Kind.String()
+			byKind[k] = append(byKind[k], op.Complete-op.Invoke)
+		}
+	}
+	out := map[string]latencyJSON{}
+	for k, ds := range byKind {
+		slices.Sort(ds)
+		out[k] = latencyJSON{Count: len(ds), P50Us: percentile(ds, 50) / 1000, P99Us: percentile(ds, 99) / 1000}
+	}
+	return out
+}
+
+// percentile returns the nearest-rank p-th percentile of sorted values.
+func percentile(sorted []int64, p int) int64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := (p*len(sorted) + 99) / 100
+	return sorted[max(rank, 1)-1]
+}
+
+func linearizabilityVerdict(res *sim.Result) string {
+	if res.Linearizability.Verdict == 0 {
+		return "not checked"
+	}
+	return res.Linearizability.Verdict.String()
+}
+
+func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Duration, reproduce string) runSummary {
+	result := "pass"
+	if !res.Passed() {
+		result = "fail"
+	}
+	return runSummary{
+		Scenario: s.Name, Seed: seed, Result: result,
+		Expected: s.Expect.String(), MetExpectation: s.Expect.Check(res) == nil,
+		Failures:    failuresJSON(res.Failures),
+		TraceDigest: res.TraceDigest, TraceEvents: res.TraceEvents,
+		Ops: res.Stats.Ops, OpsOK: res.Stats.OpsOK, OpsFailed: res.Stats.OpsFailed, OpsUnknown: res.Stats.OpsUnknown,
+		VirtualMs: res.End.Duration().Milliseconds(), Nodes: s.Config.Nodes,
+		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
+		Latency: latencies(res.History), Linearizability: linearizabilityVerdict(res),
+		WallMs: wall.Milliseconds(), Reproduce: reproduce,
+	}
+}
+
+// onOff spells a boolean knob.
+func onOff(on bool) string {
+	if on {
+		return "on"
+	}
+	return "off"
+}
+
+// printRun writes the summary a person reads at a glance.
+func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Result, verbose bool) {
+	cfg := &s.Config
+	row := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "  %-16s %s\n", label, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(w, "raftsim run: scenario %s, seed %d\n", s.Name, sum.Seed)
+	if s.Description != "" {
+		fmt.Fprintf(w, "  %s\n", s.Description)
+	}
+	row("cluster", "%d nodes, %s reads, PreVote %s, CheckQuorum %s; %d clients on %d keys",
+		cfg.Nodes, cfg.Raft.ReadMode, onOff(!cfg.Raft.DisablePreVote), onOff(!cfg.Raft.DisableCheckQuorum), cfg.Workload.Clients, cfg.Workload.Keys)
+	row("time", "%v virtual (%v of faults, then healing), %d events, %v wall",
+		res.End.Duration().Round(time.Microsecond), cfg.Duration, res.Events, time.Duration(sum.WallMs)*time.Millisecond)
+	first := "never"
+	if res.Stats.FirstLeader != 0 {
+		first = "first at " + res.Stats.FirstLeader.Duration().Round(time.Microsecond).String()
+	}
+	row("leaders", "%d elected (%s), %d candidacies, %d split votes", sum.LeaderChanges, first, sum.Elections, sum.SplitVotes)
+	open := sum.Ops - sum.OpsOK - sum.OpsFailed - sum.OpsUnknown
+	row("operations", "%d: %d ok, %d failed, %d unknown, %d open at the end", sum.Ops, sum.OpsOK, sum.OpsFailed, sum.OpsUnknown, open)
+	var lat []string
+	for _, k := range []string{"get", "put", "append", "delete", "cas"} {
+		if l, ok := sum.Latency[k]; ok {
+			lat = append(lat, fmt.Sprintf("%s %v/%v", k, time.Duration(l.P50Us)*time.Microsecond, time.Duration(l.P99Us)*time.Microsecond))
+		}
+	}
+	if len(lat) > 0 {
+		row("latency p50/p99", "%s", strings.Join(lat, "  "))
+	}
+	lin := sum.Linearizability
+	if res.Linearizability.Verdict != 0 {
+		lin = res.Linearizability.String()
+	} else if !res.Passed() {
+		lin += " (the run stopped at a safety failure)"
+	}
+	row("linearizability", "%s", lin)
+	row("invariants", "%s", verdictOf(res, sim.FailureInvariant, sim.FailurePanic))
+	row("liveness", "%s", livenessVerdict(res))
+	row("trace digest", "%s", sum.TraceDigest)
+	if sum.Result == "pass" {
+		row("result", "PASS (expected: %s)", sum.Expected)
+	} else {
+		met := "as expected"
+		if !sum.MetExpectation {
+			met = "expected: " + sum.Expected
+		}
+		row("result", "FAIL (%s)", met)
+		for _, f := range res.Failures {
+			fmt.Fprintf(w, "    %s\n", f)
+		}
+		printTraceTail(w, res, verbose)
+	}
+	if sum.Reproducer != "" {
+		row("reproducer", "%s", sum.Reproducer)
+		row("replay", "raftsim replay %s", sum.Reproducer)
+	}
+	row("reproduce", "%s", sum.Reproduce)
+}
+
+// verdictOf says "ok" or lists the failures of the given kinds.
+func verdictOf(res *sim.Result, kinds ...sim.FailureKind) string {
+	var bad []string
+	for _, f := range res.Failures {
+		if slices.Contains(kinds, f.Kind) {
+			bad = append(bad, f.Name)
+		}
+	}
+	if len(bad) > 0 {
+		return "FAILED: " + strings.Join(bad, ", ")
+	}
+	return "ok"
+}
+
+// livenessVerdict is verdictOf for liveness, which a run stopped by a
+// broken invariant or a panic never reaches.
+func livenessVerdict(res *sim.Result) string {
+	v := verdictOf(res, sim.FailureLiveness)
+	for _, f := range res.Failures {
+		if (f.Kind == sim.FailureInvariant || f.Kind == sim.FailurePanic) && v == "ok" {
+			return "not checked (the run stopped at a safety failure)"
+		}
+	}
+	return v
+}
+
+// traceTailShort is how many trace events a failure shows without -v.
+const traceTailShort = 12
+
+// printTraceTail shows the events before the first safety failure.
+func printTraceTail(w io.Writer, res *sim.Result, verbose bool) {
+	for _, f := range res.Failures {
+		if len(f.TraceTail) == 0 {
+			continue
+		}
+		tail := f.TraceTail
+		if !verbose && len(tail) > traceTailShort {
+			tail = tail[len(tail)-traceTailShort:]
+		}
+		fmt.Fprintf(w, "  trace before %s %s (last %d events; -v for more, --trace FILE for all):\n", f.Kind, f.Name, len(tail))
+		for i := range tail {
+			fmt.Fprintf(w, "    %s\n", tail[i].AppendJSON(nil))
+		}
+		return
+	}
+}
