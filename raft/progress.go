@@ -45,6 +45,9 @@ type progress struct {
 	// sentCommit is the commit index last sent in a MsgApp, so an idle
 	// follower gets one empty MsgApp per commit advance, not one per Ready.
 	sentCommit Index
+	// resend asks for a MsgApp even if there is nothing new to send: the
+	// follower is alive but behind, and what was sent may be lost.
+	resend bool
 }
 
 func (p *progress) String() string {
@@ -122,6 +125,14 @@ func (in *inflights) add(last Index) {
 	}
 	in.buf[(in.start+in.count)%len(in.buf)] = last
 	in.count++
+}
+
+// freeFirst releases the oldest in-flight MsgApp, presumed lost.
+func (in *inflights) freeFirst() {
+	if in.count > 0 {
+		in.start = (in.start + 1) % len(in.buf)
+		in.count--
+	}
 }
 
 // freeTo releases every in-flight MsgApp acknowledged by an ack of to.

@@ -165,3 +165,36 @@ func TestVoteRequiresUpToDateLog(t *testing.T) {
 		t.Fatalf("node %d with a stale log became leader", behind)
 	}
 }
+
+// Lost MsgApps must not stall replication: a follower whose window of
+// in-flight MsgApps filled up with messages that were lost recovers once
+// it answers a heartbeat (a fuzz finding: scenarios/testdata/inflight-stall.toml).
+func TestReplicationRecoversFromLostMsgAppsWithFullWindow(t *testing.T) {
+	c := newCluster(t, 3, func(cfg *Config) { cfg.MaxInflightMsgs = 2; cfg.MaxEntriesPerMsg = 1 })
+	l := c.elect()
+	c.tickAll()
+	c.deliver()
+	f := nonLeader(c, l)
+	// Fill f's window with MsgApps that are all lost.
+	for i := range 5 {
+		c.propose(l, string(rune('a'+i)))
+		c.process(l)
+		var kept []Message
+		for _, m := range c.queue {
+			if !(m.Type == MsgApp && m.To == f) {
+				kept = append(kept, m)
+			}
+		}
+		c.queue = kept
+	}
+	c.deliver()
+	// Heartbeats alone must get replication going again.
+	for range 5 {
+		c.nodes[l].Tick()
+		c.process(l)
+		c.deliver()
+	}
+	if got, want := c.nodes[f].Status().LastIndex, c.nodes[l].Status().LastIndex; got != want {
+		t.Fatalf("follower %d has last index %d, leader %d: replication stalled", f, got, want)
+	}
+}

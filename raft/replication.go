@@ -47,9 +47,10 @@ func (n *Node) maybeSendAppend(pr *progress) bool {
 		return false
 	}
 	hasEntries := pr.next <= last
-	if !hasEntries && pr.sentCommit >= n.log.committed {
+	if !hasEntries && pr.sentCommit >= n.log.committed && !pr.resend {
 		return false
 	}
+	pr.resend = false
 	prev := pr.next - 1
 	prevTerm, ok := n.log.term(prev)
 	if !ok {
@@ -118,7 +119,19 @@ func (n *Node) stepLeader(m Message) {
 		pr.recentActive = true
 		// The follower is alive: a probe may be retried.
 		pr.probeSent = false
-		if pr.match < n.log.lastIndex() || pr.sentCommit < n.log.committed {
+		if pr.match < n.log.lastIndex() {
+			// It still lacks entries. If MsgApps or their answers were
+			// lost, no acknowledgement will ever free the window: free a
+			// slot and send again, even an empty MsgApp, so that the
+			// follower either acknowledges or rejects (a gap) and the
+			// leader backs off to probing. Without this, replication to it
+			// stops for good.
+			if pr.state == replicateState && pr.inflight.full() {
+				pr.inflight.freeFirst()
+			}
+			pr.resend = true
+			n.needFlush = true
+		} else if pr.sentCommit < n.log.committed {
 			n.needFlush = true
 		}
 		if m.Context > pr.ackedRound && m.Context <= n.round {

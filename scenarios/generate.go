@@ -23,15 +23,6 @@ type GenerateOptions struct {
 // DefaultGenerateDuration is the fault phase of a generated scenario.
 const DefaultGenerateDuration = 3 * time.Second
 
-// smallInflightWindows lets generated scenarios limit the leader to two
-// unacknowledged MsgApps per follower. It is off while raft has a known
-// liveness bug: when a MsgApp or its answer is lost and the window is full,
-// the leader never sends that follower another MsgApp (heartbeat answers
-// do not reopen the window), and with two such followers it never commits
-// again. testdata/inflight-stall.toml reproduces it; when the fix lands,
-// that file's expectation turns into a pass and this turns on.
-const smallInflightWindows = false
-
 // generatorStream is the PCG stream of the generator, apart from the
 // simulator's streams of the same seed.
 const generatorStream = 0x67656e // "gen"
@@ -130,12 +121,11 @@ func (g *generator) raft(r *sim.RaftConfig, kinds []sim.ActionKind) {
 	r.HeartbeatTicks = 1 + g.rng.IntN(max(1, r.ElectionTicks/4))
 	r.DisablePreVote = g.chance(1, 4)
 	r.DisableCheckQuorum = g.chance(1, 4)
-	r.MaxEntriesPerMsg = []int{0, 4, 64}[g.rng.IntN(3)]
-	inflight := []int{0, 256}
-	if smallInflightWindows {
-		inflight = append(inflight, 2)
-	}
-	r.MaxInflightMsgs = inflight[g.rng.IntN(len(inflight))]
+	// Small batches and windows send old entries apart from new ones and
+	// fill windows: that is where replication bugs show (Figure 8 needs an
+	// old-term entry replicated without the new leader's own entry).
+	r.MaxEntriesPerMsg = []int{0, 1, 2, 4, 64}[g.rng.IntN(5)]
+	r.MaxInflightMsgs = []int{0, 2, 8, 256}[g.rng.IntN(4)]
 	r.ReadMode = raft.ReadIndex
 	// Leases are safe only while clocks run at one rate and no node
 	// stops: only then may the generator use them.
@@ -156,6 +146,11 @@ func (g *generator) link(bad bool) netsim.LinkConfig {
 	lo := g.ms(0, 2*time.Millisecond)
 	hi := lo + g.ms(time.Millisecond, 8*time.Millisecond)
 	lc := netsim.Reliable(netsim.Uniform(lo, hi))
+	if !bad && g.chance(1, 6) {
+		// A constant delay keeps nodes in lockstep: without randomized
+		// election timeouts, their candidacies would collide forever.
+		return netsim.Reliable(netsim.Constant(hi))
+	}
 	if g.chance(1, 3) {
 		lc.Delay = netsim.LongTail(lo, hi, g.ratio(15), hi+g.ms(10*time.Millisecond, 100*time.Millisecond))
 	}
