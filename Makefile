@@ -21,8 +21,9 @@ build: ## Build everything, and the raftsim binary into bin/.
 	$(GO) build -o $(RAFTSIM) ./cmd/raftsim
 
 .PHONY: test
-test: ## Run the tests, with expensive invariant checks compiled in.
+test: ## Run the tests, with expensive invariant checks compiled in (and the planted-bug tests).
 	$(GO) test -tags invariants -count=1 $(PKGS)
+	$(GO) test -tags raftbugs -count=1 -run 'Planted|Selftest' ./cmd/raftsim/
 
 .PHONY: demo
 demo: ## Run the demo scenario and print its summary.
@@ -32,14 +33,35 @@ demo: ## Run the demo scenario and print its summary.
 fuzz: ## Run a bounded fuzz campaign (FUZZ_SEEDS seeds, one worker per core).
 	$(GO) run ./cmd/raftsim fuzz --seeds $(FUZZ_SEEDS) --seed-start $(FUZZ_START)
 
+# The report target's run; override with `make report SCENARIO=figure-8 SEEDS=20`.
+SCENARIO ?= flaky-network
+SEEDS ?= 100
+REPORT_DIR ?= bin/report
+
 .PHONY: report
-report: ## Write the HTML report (the report command).
-	$(GO) run ./cmd/raftsim report
+report: ## Simulate SEEDS seeds of SCENARIO, write REPORT_DIR/index.html and a screenshot of it.
+	$(GO) run ./cmd/raftsim report --scenario $(SCENARIO) --seeds $(SEEDS) --out $(REPORT_DIR)
+	reports/screenshot.sh $(REPORT_DIR)/index.html $(REPORT_DIR)/screenshot.png
+
+.PHONY: report-example
+report-example: ## Regenerate the example report under reports/examples and its screenshot.
+	$(GO) test ./reports/ -run TestExample -count=1 -rewrite
+	reports/screenshot.sh reports/examples/leader-crash-partition/index.html reports/examples/leader-crash-partition/screenshot.png 1120 2000
+
+.PHONY: selftest
+selftest: ## Build with the planted bugs and prove each is found (about 1 minute per bug at most).
+	$(GO) build -tags raftbugs -o bin/raftsim-selftest ./cmd/raftsim
+	bin/raftsim-selftest selftest
 
 .PHONY: lint
 lint: ## gofmt, go vet, and the determinism lint.
 	@out=$$(gofmt -l $$(git ls-files -co --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags raftbugs $(PKGS)
+	$(GO) vet -tags invariants $(PKGS)
+	cd raft/bench && $(GO) vet ./...
+	cd raft/bench/etcd36 && $(GO) vet ./...
+	cd raft/bench/driver && $(GO) vet ./...
 	$(GO) test -count=1 -run 'TestDeterminismLint' ./cmd/raftsim/
 
 .PHONY: determinism
@@ -55,8 +77,9 @@ determinism: build ## Same seed twice, and GOMAXPROCS=1 against 4: the digests m
 	echo "determinism: ok (run digests equal; fuzz summaries equal with 1 and 4 workers)"
 
 .PHONY: bench
-bench: ## Run the benchmarks.
+bench: ## Run the benchmarks, then the Raft core against etcd's raft (v3.6.0 and v3.7.0) in one run.
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+	GO=$(GO) raft/bench/run.sh
 
 .PHONY: clean
 clean: ## Remove build output and reproducers.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/sim/shrink"
 )
 
 type fuzzFlags struct {
@@ -26,6 +27,7 @@ type fuzzFlags struct {
 	shard         string
 	summary       string
 	budget        time.Duration
+	shrinkRuns    int
 }
 
 // fuzzSummary is the result of a fuzz campaign, or of one shard of it. It
@@ -65,6 +67,8 @@ type seedResult struct {
 	Ops         uint64        `json:"ops"`
 	VirtualMs   int64         `json:"virtual_ms"`
 	Reproducer  string        `json:"reproducer,omitempty"`
+	// Minimized reports the sizes before and after minimizing.
+	Minimized string `json:"minimized,omitempty"`
 }
 
 func newFuzzCmd(g *globals) *cobra.Command {
@@ -99,6 +103,7 @@ summary is the same on every machine.`,
 	// A campaign meets rare histories that porcupine needs more than the
 	// simulator's default 10s for; an undecided check counts as a failure.
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of each linearizability check")
+	fl.IntVar(&f.shrinkRuns, "shrink-runs", 200, "runs spent minimizing each failure before its reproducer is written (0: no minimizing)")
 	cmd.AddCommand(newMergeCmd(g))
 	return cmd
 }
@@ -238,6 +243,9 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 	if !res.Passed() {
 		r.Result = "fail"
 		r.Failures = failuresJSON(res.Failures)
+		if f.shrinkRuns > 0 {
+			s, res, r.Minimized = minimize(s, cfg, res, f)
+		}
 		path, err := writeReproducer(f.out, s, seed, res)
 		if err != nil {
 			return r, err
@@ -245,6 +253,29 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 		r.Reproducer = path
 	}
 	return r, nil
+}
+
+// minimize shrinks a failing generated scenario (sim/shrink) to one that
+// fails the same way, and returns it with its run and a note of the sizes
+// before and after.
+func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, f *fuzzFlags) (*scenarios.Scenario, *sim.Result, string) {
+	target := res.Failures[0]
+	for _, fl := range res.Failures {
+		if fl.Kind.IsSafety() {
+			target = fl
+			break
+		}
+	}
+	small, st := shrink.Minimize(cfg, target, shrink.Options{MaxRuns: f.shrinkRuns})
+	smallRes, err := sim.Run(small)
+	if err != nil || smallRes.Passed() {
+		return s, res, "" // cannot happen: runs repeat; keep the original
+	}
+	m := *s
+	m.Name = s.Name + "-min"
+	m.Description = fmt.Sprintf("%s Minimized from %s: %s.", s.Description, s.Name, st)
+	m.Config = small
+	return &m, smallRes, st.String()
 }
 
 // runSeeds runs the seeds on workers goroutines, each calling run (which

@@ -52,6 +52,9 @@ func (p *progress) add(r seedResult) {
 			ids = append(ids, f.Kind+"/"+f.Name)
 		}
 		p.line("fuzz: seed %d FAILED (%s): %s", r.Seed, strings.Join(ids, ", "), r.Reproducer)
+		if r.Minimized != "" {
+			p.line("fuzz: seed %d minimized: %s", r.Seed, r.Minimized)
+		}
 	} else if p.verbose {
 		p.line("fuzz: seed %d passed (%d ops)", r.Seed, r.Ops)
 	}

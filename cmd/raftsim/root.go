@@ -55,8 +55,15 @@ gives the same trace, byte for byte.`,
 		newCheckCmd(g), newVersionCmd(g),
 	)
 	addReportCommand(root, g)
+	for _, extra := range extraCommands {
+		root.AddCommand(extra(g))
+	}
 	return root, g
 }
+
+// extraCommands are commands that only some builds have: selftest exists
+// in binaries built with the raftbugs tag (see selftest.go).
+var extraCommands []func(*globals) *cobra.Command
 
 // usageError is bad input from the user: exit status 2.
 type usageError struct{ msg string }

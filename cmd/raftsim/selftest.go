@@ -1,0 +1,280 @@
+//go:build raftbugs
+
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/sim/shrink"
+)
+
+func init() { extraCommands = append(extraCommands, newSelftestCmd) }
+
+type selftestFlags struct {
+	budget       time.Duration
+	maxSeeds     uint64
+	controlSeeds uint64
+	duration     time.Duration
+	workers      int
+	only         []string
+	shrink       bool
+	checkBudget  time.Duration
+}
+
+// selftestRow is one planted bug's campaign.
+type selftestRow struct {
+	Bug     string `json:"bug"`
+	Section string `json:"section"`
+	Found   bool   `json:"found"`
+	// Seed is the first failing seed, in seed order; SeedsRun how many
+	// seeds the campaign ran until it knew.
+	Seed     uint64 `json:"seed,omitempty"`
+	SeedsRun uint64 `json:"seeds_run"`
+	WallMs   int64  `json:"wall_ms"`
+	Failure  string `json:"failure,omitempty"`
+	// Shrunk reports the minimized reproducer's size.
+	Shrunk string `json:"shrunk,omitempty"`
+	// ShrunkActions is the minimized timeline's length.
+	ShrunkActions int `json:"shrunk_actions,omitempty"`
+}
+
+type selftestSummary struct {
+	Result  string        `json:"result"`
+	Bugs    []selftestRow `json:"bugs"`
+	Found   int           `json:"found"`
+	Control selftestRow   `json:"control"`
+	// MedianMs is the median wall time to find a bug, over found bugs.
+	MedianMs int64 `json:"median_ms"`
+}
+
+func newSelftestCmd(g *globals) *cobra.Command {
+	f := &selftestFlags{}
+	cmd := &cobra.Command{
+		Use:   "selftest",
+		Short: "Prove the testbed finds planted Raft bugs (raftbugs builds only)",
+		Long: `Switch on each planted Raft bug in turn (raft/bugs: Figure 8 commit, vote
+before sync, no up-to-date check, ...) and fuzz generated scenarios with it
+until one fails, within a wall-clock budget per bug. Then run the same
+campaign with no bug planted: it must find nothing. Prints, per bug, whether
+it was found, the seeds and wall time it took, and which check caught it;
+each first failure is minimized (sim/shrink) and its size reported.
+
+Exit status 0 when every bug was found and the control campaign passed.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return selftest(cmd, g, f) },
+	}
+	fl := cmd.Flags()
+	fl.DurationVar(&f.budget, "budget", time.Minute, "wall-clock budget per bug")
+	fl.Uint64Var(&f.maxSeeds, "max-seeds", 100_000, "most seeds per bug")
+	fl.Uint64Var(&f.controlSeeds, "control-seeds", 200, "least seeds of the campaign with no bug (it runs at least as many as any bug needed)")
+	fl.DurationVar(&f.duration, "duration", scenarios.DefaultGenerateDuration, "the fault phase of each generated scenario (virtual time)")
+	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
+	fl.StringSliceVar(&f.only, "bug", nil, "run only these bugs (names, repeatable)")
+	fl.BoolVar(&f.shrink, "shrink", true, "minimize each bug's first failure")
+	fl.DurationVar(&f.checkBudget, "check-budget", 30*time.Second, "wall-clock budget of each linearizability check")
+	return cmd
+}
+
+func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
+	if f.workers < 1 || f.budget <= 0 || f.duration <= 0 || f.maxSeeds == 0 {
+		return usageErrorf("--workers, --budget, --duration and --max-seeds must be positive")
+	}
+	catalog := bugs.Catalog
+	if len(f.only) > 0 {
+		catalog = nil
+		for _, name := range f.only {
+			b, ok := bugs.ByName(name)
+			if !ok {
+				var names []string
+				for _, in := range bugs.Catalog {
+					names = append(names, in.Name)
+				}
+				return usageErrorf("--bug: no planted bug %q (there are: %s)", name, strings.Join(names, ", "))
+			}
+			catalog = append(catalog, bugs.Catalog[b-1])
+		}
+	}
+	w := cmd.OutOrStdout()
+	log := io.Discard
+	if !g.json {
+		log = cmd.ErrOrStderr()
+	}
+	var sum selftestSummary
+	var mostSeeds uint64
+	for _, in := range catalog {
+		bugs.Set(in.Bug)
+		row := hunt(f, f.maxSeeds, f.budget, true)
+		row.Bug, row.Section = in.Name, in.Section
+		bugs.Set(bugs.None)
+		if row.Found {
+			sum.Found++
+		}
+		mostSeeds = max(mostSeeds, row.SeedsRun)
+		fmt.Fprintf(log, "selftest: %-28s %s\n", in.Name, describeRow(row))
+		sum.Bugs = append(sum.Bugs, row)
+	}
+	bugs.Set(bugs.None)
+	control := hunt(f, max(mostSeeds, f.controlSeeds), 0, false)
+	control.Bug = "none (control)"
+	fmt.Fprintf(log, "selftest: %-28s %s\n", control.Bug, describeRow(control))
+	sum.Control = control
+	var found []int64
+	for _, r := range sum.Bugs {
+		if r.Found {
+			found = append(found, r.WallMs)
+		}
+	}
+	slices.Sort(found)
+	if len(found) > 0 {
+		sum.MedianMs = found[len(found)/2]
+	}
+	sum.Result = "pass"
+	if sum.Found < len(sum.Bugs) || control.Found {
+		sum.Result = "fail"
+	}
+	if g.json {
+		if err := writeJSON(w, sum); err != nil {
+			return err
+		}
+	} else {
+		printSelftest(w, &sum, f)
+	}
+	if sum.Result != "pass" {
+		return errFailed
+	}
+	return nil
+}
+
+// hunt runs generated scenarios from seed 1 on until one fails, seeds run
+// out, or (budget > 0) the wall-clock budget does. The first failure is
+// the lowest failing seed, whatever the workers' timing.
+func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool) selftestRow {
+	start := time.Now()
+	var row selftestRow
+	chunk := uint64(4 * f.workers)
+	for next := uint64(1); next <= maxSeeds; next += chunk {
+		if budget > 0 && time.Since(start) >= budget {
+			break
+		}
+		var seeds []uint64
+		for s := next; s < next+chunk && s <= maxSeeds; s++ {
+			seeds = append(seeds, s)
+		}
+		run := func(seed uint64) (seedResult, error) {
+			s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
+			cfg := s.ConfigFor(seed)
+			cfg.LinearizabilityBudget = f.checkBudget
+			res, err := sim.Run(cfg)
+			if err != nil {
+				return seedResult{}, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
+			}
+			r := seedResult{Seed: seed, Result: "pass"}
+			if !res.Passed() {
+				r.Result = "fail"
+				r.Failures = failuresJSON(res.Failures)
+			}
+			return r, nil
+		}
+		results, _, err := runSeeds(seeds, f.workers, true, run, newProgress(io.Discard, len(seeds), true, false))
+		if err != nil {
+			row.Failure = err.Error()
+			return row
+		}
+		row.SeedsRun = seeds[0] - 1 + uint64(len(results))
+		if last := results[len(results)-1]; last.Result == "fail" {
+			row.Found, row.Seed = true, last.Seed
+			row.Failure = primaryFailure(last.Failures)
+			break
+		}
+	}
+	row.WallMs = time.Since(start).Milliseconds()
+	if row.Found && doShrink && f.shrink {
+		row.Shrunk, row.ShrunkActions = shrinkSeed(row.Seed, f)
+	}
+	return row
+}
+
+// primaryFailure names the failure that matters most: a safety failure
+// before liveness, then in report order.
+func primaryFailure(fs []failureJSON) string {
+	best := -1
+	for i, fl := range fs {
+		if best < 0 || (isSafety(fl.Kind) && !isSafety(fs[best].Kind)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return fs[best].Kind + "/" + fs[best].Name
+}
+
+func isSafety(kind string) bool {
+	return kind == sim.FailureInvariant.String() || kind == sim.FailureLinearizability.String() || kind == sim.FailurePanic.String()
+}
+
+// shrinkSeed minimizes the failing run of a seed and describes the result.
+func shrinkSeed(seed uint64, f *selftestFlags) (string, int) {
+	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
+	cfg := s.ConfigFor(seed)
+	cfg.LinearizabilityBudget = f.checkBudget
+	res, err := sim.Run(cfg)
+	if err != nil || res.Passed() {
+		return "", 0
+	}
+	target := res.Failures[0]
+	for _, fl := range res.Failures {
+		if fl.Kind.IsSafety() {
+			target = fl
+			break
+		}
+	}
+	small, st := shrink.Minimize(cfg, target, shrink.Options{MaxRuns: 150})
+	return st.String(), len(small.Timeline)
+}
+
+func describeRow(r selftestRow) string {
+	if !r.Found {
+		return fmt.Sprintf("not found in %d seeds (%.1fs)", r.SeedsRun, float64(r.WallMs)/1000)
+	}
+	return fmt.Sprintf("found at seed %d after %d seeds (%.1fs): %s", r.Seed, r.SeedsRun, float64(r.WallMs)/1000, r.Failure)
+}
+
+func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
+	fmt.Fprintf(w, "raftsim selftest: %d of %d planted bugs found (budget %v per bug, %d workers); median time to find %.1fs\n\n",
+		sum.Found, len(sum.Bugs), f.budget, f.workers, float64(sum.MedianMs)/1000)
+	fmt.Fprintf(w, "%-28s %-6s %6s %8s %-36s %s\n", "bug", "found", "seeds", "wall", "caught by", "minimized")
+	for _, r := range sum.Bugs {
+		found := "no"
+		if r.Found {
+			found = "yes"
+		}
+		shr := ""
+		if r.ShrunkActions > 0 || r.Shrunk != "" {
+			shr = fmt.Sprintf("%d actions", r.ShrunkActions)
+		}
+		fmt.Fprintf(w, "%-28s %-6s %6d %7.1fs %-36s %s\n", r.Bug, found, r.SeedsRun, float64(r.WallMs)/1000, r.Failure, shr)
+	}
+	c := sum.Control
+	verdict := "nothing found"
+	if c.Found {
+		verdict = "FOUND " + c.Failure + fmt.Sprintf(" at seed %d", c.Seed)
+	}
+	fmt.Fprintf(w, "\ncontrol (no bug): %d seeds, %s (%.1fs)\n", c.SeedsRun, verdict, float64(c.WallMs)/1000)
+	for _, r := range sum.Bugs {
+		if r.Shrunk != "" {
+			fmt.Fprintf(w, "  %s minimized: %s\n", r.Bug, r.Shrunk)
+		}
+	}
+	fmt.Fprintf(w, "\nresult: %s\n", strings.ToUpper(sum.Result))
+}

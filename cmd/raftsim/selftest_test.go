@@ -1,0 +1,59 @@
+//go:build raftbugs
+
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/raftsim/raftsim/raft/bugs"
+	"github.com/raftsim/raftsim/scenarios"
+)
+
+// With a planted bug, fuzz finds it, minimizes the failing scenario and
+// writes a reproducer that replays the same failure.
+func TestFuzzMinimizesAndReplaysAPlantedBug(t *testing.T) {
+	bugs.Set(bugs.NoRetryDedup)
+	defer bugs.Set(bugs.None)
+	dir := t.TempDir()
+	out, errs, code := cli(t, "fuzz", "--seeds", "2", "--workers", "1", "--out", dir, "--shrink-runs", "60")
+	if code != exitFail {
+		t.Fatalf("fuzz with a planted bug: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "minimized:") {
+		t.Errorf("no minimization reported:\n%s", errs)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*-min-seed-*.toml"))
+	if len(files) == 0 {
+		t.Fatalf("no minimized reproducer in %s", dir)
+	}
+	s, err := scenarios.Load(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig := scenarios.Generate(1, scenarios.GenerateOptions{})
+	if len(s.Config.Timeline) > len(orig.Config.Timeline) {
+		t.Errorf("minimized timeline has %d actions, the original %d", len(s.Config.Timeline), len(orig.Config.Timeline))
+	}
+	out, errs, code = cli(t, "replay", files[0])
+	if code != exitPass {
+		t.Fatalf("replay of the minimized reproducer: exit %d\n%s%s", code, out, errs)
+	}
+	_ = os.Remove(files[0])
+}
+
+func TestSelftestFindsABug(t *testing.T) {
+	out, errs, code := cli(t, "selftest", "--bug", "vote-without-log-check", "--control-seeds", "4", "--budget", "30s")
+	if code != exitPass {
+		t.Fatalf("selftest: exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "1 of 1 planted bugs found") || !strings.Contains(out, "nothing found") {
+		t.Fatalf("selftest output:\n%s", out)
+	}
+	_, errs, code = cli(t, "selftest", "--bug", "no-such-bug")
+	if code != exitUsage || !strings.Contains(errs, "no planted bug") {
+		t.Fatalf("unknown bug: exit %d, %q", code, errs)
+	}
+}
