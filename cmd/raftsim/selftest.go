@@ -46,6 +46,9 @@ type selftestRow struct {
 	Shrunk string `json:"shrunk,omitempty"`
 	// ShrunkActions is the minimized timeline's length.
 	ShrunkActions int `json:"shrunk_actions,omitempty"`
+	// Inconclusive counts runs whose linearizability check ran out of
+	// budget: neither a pass nor a finding.
+	Inconclusive int `json:"inconclusive,omitempty"`
 }
 
 type selftestSummary struct {
@@ -174,14 +177,26 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool
 			s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
 			cfg := s.ConfigFor(seed)
 			cfg.LinearizabilityBudget = f.checkBudget
+			cfg.MaxEvents = selftestMaxEvents
 			res, err := sim.Run(cfg)
 			if err != nil {
 				return seedResult{}, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
 			}
 			r := seedResult{Seed: seed, Result: "pass"}
-			if !res.Passed() {
-				r.Result = "fail"
-				r.Failures = failuresJSON(res.Failures)
+			// An inconclusive linearizability check (its budget ran out)
+			// is no finding, for a bug or for the control: it is counted,
+			// not mistaken for a pass or a catch.
+			for _, fl := range res.Failures {
+				if fl.Kind == sim.FailureInconclusive {
+					r.Result = "inconclusive"
+				}
+			}
+			for _, fl := range res.Failures {
+				if fl.Kind != sim.FailureInconclusive {
+					r.Result = "fail"
+					r.Failures = failuresJSON(res.Failures)
+					break
+				}
 			}
 			return r, nil
 		}
@@ -191,6 +206,11 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool
 			return row
 		}
 		row.SeedsRun = seeds[0] - 1 + uint64(len(results))
+		for _, r := range results {
+			if r.Result == "inconclusive" {
+				row.Inconclusive++
+			}
+		}
 		if last := results[len(results)-1]; last.Result == "fail" {
 			row.Found, row.Seed = true, last.Seed
 			row.Failure = primaryFailure(last.Failures)
@@ -223,11 +243,19 @@ func isSafety(kind string) bool {
 	return kind == sim.FailureInvariant.String() || kind == sim.FailureLinearizability.String() || kind == sim.FailurePanic.String()
 }
 
+// selftestMaxEvents bounds each selftest run: a planted bug can make a
+// cluster churn without end, and a generated run needs far fewer events.
+const selftestMaxEvents = 3_000_000
+
+// shrinkBudget bounds the wall time spent minimizing one bug's failure.
+const shrinkBudget = 20 * time.Second
+
 // shrinkSeed minimizes the failing run of a seed and describes the result.
 func shrinkSeed(seed uint64, f *selftestFlags) (string, int) {
 	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
 	cfg := s.ConfigFor(seed)
 	cfg.LinearizabilityBudget = f.checkBudget
+	cfg.MaxEvents = selftestMaxEvents
 	res, err := sim.Run(cfg)
 	if err != nil || res.Passed() {
 		return "", 0
@@ -239,7 +267,11 @@ func shrinkSeed(seed uint64, f *selftestFlags) (string, int) {
 			break
 		}
 	}
-	small, st := shrink.Minimize(cfg, target, shrink.Options{MaxRuns: 150})
+	deadline := time.Now().Add(shrinkBudget)
+	small, st := shrink.Minimize(cfg, target, shrink.Options{
+		MaxRuns: 150,
+		Stop:    func() bool { return time.Now().After(deadline) },
+	})
 	return st.String(), len(small.Timeline)
 }
 
@@ -271,6 +303,9 @@ func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
 		verdict = "FOUND " + c.Failure + fmt.Sprintf(" at seed %d", c.Seed)
 	}
 	fmt.Fprintf(w, "\ncontrol (no bug): %d seeds, %s (%.1fs)\n", c.SeedsRun, verdict, float64(c.WallMs)/1000)
+	if c.Inconclusive > 0 {
+		fmt.Fprintf(w, "  %d control runs were inconclusive (linearizability budget)\n", c.Inconclusive)
+	}
 	for _, r := range sum.Bugs {
 		if r.Shrunk != "" {
 			fmt.Fprintf(w, "  %s minimized: %s\n", r.Bug, r.Shrunk)

@@ -15,8 +15,11 @@ type Options struct {
 	// MaxRuns bounds the simulations tried; zero means 400.
 	MaxRuns int
 	// Run runs a candidate; nil means sim.Run. Tests and the CLI may wrap
-	// it (for example to run with a planted bug switched on).
+	// it (for example to bound each run's events).
 	Run func(sim.Config) (*sim.Result, error)
+	// Stop, if set, is asked before each run; true ends the search with
+	// the best configuration so far (the CLI bounds it in wall time).
+	Stop func() bool
 }
 
 // Size measures a configuration and its run.
@@ -36,7 +39,7 @@ func (s Size) String() string {
 type Stats struct {
 	Before, After Size
 	Runs          int
-	// Exhausted is set when MaxRuns stopped the search early.
+	// Exhausted is set when MaxRuns or Stop ended the search early.
 	Exhausted bool
 }
 
@@ -65,11 +68,14 @@ type search struct {
 	runs   int
 	best   sim.Config
 	res    *sim.Result
+	// stopped is set once the budget ended the search.
+	stopped bool
 }
 
 // fails runs cand and keeps it as the best if it fails like the target.
 func (s *search) fails(cand sim.Config) bool {
-	if s.runs >= s.opts.MaxRuns {
+	if s.runs >= s.opts.MaxRuns || (s.opts.Stop != nil && s.opts.Stop()) {
+		s.stopped = true
 		return false
 	}
 	s.runs++
@@ -119,13 +125,13 @@ func Minimize(cfg sim.Config, target sim.Failure, opts Options) (sim.Config, Sta
 		s.shrinkClients()
 		s.simplifyNetwork()
 		s.simplifyActions()
-		if sizeOf(s.best, s.res) == before || s.runs >= opts.MaxRuns {
+		if sizeOf(s.best, s.res) == before || s.stopped {
 			break
 		}
 	}
 	st.After = sizeOf(s.best, s.res)
 	st.Runs = s.runs
-	st.Exhausted = s.runs >= opts.MaxRuns
+	st.Exhausted = s.stopped
 	return s.best, st
 }
 
