@@ -205,12 +205,6 @@ func (n *Node) becomeLeader() {
 	n.prs[n.self].match = n.log.lastIndex()
 	// A new leader commits an entry of its own term at once: until then it
 	// cannot know which entries are committed (§5.4.2, §8).
-	if bugs.On(bugs.FigureEightCommit) {
-		// The planted bug's implementation has no no-op: it commits
-		// earlier-term entries by counting replicas instead.
-		n.needFlush = true
-		return
-	}
 	n.appendEntry(Entry{Term: n.term, Index: n.log.lastIndex() + 1, Type: EntryNoop})
 }
 

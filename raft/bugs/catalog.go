@@ -15,7 +15,7 @@ type Info struct {
 // Catalog lists every planted bug, in Bug order.
 var Catalog = []Info{
 	{FigureEightCommit, "figure-8-commit", "§5.4.2, Figure 8",
-		"a leader commits an entry of an earlier term by counting replicas (and, having that, appends no no-op of its own term)",
+		"a leader commits an entry of an earlier term by counting replicas",
 		"a committed entry is later overwritten: state machine safety, linearizability"},
 	{VoteBeforeSync, "vote-before-sync", "§5.2, Figure 2 (persist before responding)",
 		"a vote is granted before term and vote are synced to disk",
