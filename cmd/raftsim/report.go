@@ -85,19 +85,16 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 		first = seeds[0]
 	}
 	begin := time.Now()
-	results, err := runReportSeeds(s.ConfigFor, seeds, f)
+	var camp reports.Campaign
+	timeline, err := runReportSeeds(s.ConfigFor, seeds, f, &camp)
 	if err != nil {
 		return err
-	}
-	var camp reports.Campaign
-	for _, r := range results {
-		camp.Add(r)
 	}
 	var c *reports.Campaign
 	if len(seeds) > 1 {
 		c = &camp
 	}
-	idx, err := reports.Write(results[0], c, reports.Options{
+	idx, err := reports.Write(timeline, c, reports.Options{
 		OutDir: f.out, Scenario: s.Name, Config: s.ConfigFor(first),
 		Command: "raftsim " + strings.Join(os.Args[1:], " "),
 	})
@@ -114,12 +111,14 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 	return nil
 }
 
-// runReportSeeds runs the seeds on parallel workers (runs share nothing)
-// and returns the results in seed order.
-func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *reportFlags) ([]*sim.Result, error) {
-	results := make([]*sim.Result, len(seeds))
+// runReportSeeds runs the seeds on parallel workers (runs share nothing),
+// adds every result to the campaign as it comes (the campaign keeps a few
+// bytes per operation, so a hundred long runs fit in memory), and returns
+// the first seed's result, whose timelines the report draws.
+func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *reportFlags, camp *reports.Campaign) (*sim.Result, error) {
+	var timeline *sim.Result
 	errs := make([]error, len(seeds))
-	var next sync.Mutex
+	var next, add sync.Mutex
 	pos := 0
 	var wg sync.WaitGroup
 	for range min(f.workers, len(seeds)) {
@@ -136,7 +135,19 @@ func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *report
 				}
 				cfg := configFor(seeds[i])
 				cfg.LinearizabilityBudget = f.budget
-				results[i], errs[i] = sim.Run(cfg)
+				res, err := sim.Run(cfg)
+				errs[i] = err
+				if err != nil {
+					continue
+				}
+				// Campaign sorts its runs by seed, so the order of Add
+				// does not show in the report.
+				add.Lock()
+				camp.Add(res)
+				if i == 0 {
+					timeline = res
+				}
+				add.Unlock()
 			}
 		}()
 	}
@@ -146,5 +157,5 @@ func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *report
 			return nil, fmt.Errorf("seed %d: %w", seeds[i], err)
 		}
 	}
-	return results, nil
+	return timeline, nil
 }
