@@ -185,21 +185,25 @@ func (s *search) shrinkDuration() {
 	}
 }
 
-// shrinkNodes tries a 3-node cluster, dropping what referred to the
-// nodes that go.
+// shrinkNodes tries a 3-node cluster, then a 5-node one, dropping what
+// referred to the nodes that go.
 func (s *search) shrinkNodes() {
-	if s.best.Nodes <= 3 {
-		return
-	}
-	cand := s.best
-	cand.Nodes = 3
-	cand.Timeline = nil
-	for _, a := range s.best.Timeline {
-		if a, ok := restrict(a, 3); ok {
-			cand.Timeline = append(cand.Timeline, a)
+	for _, n := range []int{3, 5} {
+		if s.best.Nodes <= n {
+			continue
+		}
+		cand := s.best
+		cand.Nodes = n
+		cand.Timeline = nil
+		for _, a := range s.best.Timeline {
+			if a, ok := restrict(a, n); ok {
+				cand.Timeline = append(cand.Timeline, a)
+			}
+		}
+		if s.fails(cand) {
+			return
 		}
 	}
-	s.fails(cand)
 }
 
 // restrict rewrites an action for a cluster of n nodes, or reports that
