@@ -157,11 +157,19 @@ func (r *Result) Passed() bool { return len(r.Failures) == 0 }
 func (r *Result) Annotations() []checker.Annotation {
 	var out []checker.Annotation
 	for _, f := range r.Faults {
-		out = append(out, checker.Annotation{Start: int64(f.Start), End: int64(f.End), Label: f.Label, Description: fmt.Sprintf("%s %v", f.Kind, f.Nodes)})
+		// One track per fault kind and node, so that overlapping windows
+		// are drawn side by side rather than over each other.
+		a := checker.Annotation{Start: int64(f.Start), End: int64(f.End), Label: f.Label,
+			Description: fmt.Sprintf("%s %v from %v to %v", f.Kind, f.Nodes, f.Start, f.End), Track: f.Kind}
+		if len(f.Nodes) == 1 {
+			a.Node = f.Nodes[0]
+		}
+		out = append(out, a)
 	}
 	for _, rc := range r.Roles {
 		if rc.Role == raft.RoleLeader {
-			out = append(out, checker.Annotation{Start: int64(rc.Time), End: int64(rc.Time), Label: fmt.Sprintf("leader %d (term %d)", rc.Node, rc.Term)})
+			out = append(out, checker.Annotation{Start: int64(rc.Time), End: int64(rc.Time), Track: "leader",
+				Label: fmt.Sprintf("leader %d (term %d)", rc.Node, rc.Term)})
 		}
 	}
 	return out
