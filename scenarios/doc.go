@@ -88,6 +88,9 @@
 //	clock_drift                         nodes and/or leader, drift_ppm (+-500000)
 //	clock_jump                          nodes and/or leader, jump ("-300ms"; a jump at
 //	                                    0s sets a clock's skew)
+//	crash_new_leaders                   until, after, restart_after: from at to until,
+//	                                    every new leader is crashed within after of its
+//	                                    election and restarted restart_after later
 //
 // The timeline is checked statically: crashing a node that is already down,
 // restarting or pausing a node that is down, resuming one that is not

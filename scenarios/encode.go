@@ -146,6 +146,12 @@ func (e *encoder) action(a *sim.Action) {
 			e.kv("drift_ppm", strconv.Itoa(int(a.Drift)))
 		case "jump":
 			e.kv("jump", quote(formatDuration(a.Jump)))
+		case "until":
+			e.kv("until", quote(formatDuration(a.Until)))
+		case "after":
+			e.kv("after", quote(formatDuration(a.After)))
+		case "restart_after":
+			e.kv("restart_after", quote(formatDuration(a.RestartAfter)))
 		}
 	}
 	if a.Kind == sim.ActLink {

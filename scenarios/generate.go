@@ -354,6 +354,14 @@ func (g *generator) action(at time.Duration, kind sim.ActionKind, cfg *sim.Confi
 			return nil
 		}
 		a.Drift = clock.PPM(g.rng.IntN(400_001) - 200_000)
+	case sim.ActCrashNewLeaders:
+		// A burst aimed at the first round trips of new leaders.
+		a.Until = min(at+g.ms(100*time.Millisecond, time.Second), cfg.Duration)
+		if a.Until <= at {
+			return nil
+		}
+		a.After = g.ms(0, 20*time.Millisecond)
+		a.RestartAfter = g.ms(20*time.Millisecond, 300*time.Millisecond)
 	case sim.ActClockJump:
 		if !targets(st.pick(up)) {
 			return nil

@@ -32,6 +32,8 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActSlowDisk:   {"nodes", "leader", "sync"},
 	sim.ActClockDrift: {"nodes", "leader", "drift_ppm"},
 	sim.ActClockJump:  {"nodes", "leader", "jump"},
+
+	sim.ActCrashNewLeaders: {"until", "after", "restart_after"},
 }
 
 // allActionKeys is every key any action may have.
@@ -134,6 +136,12 @@ func decodeAction(t *table, cfg *sim.Config) (sim.Action, bool) {
 			}
 		case "jump":
 			t.durationSigned("jump", true, &a.Jump)
+		case "until":
+			t.duration("until", &a.Until)
+		case "after":
+			t.duration("after", &a.After)
+		case "restart_after":
+			t.duration("restart_after", &a.RestartAfter)
 		}
 	}
 	if kind == sim.ActLink {
@@ -382,6 +390,11 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		} else {
 			delete(st.clogged, link)
 		}
+		return "", ""
+	case sim.ActCrashNewLeaders:
+		// Its crashes hit whoever leads and restart on their own; a later
+		// restart of a named node may find it down.
+		st.leaderDown++
 		return "", ""
 	case sim.ActHeal:
 		// Cuts compose, so partitions at one instant do not conflict; a

@@ -52,6 +52,12 @@ const (
 	ActClockDrift
 	// ActClockJump steps the clocks of nodes by Jump (either sign).
 	ActClockJump
+	// ActCrashNewLeaders is a nemesis aimed at the moments right after an
+	// election: from At until Until, every node that becomes leader is
+	// crashed within After of its election (a delay drawn from [0, After])
+	// and restarted RestartAfter later. Bugs about a new leader's first
+	// round trips (Figure 8) only show in that window.
+	ActCrashNewLeaders
 	actionKindLimit
 )
 
@@ -61,6 +67,7 @@ var actionKindNames = [...]string{
 	ActPartition: "partition", ActCutOneWay: "cut_one_way", ActBridge: "bridge",
 	ActClog: "clog", ActUnclog: "unclog", ActHeal: "heal", ActLink: "link",
 	ActSlowDisk: "slow_disk", ActClockDrift: "clock_drift", ActClockJump: "clock_jump",
+	ActCrashNewLeaders: "crash_new_leaders",
 }
 
 func (k ActionKind) String() string {
@@ -108,6 +115,10 @@ type Action struct {
 	SyncMax  time.Duration
 	Drift    clock.PPM
 	Jump     time.Duration
+	// Until, After and RestartAfter shape ActCrashNewLeaders.
+	Until        time.Duration
+	After        time.Duration
+	RestartAfter time.Duration
 }
 
 func (a *Action) validate(c *Config) error {
@@ -188,6 +199,16 @@ func (a *Action) validate(c *Config) error {
 			return errors.New("jump: a clock jump of zero does nothing")
 		}
 		return needTargets()
+	case ActCrashNewLeaders:
+		if a.Until <= a.At || a.Until > c.Duration {
+			return fmt.Errorf("until: %v must be after at (%v) and at most the fault phase's end (%v)", a.Until, a.At, c.Duration)
+		}
+		if a.After < 0 {
+			return fmt.Errorf("after: %v must not be negative", a.After)
+		}
+		if a.RestartAfter <= 0 {
+			return fmt.Errorf("restart_after: %v must be positive: crashed leaders come back", a.RestartAfter)
+		}
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/raft"
@@ -161,6 +162,10 @@ func (s *Simulator) applyAction(a *Action) {
 			s.retime(n)
 		}
 		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("drift %v", a.Drift))
+	case ActCrashNewLeaders:
+		s.churn = churn{until: clock.Time(0).Add(a.Until), after: a.After, restartAfter: a.RestartAfter}
+		s.faults.start(s.now, "crash", nil, fmt.Sprintf("crash new leaders within %v", a.After))
+		s.schedule(event{at: s.churn.until, kind: evChurn, ref: churnEnd})
 	case ActClockJump:
 		for _, id := range nodes {
 			n := s.nodes[id-1]
@@ -168,6 +173,52 @@ func (s *Simulator) applyAction(a *Action) {
 			s.retime(n)
 		}
 		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("jump %v", a.Jump))
+	}
+}
+
+// churn is the state of an ActCrashNewLeaders nemesis.
+type churn struct {
+	until        clock.Time
+	after        time.Duration
+	restartAfter time.Duration
+}
+
+const (
+	churnCrash = iota + 1
+	churnRestart
+	churnEnd
+)
+
+// onNewLeader arms the nemesis, if active, against a node just elected.
+func (s *Simulator) onNewLeader(n *node) {
+	if s.now >= s.churn.until || s.healing {
+		return
+	}
+	d := time.Duration(0)
+	if s.churn.after > 0 {
+		d = time.Duration(s.faultRand.Int64N(int64(s.churn.after) + 1))
+	}
+	s.schedule(event{at: s.now.Add(d), kind: evChurn, node: n.pos, inc: n.inc, ref: churnCrash})
+}
+
+func (s *Simulator) onChurn(e event) {
+	switch e.ref {
+	case churnEnd:
+		s.faults.stop(s.now, "crash", nil)
+	case churnCrash:
+		n := s.nodes[e.node]
+		if !n.up || n.inc != e.inc || s.healing {
+			return
+		}
+		s.trace(TraceEvent{Kind: TraceAction, Node: n.id, Text: "crash_new_leaders: crash"})
+		s.crash(n, false)
+		s.schedule(event{at: s.now.Add(s.churn.restartAfter), kind: evChurn, node: n.pos, inc: n.inc, ref: churnRestart})
+	case churnRestart:
+		n := s.nodes[e.node]
+		if n.up || n.inc != e.inc {
+			return
+		}
+		s.restart(n)
 	}
 }
 

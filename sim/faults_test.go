@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/raft"
 )
 
@@ -171,6 +172,22 @@ func TestEachFaultHappens(t *testing.T) {
 			func(t *testing.T, res *Result, lines []line) {
 				if n := count(lines, func(l line) bool { return l.Ev == "tick" && l.Node == 5 && l.T == int64(at) && l.N >= 8 }); n != 1 {
 					t.Errorf("jump of 8 ticks: %d bursts at the jump", n)
+				}
+			}},
+		{"crash new leaders hits each new leader soon after its election", []Action{{At: at, Kind: ActCrash, Leader: true}, {At: at, Kind: ActCrashNewLeaders, Until: until, After: 20 * time.Millisecond, RestartAfter: 100 * time.Millisecond}},
+			func(t *testing.T, res *Result, lines []line) {
+				hit := 0
+				for _, tn := range res.Tenures {
+					if tn.Elected <= clock.Time(at) || tn.Elected >= clock.Time(until) {
+						continue
+					}
+					if tn.Ended-tn.Elected > clock.Time(20*time.Millisecond) {
+						t.Errorf("leader %d elected at %v led until %v, past the nemesis's 20ms", tn.Node, tn.Elected, tn.Ended)
+					}
+					hit++
+				}
+				if hit == 0 {
+					t.Error("no leader was elected during the nemesis's window")
 				}
 			}},
 		{"slow disk delays syncs", []Action{{At: at, Kind: ActSlowDisk, Nodes: []raft.NodeID{1, 2, 3, 4, 5}, SyncMin: 30 * time.Millisecond, SyncMax: 30 * time.Millisecond}},

@@ -270,6 +270,7 @@ func (s *Simulator) roleChange(n *node, ss raft.SoftState) {
 	if ss.Role == raft.RoleLeader {
 		s.tenures = append(s.tenures, Tenure{Node: n.id, Term: term, Elected: s.now})
 		n.tenure = len(s.tenures)
+		s.onNewLeader(n)
 		s.stats.LeaderChanges++
 		if s.stats.FirstLeader == 0 {
 			s.stats.FirstLeader = s.now

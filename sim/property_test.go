@@ -63,6 +63,13 @@ func drawAction(t *rapid.T, nodes int, phase time.Duration) Action {
 	case ActClockDrift:
 		targets()
 		a.Drift = clock.PPM(rapid.IntRange(-200_000, 200_000).Draw(t, "ppm"))
+	case ActCrashNewLeaders:
+		a.Until = a.At + time.Duration(rapid.IntRange(1, 500).Draw(t, "window_ms"))*time.Millisecond
+		if a.Until > phase {
+			a.Until = phase
+		}
+		a.After = time.Duration(rapid.IntRange(0, 30).Draw(t, "after_ms")) * time.Millisecond
+		a.RestartAfter = time.Duration(rapid.IntRange(1, 300).Draw(t, "restart_ms")) * time.Millisecond
 	case ActClockJump:
 		targets()
 		a.Jump = time.Duration(rapid.IntRange(-300, 300).Draw(t, "jump_ms")) * time.Millisecond

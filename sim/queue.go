@@ -15,6 +15,7 @@ const (
 	evClientTimeout                      // a client's attempt times out
 	evAction                             // a scheduled fault action
 	evPhase                              // the healing phase begins or a liveness bound expires
+	evChurn                              // the crash-new-leaders nemesis acts
 )
 
 // event is one entry of the queue. It stays small: payloads that are

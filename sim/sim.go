@@ -57,6 +57,10 @@ type Simulator struct {
 	faults  faultLog
 	stats   Stats
 
+	// faultRand draws the nemeses' random choices (its own stream).
+	faultRand *rand.Rand
+	churn     churn
+
 	healing     bool
 	healStart   clock.Time
 	stopClients clock.Time
@@ -79,7 +83,8 @@ func Run(cfg Config) (*Result, error) {
 }
 
 func newSimulator(cfg Config) (*Simulator, error) {
-	s := &Simulator{cfg: cfg, end: cfg.end(), tr: newTracer(cfg.Trace), held: map[uint64]uint64{}}
+	s := &Simulator{cfg: cfg, end: cfg.end(), tr: newTracer(cfg.Trace), held: map[uint64]uint64{},
+		faultRand: rand.New(rand.NewPCG(cfg.Seed, streamFaults))}
 	s.stopClients = s.end
 	for i := 1; i <= cfg.Nodes; i++ {
 		s.ids = append(s.ids, raft.NodeID(i))
@@ -188,6 +193,8 @@ func (s *Simulator) dispatch(e event) {
 		s.applyAction(&s.cfg.Timeline[e.ref])
 	case evPhase:
 		s.onPhase(e.ref)
+	case evChurn:
+		s.onChurn(e)
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
