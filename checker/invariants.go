@@ -58,10 +58,16 @@ type Invariants struct {
 	// applied is the reference log of applied entries: entry i+1 is
 	// applied[i]. Every node's applied sequence must be a prefix of it.
 	applied []entryFacts
-	// committedIn maps a term to the highest index its leader committed.
-	// Leader Completeness is about entries committed in earlier terms.
-	committedIn map[raft.Term]raft.Index
+	// committedIn maps a term to the highest index its leader committed,
+	// with that entry's term. Leader Completeness is about entries
+	// committed in earlier terms, applied anywhere yet or not.
+	committedIn map[raft.Term]commitMark
 	nodes       []nodeFacts
+}
+
+type commitMark struct {
+	index raft.Index
+	term  raft.Term
 }
 
 type entryKey struct {
@@ -106,7 +112,7 @@ func NewInvariants(ids []raft.NodeID) *Invariants {
 
 		moreEntries: map[entryKey]entryFacts{},
 
-		committedIn: map[raft.Term]raft.Index{},
+		committedIn: map[raft.Term]commitMark{},
 	}
 	for i := range iv.nodes {
 		iv.nodes[i].sessions = map[uint64]sessionFacts{}
@@ -159,15 +165,13 @@ func (iv *Invariants) ObserveRole(id raft.NodeID, role raft.Role, term raft.Term
 	// earlier term. By Log Matching, holding the last of them means
 	// holding every one before it. (A stale leader of an older term, seen
 	// late, need not hold entries committed after it.)
-	var k raft.Index
+	var mark commitMark
 	for t, c := range iv.committedIn { // a maximum: order does not matter
-		if t < term {
-			k = max(k, c)
+		if t < term && c.index > mark.index {
+			mark = c
 		}
 	}
-	k = min(k, raft.Index(len(iv.applied)))
-	if k > 0 {
-		want := iv.applied[k-1].term
+	if k, want := mark.index, mark.term; k > 0 {
 		if got, ok := v.Term(k); !ok || got != want {
 			return &Violation{Invariant: "leader-completeness", Node: id, Term: term, Index: k,
 				Message: fmt.Sprintf("new leader %d of term %d has term %d at index %d (present: %v), where an entry of term %d was committed in an earlier term", id, term, got, k, ok, want)}
@@ -234,8 +238,9 @@ func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
 		// later): from now on the node may rewrite its log.
 		nf.leaderTerm = 0
 	}
-	if nf.leaderTerm != 0 && st.Commit > iv.committedIn[nf.leaderTerm] {
-		iv.committedIn[nf.leaderTerm] = st.Commit
+	if nf.leaderTerm != 0 && st.Commit > iv.committedIn[nf.leaderTerm].index {
+		t, _ := v.Term(st.Commit)
+		iv.committedIn[nf.leaderTerm] = commitMark{index: st.Commit, term: t}
 	}
 	if nf.leaderTerm != 0 {
 		// The entry that ended the leader's log when last seen is still

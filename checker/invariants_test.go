@@ -158,3 +158,13 @@ func TestReadFreshness(t *testing.T) {
 	wantViolation(t, iv.ObserveRead(1, 5, 4, 3), "read-freshness")
 	wantViolation(t, iv.ObserveRead(1, 3, 3, 6), "read-freshness") // stale leader
 }
+
+// A commit that nobody has applied yet still binds later leaders: the
+// leader that committed may crash before applying it.
+func TestLeaderCompletenessWithoutApply(t *testing.T) {
+	iv := NewInvariants(ids)
+	l := &fakeNode{terms: []raft.Term{2, 2}, role: raft.RoleLeader, term: 2, commit: 2}
+	wantNone(t, iv.ObserveRole(1, raft.RoleLeader, 2, l))
+	wantNone(t, iv.ObserveNode(1, l))
+	wantViolation(t, iv.ObserveRole(2, raft.RoleLeader, 3, &fakeNode{terms: []raft.Term{2, 3}, role: raft.RoleLeader, term: 3}), "leader-completeness")
+}
