@@ -59,6 +59,8 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"too many nodes", "nodes = 40\n", "x.toml:1: nodes: ", "40 is outside [1, 15]"},
 		{"zero keys", base + "[workload]\nclients = 2\nkeys = 0\n", "x.toml:5: workload.keys: ", "must be at least 1"},
 		{"deadline below attempt", base + "[workload]\nattempt_timeout = \"1s\"\ndeadline = \"500ms\"\n", "x.toml:5: workload.deadline: ", "shorter than one attempt"},
+		{"nemesis window backwards", base + "[[timeline]]\nat = \"1s\"\naction = \"crash_new_leaders\"\nuntil = \"500ms\"\nrestart_after = \"100ms\"\n", "x.toml:6: timeline[0].until: ", "must be after at"},
+		{"nemesis without restart", base + "[[timeline]]\nat = \"1s\"\naction = \"crash_new_leaders\"\nuntil = \"1500ms\"\n", "x.toml:", "restart_after"},
 		{"not UTF-8", "name = \"\xff\"\n", "x.toml: ", "not UTF-8"},
 	}
 	for _, c := range cases {
