@@ -23,7 +23,7 @@ build: ## Build everything, and the raftsim binary into bin/.
 .PHONY: test
 test: ## Run the tests, with expensive invariant checks compiled in (and the planted-bug tests).
 	$(GO) test -tags invariants -count=1 $(PKGS)
-	$(GO) test -tags raftbugs -count=1 -run 'Planted|Selftest' ./cmd/raftsim/
+	$(GO) test -tags raftbugs -count=1 -run 'Planted|Selftest' ./cmd/raftsim/ ./raft/
 
 .PHONY: demo
 demo: ## Run the demo scenario and print its summary.
