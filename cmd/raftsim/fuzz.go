@@ -227,14 +227,36 @@ func (s *fuzzSummary) finish() {
 
 // runSeed generates and runs one seed's scenario, writing a reproducer if
 // it fails.
-func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
-	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
+// runGenerated generates the scenario of a seed and runs it; maxEvents
+// zero keeps the simulator's default bound.
+func runGenerated(seed uint64, duration, budget time.Duration, maxEvents uint64) (*scenarios.Scenario, sim.Config, *sim.Result, error) {
+	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: duration})
 	cfg := s.ConfigFor(seed)
-	cfg.LinearizabilityBudget = f.budget
+	cfg.LinearizabilityBudget = budget
+	cfg.MaxEvents = maxEvents
 	res, err := sim.Run(cfg)
 	if err != nil {
 		// The generator made a configuration the simulator refuses: a bug.
-		return seedResult{}, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
+		return nil, cfg, nil, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
+	}
+	return s, cfg, res, nil
+}
+
+// shrinkTarget is the failure a minimized run must keep: the first safety
+// failure, or else the first failure.
+func shrinkTarget(fs []sim.Failure) sim.Failure {
+	for _, fl := range fs {
+		if fl.Kind.IsSafety() {
+			return fl
+		}
+	}
+	return fs[0]
+}
+
+func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
+	s, cfg, res, err := runGenerated(seed, f.duration, f.budget, 0)
+	if err != nil {
+		return seedResult{}, err
 	}
 	r := seedResult{
 		Seed: seed, Scenario: s.Name, Result: "pass", TraceDigest: res.TraceDigest,
@@ -259,14 +281,7 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 // fails the same way, and returns it with its run and a note of the sizes
 // before and after.
 func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, f *fuzzFlags) (*scenarios.Scenario, *sim.Result, string) {
-	target := res.Failures[0]
-	for _, fl := range res.Failures {
-		if fl.Kind.IsSafety() {
-			target = fl
-			break
-		}
-	}
-	small, st := shrink.Minimize(cfg, target, shrink.Options{MaxRuns: f.shrinkRuns})
+	small, st := shrink.Minimize(cfg, shrinkTarget(res.Failures), shrink.Options{MaxRuns: f.shrinkRuns})
 	smallRes, err := sim.Run(small)
 	if err != nil || smallRes.Passed() {
 		return s, res, "" // cannot happen: runs repeat; keep the original

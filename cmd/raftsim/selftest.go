@@ -174,13 +174,9 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool
 			seeds = append(seeds, s)
 		}
 		run := func(seed uint64) (seedResult, error) {
-			s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
-			cfg := s.ConfigFor(seed)
-			cfg.LinearizabilityBudget = f.checkBudget
-			cfg.MaxEvents = selftestMaxEvents
-			res, err := sim.Run(cfg)
+			_, _, res, err := runGenerated(seed, f.duration, f.checkBudget, selftestMaxEvents)
 			if err != nil {
-				return seedResult{}, fmt.Errorf("seed %d: the generated scenario is invalid: %v", seed, err)
+				return seedResult{}, err
 			}
 			r := seedResult{Seed: seed, Result: "pass"}
 			// An inconclusive linearizability check (its budget ran out)
@@ -252,21 +248,11 @@ const shrinkBudget = 20 * time.Second
 
 // shrinkSeed minimizes the failing run of a seed and describes the result.
 func shrinkSeed(seed uint64, f *selftestFlags) (string, int) {
-	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: f.duration})
-	cfg := s.ConfigFor(seed)
-	cfg.LinearizabilityBudget = f.checkBudget
-	cfg.MaxEvents = selftestMaxEvents
-	res, err := sim.Run(cfg)
+	_, cfg, res, err := runGenerated(seed, f.duration, f.checkBudget, selftestMaxEvents)
 	if err != nil || res.Passed() {
 		return "", 0
 	}
-	target := res.Failures[0]
-	for _, fl := range res.Failures {
-		if fl.Kind.IsSafety() {
-			target = fl
-			break
-		}
-	}
+	target := shrinkTarget(res.Failures)
 	deadline := time.Now().Add(shrinkBudget)
 	small, st := shrink.Minimize(cfg, target, shrink.Options{
 		MaxRuns: 150,
