@@ -192,17 +192,18 @@ func (l *raftLog) maybeAppend(prevIndex Index, prevTerm Term, leaderCommit Index
 			l.append(ents[conflict:]...)
 		}
 	}
-	if bugs.On(bugs.TruncateOnStaleAppend) && lastNew < l.lastIndex() && lastNew >= l.committed {
+	if lastNew < l.lastIndex() && lastNew >= l.committed && bugs.Fire(bugs.TruncateOnStaleAppend) {
 		l.entries.truncate(int(lastNew - l.first + 1))
 		l.stable = min(l.stable, lastNew)
 		l.verified = min(l.verified, lastNew)
 	}
 	// §5.3 step 5: commit up to leaderCommit, but never past the last entry
 	// this RPC vouches for: later entries may be stale leftovers.
-	if bugs.On(bugs.CommitPastLastNewEntry) {
-		lastNew = l.lastIndex()
+	bound := lastNew
+	if leaderCommit > lastNew && l.lastIndex() > lastNew && bugs.Fire(bugs.CommitPastLastNewEntry) {
+		bound = l.lastIndex()
 	}
-	l.commitTo(min(leaderCommit, lastNew))
+	l.commitTo(min(leaderCommit, bound))
 	return lastNew, true, nil
 }
 

@@ -81,7 +81,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
 	}
 	l.committed = hs.Commit
-	if cfg.Applied > 0 && !bugs.On(bugs.AppliedNotRestored) {
+	if cfg.Applied > 0 && !bugs.Fire(bugs.AppliedNotRestored) {
 		// The state machine may be ahead of the persisted commit index:
 		// commit-only hard state changes need no sync. Whatever it applied
 		// was committed.
@@ -230,7 +230,7 @@ func (n *Node) Ready() Ready {
 		n.prevSS = ss
 	}
 	if hs := n.hardState(); hs != n.prevHS {
-		rd.MustSync = (hs.Term != n.prevHS.Term || hs.Vote != n.prevHS.Vote) && !bugs.On(bugs.VoteBeforeSync)
+		rd.MustSync = (hs.Term != n.prevHS.Term || hs.Vote != n.prevHS.Vote) && !bugs.Fire(bugs.VoteBeforeSync)
 		rd.HardState = hs
 		n.prevHS = hs
 	}

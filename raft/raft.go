@@ -82,7 +82,7 @@ func (n *Node) step(m Message) error {
 			n.becomeFollower(m.Term, None)
 		}
 	case m.Term < n.term:
-		if m.Type == MsgApp && bugs.On(bugs.AcceptStaleTermAppend) {
+		if m.Type == MsgApp && bugs.Fire(bugs.AcceptStaleTermAppend) {
 			n.lead = m.From
 			return n.handleAppend(m)
 		}
@@ -229,7 +229,7 @@ func (n *Node) reset(term Term) {
 func (n *Node) resetElectionTimeout() {
 	t := n.cfg.ElectionTicks
 	n.electionTimeout = t + n.cfg.Rand.IntN(t)
-	if bugs.On(bugs.FixedElectionTimeout) {
+	if n.electionTimeout != t && bugs.Fire(bugs.FixedElectionTimeout) {
 		n.electionTimeout = t
 	}
 }
@@ -344,7 +344,7 @@ func (n *Node) handleVoteRequest(m Message) {
 	canVote := n.vote == m.From ||
 		(n.vote == None && n.lead == None) ||
 		(m.Type == MsgPreVote && m.Term > n.term)
-	if canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || bugs.On(bugs.VoteWithoutLogCheck)) { // §5.4.1
+	if canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || bugs.Fire(bugs.VoteWithoutLogCheck)) { // §5.4.1
 		n.send(Message{Type: resp, To: m.From, Term: m.Term})
 		if m.Type == MsgVote {
 			n.electionElapsed = 0

@@ -36,7 +36,7 @@ func (n *Node) startRead(id uint64) error {
 	if len(n.reads) >= n.cfg.MaxPendingReads {
 		return ErrReadDropped
 	}
-	if bugs.On(bugs.ReadWithoutQuorum) || n.cfg.ReadMode == ReadLease && n.committedInTerm() && n.leaseValid() {
+	if n.cfg.ReadMode == ReadLease && n.committedInTerm() && n.leaseValid() || bugs.Fire(bugs.ReadWithoutQuorum) {
 		n.readStates = append(n.readStates, ReadState{ID: id, Index: n.log.committed})
 		return nil
 	}

@@ -92,7 +92,7 @@ func (n *Node) broadcastHeartbeat() {
 		// A follower may lack entries up to our commit index; telling it
 		// to commit them would break its invariant commit <= last.
 		commit := min(pr.match, n.log.committed)
-		if bugs.On(bugs.HeartbeatCommitUncapped) {
+		if commit < n.log.committed && bugs.Fire(bugs.HeartbeatCommitUncapped) {
 			commit = n.log.committed
 		}
 		n.send(Message{Type: MsgHeartbeat, To: pr.id, Term: n.term, Commit: commit, Context: n.round})
@@ -186,7 +186,7 @@ func (n *Node) maybeCommit() bool {
 	if idx <= n.log.committed {
 		return false
 	}
-	if t, _ := n.log.term(idx); t != n.term && !bugs.On(bugs.FigureEightCommit) {
+	if t, _ := n.log.term(idx); t != n.term && !bugs.Fire(bugs.FigureEightCommit) {
 		return false
 	}
 	n.log.commitTo(idx)

@@ -36,6 +36,8 @@ var lintAllowed = map[string]string{
 	"checker/linearizability.go: calls porcupine.CheckOperationsVerbose": "as above: the budgeted search for the failing key",
 	"scenarios/library.go: imports sync": "sync.Once parses the embedded library once for all fuzz workers; " +
 		"no simulated decision depends on it",
+	"raft/bugs/on.go: imports sync/atomic": "raftbugs builds only: selftest's parallel runs count how often a planted bug fired; " +
+		"the count is only ever read by selftest, never by a run",
 }
 
 // forbiddenImports are packages a simulated package must not import.

@@ -33,7 +33,7 @@ func (s *Store) applyCommand(data []byte) []byte {
 	}
 	sess := s.sessions[c.client]
 	if sess != nil {
-		if c.seq == sess.seq && !bugs.On(bugs.NoRetryDedup) {
+		if c.seq == sess.seq && !bugs.Fire(bugs.NoRetryDedup) {
 			return sess.resp
 		}
 		if c.seq < sess.seq {
