@@ -85,6 +85,14 @@
 // began. Every check costs O(1) per observed entry, so checking every step
 // of a simulation stays cheap.
 //
+// Given a view of every node's log ([Invariants.SetCluster]), it also
+// checks Commit Safety each time a node's commit index moves: the newly
+// committed entry must be on every node that could still win an election,
+// that is every node at least as up to date as a quorum (§5.4.1). An
+// unsafe commit, such as Figure 8's count of an earlier term's replicas,
+// is caught when it happens, not only if a later leader overwrites the
+// entry. The check costs O(nodes²) per commit index move.
+//
 // # Linearizability
 //
 // [CheckLinearizable] runs porcupine on a model of the store partitioned

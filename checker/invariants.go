@@ -25,6 +25,18 @@ type NodeView interface {
 	Term(i raft.Index) (raft.Term, bool)
 }
 
+// LogView is a node's log as an election judges it (§5.4.1): its last
+// index, and the term of the entry at an index (0 at index 0).
+type LogView interface {
+	LastIndex() raft.Index
+	Term(i raft.Index) (raft.Term, bool)
+}
+
+// Cluster returns the current log of any node of the cluster: for a
+// running node the log in its memory, for a crashed one the log it would
+// restart with.
+type Cluster func(id raft.NodeID) LogView
+
 // Invariants checks Raft's safety properties online, as a simulation
 // steps (Figure 3 of the Raft paper, and the promises Raft makes to
 // clients). Each Observe method is cheap - O(1) or O(entries observed) -
@@ -41,6 +53,11 @@ type NodeView interface {
 //   - Leader Completeness: a new leader holds every committed entry.
 //   - State Machine Safety: no two nodes apply different entries at an
 //     index.
+//   - Commit Safety (with a Cluster, see SetCluster): an entry a node
+//     holds as committed is on every node that could still win an
+//     election. This is what committing means, and it is checked the
+//     moment a commit index moves, long before a later leader would
+//     overwrite the entry.
 //   - Commit and applied indexes never move back; every entry is applied
 //     exactly once per node, in order; each client (ID, sequence) takes
 //     effect at most once per node.
@@ -63,6 +80,10 @@ type Invariants struct {
 	// committed in earlier terms, applied anywhere yet or not.
 	committedIn map[raft.Term]commitMark
 	nodes       []nodeFacts
+	// cluster, when set, lets Commit Safety look at every node's log;
+	// lasts is its scratch space.
+	cluster Cluster
+	lasts   []commitMark
 }
 
 type commitMark struct {
@@ -118,6 +139,13 @@ func NewInvariants(ids []raft.NodeID) *Invariants {
 		iv.nodes[i].sessions = map[uint64]sessionFacts{}
 	}
 	return iv
+}
+
+// SetCluster gives the checker a view of every node's log, which turns on
+// Commit Safety.
+func (iv *Invariants) SetCluster(c Cluster) {
+	iv.cluster = c
+	iv.lasts = make([]commitMark, len(iv.ids))
 }
 
 func (iv *Invariants) node(id raft.NodeID) *nodeFacts {
@@ -232,6 +260,12 @@ func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
 		return &Violation{Invariant: "commit-monotonic", Node: id, Term: st.Term, Index: st.Commit,
 			Message: fmt.Sprintf("node %d commit index moved back from %d to %d", id, nf.commit, st.Commit)}
 	}
+	if st.Commit > nf.commit && iv.cluster != nil {
+		t, _ := v.Term(st.Commit)
+		if vi := iv.checkCommitSafety(id, st.Commit, t); vi != nil {
+			return vi
+		}
+	}
 	nf.commit = st.Commit
 	if nf.leaderTerm != 0 && (st.Role != raft.RoleLeader || st.Term != nf.leaderTerm) {
 		// The tenure ended (the caller may learn of the role change
@@ -250,6 +284,53 @@ func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
 				Message: fmt.Sprintf("leader %d lost its entry %d of term %d (log now ends at %d)", id, nf.leaderLast, nf.leaderLastTerm, st.LastIndex)}
 		}
 		nf.leaderLast, nf.leaderLastTerm = st.LastIndex, st.LastTerm
+	}
+	return nil
+}
+
+// checkCommitSafety checks that the entry (index, term), which node id
+// now holds as committed, is on every node that could win an election.
+// A candidate needs the votes of a quorum, and a node votes only for a
+// log at least as up to date as its own (§5.4.1); so a node without the
+// entry must be less up to date than more than half the cluster.
+//
+// In a correct Raft this always holds, at any time after the commit: a
+// quorum holds the entry and keeps it, every later leader holds it
+// (Leader Completeness), and a log at least as up to date as a holder's
+// either ends in a later term, whose leader sent it an entry after the
+// committed one, or ends in the same term at a higher index, an entry of
+// the same leader; by Log Matching it then holds the entry. Committing an
+// earlier term's entry by counting replicas (Figure 8) breaks it at once.
+func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term raft.Term) *Violation {
+	for i, x := range iv.ids {
+		lv := iv.cluster(x)
+		li := lv.LastIndex()
+		lt, _ := lv.Term(li)
+		iv.lasts[i] = commitMark{index: li, term: lt}
+	}
+	quorum := len(iv.ids)/2 + 1
+	for i, x := range iv.ids {
+		if t, ok := iv.cluster(x).Term(index); ok && t == term {
+			continue
+		}
+		me := iv.lasts[i]
+		atLeast := func(o commitMark) bool { return me.term > o.term || me.term == o.term && me.index >= o.index }
+		n := 0
+		for _, o := range iv.lasts {
+			if atLeast(o) {
+				n++
+			}
+		}
+		if n >= quorum {
+			var voters []raft.NodeID
+			for j, y := range iv.ids {
+				if atLeast(iv.lasts[j]) {
+					voters = append(voters, y)
+				}
+			}
+			return &Violation{Invariant: "commit-safety", Node: id, Term: term, Index: index,
+				Message: fmt.Sprintf("node %d holds entry %d of term %d as committed, but node %d lacks it and could win an election: its log (last entry %d of term %d) is at least as up to date as those of nodes %v, a quorum", id, index, term, x, me.index, me.term, voters)}
+		}
 	}
 	return nil
 }

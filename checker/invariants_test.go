@@ -168,3 +168,61 @@ func TestLeaderCompletenessWithoutApply(t *testing.T) {
 	wantNone(t, iv.ObserveNode(1, l))
 	wantViolation(t, iv.ObserveRole(2, raft.RoleLeader, 3, &fakeNode{terms: []raft.Term{2, 3}, role: raft.RoleLeader, term: 3}), "leader-completeness")
 }
+
+func (f *fakeNode) LastIndex() raft.Index { return raft.Index(len(f.terms)) }
+
+// cluster builds a Cluster over fake nodes 1..len(nodes).
+func cluster(nodes ...*fakeNode) Cluster {
+	return func(id raft.NodeID) LogView { return nodes[id-1] }
+}
+
+// Figure 8 (c) and (d) of the Raft paper: S1, leader of term 4, has
+// replicated entry 2 of term 2 to S2 but not its own entry of term 4, while
+// S3 holds entry 2 of term 3. Committing entry 2 by counting replicas is
+// unsafe the moment it happens: S3 is at least as up to date as S2 and
+// itself, so it can win and overwrite it.
+func TestCommitSafetyFigure8(t *testing.T) {
+	s1 := &fakeNode{terms: []raft.Term{1, 2, 4}, role: raft.RoleLeader, term: 4, commit: 1}
+	s2 := &fakeNode{terms: []raft.Term{1, 2}, term: 4, commit: 1}
+	s3 := &fakeNode{terms: []raft.Term{1, 3}, term: 3, commit: 1}
+	iv := NewInvariants(ids)
+	iv.SetCluster(cluster(s1, s2, s3))
+	wantNone(t, iv.ObserveRole(1, raft.RoleLeader, 4, s1))
+	wantNone(t, iv.ObserveNode(1, s1))
+	s1.commit = 2
+	v := iv.ObserveNode(1, s1)
+	wantViolation(t, v, "commit-safety")
+	if v.Index != 2 || v.Term != 2 {
+		t.Fatalf("violation names entry %d of term %d, want 2 of term 2: %v", v.Index, v.Term, v)
+	}
+
+	// Once S2 holds S1's entry of term 4, committing it (and with it
+	// entry 2) is safe: S3 can no longer win.
+	iv = NewInvariants(ids)
+	iv.SetCluster(cluster(s1, s2, s3))
+	s1.commit = 1
+	wantNone(t, iv.ObserveNode(1, s1))
+	s2.terms = []raft.Term{1, 2, 4}
+	s1.commit = 3
+	wantNone(t, iv.ObserveNode(1, s1))
+	// A follower learning the commit is checked too, and is fine.
+	s2.commit = 3
+	wantNone(t, iv.ObserveNode(2, s2))
+}
+
+// A node that lacks a committed entry but is behind a quorum cannot win:
+// no violation. The check counts the node itself among the voters.
+func TestCommitSafetyLaggingNode(t *testing.T) {
+	five := []raft.NodeID{1, 2, 3, 4, 5}
+	l := &fakeNode{terms: []raft.Term{1, 2, 2}, role: raft.RoleLeader, term: 2, commit: 3}
+	iv := NewInvariants(five)
+	// Nodes 4 and 5 lack entry 3; each is at least as up to date as
+	// both laggards, 2 of 5: not a quorum.
+	iv.SetCluster(cluster(l, &fakeNode{terms: []raft.Term{1, 2, 2}}, &fakeNode{terms: []raft.Term{1, 2, 2}}, &fakeNode{terms: []raft.Term{1, 2}}, &fakeNode{terms: []raft.Term{1}}))
+	wantNone(t, iv.ObserveNode(1, l))
+	// With entry 3 on only two nodes, node 3 is at least as up to date
+	// as itself, node 4 and node 5: a quorum of 3.
+	iv = NewInvariants(five)
+	iv.SetCluster(cluster(l, &fakeNode{terms: []raft.Term{1, 2, 2}}, &fakeNode{terms: []raft.Term{1, 2}}, &fakeNode{terms: []raft.Term{1, 2}}, &fakeNode{terms: []raft.Term{1}}))
+	wantViolation(t, iv.ObserveNode(1, l), "commit-safety")
+}

@@ -70,6 +70,19 @@ func (s *MemoryStorage) Entries(lo, hi Index) ([]Entry, error) {
 	return out, nil
 }
 
+// Term returns the term of the entry at i (0 at index 0) and whether the
+// store holds it. Checkers use it to read a crashed node's log.
+func (s *MemoryStorage) Term(i Index) (Term, bool) {
+	if i == 0 {
+		return 0, true
+	}
+	if i > s.last {
+		return 0, false
+	}
+	sg := s.segs[s.find(i)]
+	return sg.ents[i-sg.first].Term, true
+}
+
 // find returns the position of the segment holding index i <= last.
 func (s *MemoryStorage) find(i Index) int {
 	return sort.Search(len(s.segs), func(k int) bool {

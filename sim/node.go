@@ -63,6 +63,25 @@ type node struct {
 	tenure int
 }
 
+// nodeLog is a node's log for the invariant checker: the Raft core's while
+// the node runs, its storage's while it is crashed.
+type nodeLog struct{ n *node }
+
+func (l nodeLog) LastIndex() raft.Index {
+	if l.n.rn != nil {
+		return l.n.rn.Status().LastIndex
+	}
+	i, _ := l.n.store.LastIndex()
+	return i
+}
+
+func (l nodeLog) Term(i raft.Index) (raft.Term, bool) {
+	if l.n.rn != nil {
+		return l.n.rn.Term(i)
+	}
+	return l.n.store.Term(i)
+}
+
 type proposal struct {
 	index raft.Index
 	term  raft.Term

@@ -96,6 +96,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 	s.net = net
 	if !cfg.DisableInvariants {
 		s.inv = checker.NewInvariants(s.ids)
+		s.inv.SetCluster(func(id raft.NodeID) checker.LogView { return nodeLog{s.nodes[id-1]} })
 	}
 	for i, id := range s.ids {
 		clk, err := clock.New(clock.Config{})
