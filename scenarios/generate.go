@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -203,27 +204,74 @@ const maxGeneratedActions = 16
 // would contradict the timeline is redrawn, a bounded number of times.
 func (g *generator) timeline(cfg *sim.Config, kinds []sim.ActionKind) []sim.Action {
 	n := 2 + g.rng.IntN(maxGeneratedActions-1)
-	times := make([]time.Duration, n)
-	for i := range times {
-		times[i] = g.ms(0, cfg.Duration-time.Millisecond)
+	slots := make([]slot, n)
+	for i := range slots {
+		slots[i].at = g.ms(0, cfg.Duration-time.Millisecond)
 	}
-	slices.Sort(times)
+	if slices.Contains(kinds, sim.ActPowerLoss) && g.chance(1, 3) {
+		slots = append(slots, g.powerCycles(cfg)...)
+	}
+	slices.SortStableFunc(slots, func(x, y slot) int { return cmp.Compare(x.at, y.at) })
 	st := newTimelineState(cfg.Nodes)
 	var out []sim.Action
-	for _, at := range times {
-		for range 8 {
-			a := g.action(at, kinds[g.rng.IntN(len(kinds))], cfg, st)
-			if a == nil {
-				continue
-			}
-			saved := st.clone()
-			if _, msg := st.step(len(out), a); msg != "" {
-				st = saved
-				continue
-			}
-			out = append(out, *a)
-			break
+	lost := map[int]bool{} // power cycles whose power loss was dropped
+	add := func(a *sim.Action) bool {
+		saved := st.clone()
+		if _, msg := st.step(len(out), a); msg != "" {
+			st = saved
+			return false
 		}
+		out = append(out, *a)
+		return true
+	}
+	for _, sl := range slots {
+		if sl.fixed != nil {
+			if sl.fixed.Kind == sim.ActPowerLoss {
+				lost[sl.cycle] = !add(sl.fixed)
+			} else if !lost[sl.cycle] {
+				add(sl.fixed)
+			}
+			continue
+		}
+		for range 8 {
+			a := g.action(sl.at, kinds[g.rng.IntN(len(kinds))], cfg, st)
+			if a != nil && add(a) {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// slot is a time in a generated timeline: for an action of a random kind,
+// or for a fixed one (a power cycle's power loss or restart).
+type slot struct {
+	at    time.Duration
+	fixed *sim.Action
+	cycle int
+}
+
+// powerCycles draws a burst of power cycles: every few milliseconds a
+// random node loses power and restarts a moment later, as a rack with a
+// flaky supply would. Whatever a node had not synced is gone, so a node
+// that answers before its writes are durable (a vote, an acknowledgement)
+// contradicts itself after the restart; the disks are made slow enough
+// that some writes are always in flight. Each cycle is a pair of ordinary
+// actions, so a failure shrinks to the cycles that matter.
+func (g *generator) powerCycles(cfg *sim.Config) []slot {
+	cfg.Disk.SyncMin = g.dur(time.Millisecond, 5*time.Millisecond).Truncate(time.Microsecond)
+	cfg.Disk.SyncMax = cfg.Disk.SyncMin + g.dur(0, 10*time.Millisecond).Truncate(time.Microsecond)
+	every := g.ms(10*time.Millisecond, 50*time.Millisecond)
+	down := g.ms(time.Millisecond, 20*time.Millisecond)
+	start := g.ms(0, cfg.Duration/2)
+	end := min(start+g.ms(cfg.Duration/3, cfg.Duration), cfg.Duration-time.Millisecond)
+	var out []slot
+	for at, i := start, 0; at+down < end; at, i = at+every, i+1 {
+		id := raft.NodeID(1 + g.rng.IntN(cfg.Nodes))
+		back := at + g.ms(time.Millisecond, down)
+		out = append(out,
+			slot{at: at, cycle: i, fixed: &sim.Action{At: at, Kind: sim.ActPowerLoss, Nodes: []raft.NodeID{id}}},
+			slot{at: back, cycle: i, fixed: &sim.Action{At: back, Kind: sim.ActRestart, Nodes: []raft.NodeID{id}}})
 	}
 	return out
 }
@@ -355,8 +403,15 @@ func (g *generator) action(at time.Duration, kind sim.ActionKind, cfg *sim.Confi
 		}
 		a.Drift = clock.PPM(g.rng.IntN(400_001) - 200_000)
 	case sim.ActCrashNewLeaders:
-		// A burst aimed at the first round trips of new leaders.
-		a.Until = min(at+g.ms(100*time.Millisecond, time.Second), cfg.Duration)
+		// A burst aimed at the first round trips of new leaders. Figure 8
+		// needs several such elections in a row - leaders that each leave
+		// an entry behind, then one that replicates an older entry before
+		// its own - and a short burst seldom holds enough of them: half
+		// the bursts last until the fault phase ends.
+		a.Until = min(at+g.ms(500*time.Millisecond, 2*time.Second), cfg.Duration)
+		if g.chance(1, 2) {
+			a.Until = cfg.Duration
+		}
 		if a.Until <= at {
 			return nil
 		}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ func TestGenerateIsAFunctionOfTheSeed(t *testing.T) {
 func TestGenerateCoversTheSpace(t *testing.T) {
 	kinds := map[sim.ActionKind]int{}
 	sizes := map[int]bool{}
-	var lease, noPreVote, noCheckQuorum, lossy int
+	var lease, noPreVote, noCheckQuorum, lossy, cycled int
 	for seed := uint64(0); seed < 300; seed++ {
 		s := Generate(seed, GenerateOptions{})
 		cfg := s.Config
@@ -51,6 +52,19 @@ func TestGenerateCoversTheSpace(t *testing.T) {
 			lossy++
 		}
 		unsafe := false
+		// A power-cycling burst is many power losses, each with its
+		// restart a moment later.
+		quick := 0
+		for i, a := range cfg.Timeline {
+			if a.Kind == sim.ActPowerLoss && len(a.Nodes) == 1 && slices.ContainsFunc(cfg.Timeline[i+1:], func(b sim.Action) bool {
+				return b.Kind == sim.ActRestart && slices.Equal(b.Nodes, a.Nodes) && b.At-a.At <= 20*time.Millisecond
+			}) {
+				quick++
+			}
+		}
+		if quick >= 10 {
+			cycled++
+		}
 		for _, a := range cfg.Timeline {
 			kinds[a.Kind]++
 			if a.Kind == sim.ActClockDrift || a.Kind == sim.ActClockJump || a.Kind == sim.ActPause {
@@ -74,8 +88,8 @@ func TestGenerateCoversTheSpace(t *testing.T) {
 			t.Errorf("no generated cluster of %d nodes", n)
 		}
 	}
-	if lease == 0 || noPreVote == 0 || noCheckQuorum == 0 || lossy == 0 {
-		t.Errorf("knobs never flipped: lease %d, no PreVote %d, no CheckQuorum %d, lossy %d", lease, noPreVote, noCheckQuorum, lossy)
+	if lease == 0 || noPreVote == 0 || noCheckQuorum == 0 || lossy == 0 || cycled == 0 {
+		t.Errorf("knobs never flipped: lease %d, no PreVote %d, no CheckQuorum %d, lossy %d, power cycling %d", lease, noPreVote, noCheckQuorum, lossy, cycled)
 	}
 }
 
