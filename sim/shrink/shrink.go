@@ -129,10 +129,56 @@ func Minimize(cfg sim.Config, target sim.Failure, opts Options) (sim.Config, Sta
 			break
 		}
 	}
+	// Last, not first: a smaller cluster or fewer clients may fail later
+	// than the original, past a cut made early.
+	s.cutAfterFailure()
 	st.After = sizeOf(s.best, s.res)
 	st.Runs = s.runs
 	st.Exhausted = s.stopped
 	return s.best, st
+}
+
+// cutAfterFailure ends the run at a safety failure: the actions and the
+// healing after it cannot have caused it, and without them the run up
+// to the failure is the same, so one run confirms the cut. (A liveness failure is found in the
+// healing phase, which it needs; a linearizability failure is found in the
+// history of the whole run.)
+func (s *search) cutAfterFailure() {
+	if s.target.Kind != sim.FailureInvariant && s.target.Kind != sim.FailurePanic {
+		return
+	}
+	var at time.Duration
+	for _, f := range s.res.Failures {
+		if Same(s.target, f) {
+			at = f.Time.Duration()
+			break
+		}
+	}
+	end := at + time.Millisecond
+	cand := s.best
+	if end <= cand.Duration {
+		cand.Duration, cand.HealDuration = end, 0
+	} else {
+		cand.HealDuration = min(cand.HealDuration, end-cand.Duration)
+	}
+	cand.Timeline = nil
+	for _, a := range s.best.Timeline {
+		if a.At >= cand.Duration {
+			continue
+		}
+		a.Until = min(a.Until, cand.Duration)
+		cand.Timeline = append(cand.Timeline, a)
+	}
+	if cand.Duration == s.best.Duration && cand.HealDuration == s.best.HealDuration {
+		return
+	}
+	// It may take one run past the budget: the cut is all but sure to
+	// hold, and a reproducer that stops at its failure replays faster.
+	s.opts.MaxRuns = max(s.opts.MaxRuns, s.runs+1)
+	stop := s.opts.Stop
+	s.opts.Stop = nil
+	s.fails(cand)
+	s.opts.Stop = stop
 }
 
 // shrinkTimeline is ddmin over the actions: remove chunks of halving

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
@@ -82,5 +83,42 @@ func TestMinimizeOfPassingRunChangesNothing(t *testing.T) {
 	got, st := Minimize(cfg, sim.Failure{Kind: sim.FailureInvariant, Name: "x"}, Options{})
 	if got.Duration != cfg.Duration || st.Runs != 1 {
 		t.Fatalf("passing config changed: %+v after %d runs", st, st.Runs)
+	}
+}
+
+// A safety failure ends the minimized run: the actions and the healing
+// after it go, even when the run budget is spent.
+func TestMinimizeEndsAtTheFailure(t *testing.T) {
+	cfg := sim.Defaults()
+	cfg.Duration, cfg.HealDuration = 3*time.Second, 2*time.Second
+	cfg.Workload.Clients = 1
+	cfg.SkipLinearizability = true
+	for i := range 10 {
+		cfg.Timeline = append(cfg.Timeline, sim.Action{At: time.Duration(i+1) * 250 * time.Millisecond, Kind: sim.ActIsolate, Nodes: []raft.NodeID{raft.NodeID(i%3 + 1)}})
+	}
+	crashAt := 1100 * time.Millisecond
+	cfg.Timeline = append(cfg.Timeline, sim.Action{At: crashAt, Kind: sim.ActCrash, Nodes: []raft.NodeID{2}})
+	slices.SortStableFunc(cfg.Timeline, func(a, b sim.Action) int { return int(a.At - b.At) })
+	target := sim.Failure{Kind: sim.FailureInvariant, Name: "needle"}
+	run := func(c sim.Config) (*sim.Result, error) {
+		res, err := sim.Run(c)
+		if err == nil && slices.ContainsFunc(c.Timeline, func(a sim.Action) bool { return a.Kind == sim.ActCrash }) {
+			f := target
+			f.Time = clock.Time(0).Add(crashAt + 10*time.Millisecond)
+			res.Failures = append(res.Failures, f)
+		}
+		return res, err
+	}
+	small, st := Minimize(cfg, target, Options{Run: run, MaxRuns: 1})
+	if want := crashAt + 11*time.Millisecond; small.Duration != want || small.HealDuration != 0 {
+		t.Fatalf("minimized to %v + heal %v, want %v + 0 (%v)", small.Duration, small.HealDuration, want, st)
+	}
+	for _, a := range small.Timeline {
+		if a.At > crashAt+10*time.Millisecond {
+			t.Fatalf("action at %v, after the failure, survived", a.At)
+		}
+	}
+	if len(small.Timeline) != 5 || st.Runs != 2 {
+		t.Fatalf("%d actions after %d runs, want the 5 up to the failure after 2 runs", len(small.Timeline), st.Runs)
 	}
 }
