@@ -111,7 +111,8 @@
 //
 // A file written for a failing run carries a [reproducer] table: the
 // raftsim version, the trace digest and the failures ("kind/name"), so that
-// replaying it can confirm the same run and the same verdict.
+// replaying it can confirm the same run and the same verdict; and, for a
+// run made with a planted Raft bug (raftsim selftest), the bug's name.
 //
 // # The library and the generator
 //

@@ -44,6 +44,9 @@ func Encode(s *Scenario) []byte {
 		e.kv("version", quote(r.Version))
 		e.kv("trace_digest", quote(r.TraceDigest))
 		e.kv("failures", stringList(r.Failures))
+		if r.Planted != "" {
+			e.kv("planted", quote(r.Planted))
+		}
 	}
 	e.raft(&cfg.Raft)
 	e.table("network")

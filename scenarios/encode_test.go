@@ -29,6 +29,8 @@ func TestEncodeRoundTripsBuiltins(t *testing.T) {
 		s.Reproducer = &Reproducer{Version: "v1.2.3", TraceDigest: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", Failures: []string{"invariant/read-freshness"}}
 		s.Description = "quotes \" and \\ and\nnewlines\tand tabs"
 		roundTrip(t, s)
+		s.Reproducer.Planted = "figure-8-commit"
+		roundTrip(t, s)
 	}
 }
 

@@ -316,6 +316,7 @@ func decodeWorkload(t *table, w *sim.WorkloadConfig) {
 func decodeReproducer(t *table) *Reproducer {
 	r := &Reproducer{}
 	t.str("version", &r.Version)
+	t.str("planted", &r.Planted)
 	if t.str("trace_digest", &r.TraceDigest) && !isHexDigest(r.TraceDigest) {
 		t.fail("trace_digest", "%q is not a SHA-256 digest in hex", r.TraceDigest)
 	}

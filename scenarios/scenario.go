@@ -127,4 +127,8 @@ type Reproducer struct {
 	TraceDigest string
 	// Failures lists the run's failures as FailureID gives them, in order.
 	Failures []string
+	// Planted names the planted Raft bug (raft/bugs) the run was made
+	// with, if any: only a binary built with the raftbugs tag can replay
+	// it, and it switches the bug on to do so.
+	Planted string
 }

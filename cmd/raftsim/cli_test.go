@@ -98,8 +98,16 @@ func TestFailureWritesAReproducerThatReplays(t *testing.T) {
 	if !strings.Contains(hout, "reproduced: the same run and the same verdict") {
 		t.Fatalf("replay says:\n%s", hout)
 	}
-	// The recorded digest no longer matches: replay says how it differs.
+	// A reproducer of a run with a planted bug replays only where the
+	// bug exists; elsewhere, and for a name no build has, exit 2.
 	data, _ := os.ReadFile(sum.Reproducer)
+	planted := filepath.Join(dir, "planted.toml")
+	os.WriteFile(planted, bytes.Replace(data, []byte("[reproducer]\n"), []byte("[reproducer]\nplanted = \"no-such-bug\"\n"), 1), 0o644)
+	_, perr, code := cli(t, "replay", planted)
+	if code != exitUsage || !strings.Contains(perr, "[reproducer] planted") || !strings.Contains(perr, "no-such-bug") {
+		t.Fatalf("replay with a planted bug: exit %d: %s", code, perr)
+	}
+	// The recorded digest no longer matches: replay says how it differs.
 	bad := filepath.Join(dir, "tampered.toml")
 	os.WriteFile(bad, bytes.Replace(data, []byte(sum.TraceDigest), []byte(strings.Repeat("0", 64)), 1), 0o644)
 	tout, _, code := cli(t, "replay", bad)

@@ -266,7 +266,7 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 		r.Result = "fail"
 		r.Failures = failuresJSON(res.Failures)
 		if f.shrinkRuns > 0 {
-			s, res, r.Minimized = minimize(s, cfg, res, f)
+			s, res, r.Minimized = minimize(s, cfg, res, shrink.Options{MaxRuns: f.shrinkRuns})
 		}
 		path, err := writeReproducer(f.out, s, seed, res)
 		if err != nil {
@@ -280,8 +280,8 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 // minimize shrinks a failing generated scenario (sim/shrink) to one that
 // fails the same way, and returns it with its run and a note of the sizes
 // before and after.
-func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, f *fuzzFlags) (*scenarios.Scenario, *sim.Result, string) {
-	small, st := shrink.Minimize(cfg, shrinkTarget(res.Failures), shrink.Options{MaxRuns: f.shrinkRuns})
+func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, opts shrink.Options) (*scenarios.Scenario, *sim.Result, string) {
+	small, st := shrink.Minimize(cfg, shrinkTarget(res.Failures), opts)
 	smallRes, err := sim.Run(small)
 	if err != nil || smallRes.Passed() {
 		return s, res, "" // cannot happen: runs repeat; keep the original

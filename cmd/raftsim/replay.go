@@ -61,6 +61,13 @@ func replay(cmd *cobra.Command, g *globals, file string, budget time.Duration) e
 	if rep == nil {
 		return usageErrorf("%s: not a reproducer (it has no [reproducer] table); run it with 'raftsim run --scenario %s'", file, file)
 	}
+	if rep.Planted != "" {
+		undo, err := plantBug(rep.Planted)
+		if err != nil {
+			return usageErrorf("%s: [reproducer] planted: %v", file, err)
+		}
+		defer undo()
+	}
 	cfg := s.ConfigFor(s.Seed)
 	cfg.LinearizabilityBudget = budget
 	trace, err := g.openTrace()

@@ -27,13 +27,16 @@ func failureIDs(res *sim.Result) []string {
 // confirm it. It returns the file's path.
 func writeReproducer(dir string, s *scenarios.Scenario, seed uint64, res *sim.Result) (string, error) {
 	r := s.WithSeed(seed)
-	r.Reproducer = &scenarios.Reproducer{Version: versionString(), TraceDigest: res.TraceDigest, Failures: failureIDs(res)}
+	r.Reproducer = &scenarios.Reproducer{Version: versionString(), TraceDigest: res.TraceDigest, Failures: failureIDs(res), Planted: plantedBug()}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("writing the reproducer: %w", err)
 	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-seed-%d.toml", s.Name, seed))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# raftsim reproducer: scenario %s, seed %d found %s.\n", s.Name, seed, strings.Join(r.Reproducer.Failures, ", "))
+	if p := r.Reproducer.Planted; p != "" {
+		fmt.Fprintf(&b, "# The run had the Raft bug %q planted: replay it with a raftsim built with -tags raftbugs.\n", p)
+	}
 	fmt.Fprintf(&b, "# Replay it with: raftsim replay %s\n", path)
 	fmt.Fprintf(&b, "# Written by raftsim %s.\n", versionString())
 	b.Write(scenarios.Encode(r))

@@ -45,12 +45,27 @@ func TestFuzzMinimizesAndReplaysAPlantedBug(t *testing.T) {
 }
 
 func TestSelftestFindsABug(t *testing.T) {
-	out, errs, code := cli(t, "selftest", "--bug", "vote-without-log-check", "--control-seeds", "4", "--budget", "30s")
+	dir := t.TempDir()
+	out, errs, code := cli(t, "selftest", "--bug", "vote-without-log-check", "--control-seeds", "4", "--budget", "30s", "--out", dir)
 	if code != exitPass {
 		t.Fatalf("selftest: exit %d\n%s%s", code, out, errs)
 	}
-	if !strings.Contains(out, "1 of 1 planted bugs found") || !strings.Contains(out, "nothing found") {
+	if !strings.Contains(out, "1 of 1 planted bugs found, 0 masked") || !strings.Contains(out, "nothing found") {
 		t.Fatalf("selftest output:\n%s", out)
+	}
+	// The minimized failure is written down, names its planted bug, and
+	// replays with the bug switched back on (selftest has switched it off).
+	files, _ := filepath.Glob(filepath.Join(dir, "*-min-seed-*.toml"))
+	if len(files) != 1 {
+		t.Fatalf("reproducers in %s: %v", dir, files)
+	}
+	s, err := scenarios.Load(files[0])
+	if err != nil || s.Reproducer == nil || s.Reproducer.Planted != "vote-without-log-check" {
+		t.Fatalf("reproducer %s: %v, %+v", files[0], err, s)
+	}
+	rout, rerr, code := cli(t, "replay", files[0])
+	if code != exitPass || !strings.Contains(rout, "reproduced") || bugs.Active() != bugs.None {
+		t.Fatalf("replay: exit %d, bug %v after it\n%s%s", code, bugs.Active(), rout, rerr)
 	}
 	_, errs, code = cli(t, "selftest", "--bug", "no-such-bug")
 	if code != exitUsage || !strings.Contains(errs, "no planted bug") {
