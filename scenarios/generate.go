@@ -32,7 +32,9 @@ const generatorStream = 0x67656e // "gen"
 // testing: the seed picks every option - cluster size, Raft knobs, link
 // settings, the workload, which fault kinds this run uses at all, and a
 // timeline of them - so that across seeds every combination comes up,
-// including ones a hand-written test would not try. Every generated
+// including ones a hand-written test would not try. Some timelines add a
+// burst on top: crash_new_leaders from early on to the end, or power
+// cycles every few milliseconds (see powerCycles). Every generated
 // configuration is one that is supposed to be safe: lease reads appear
 // only with clocks that neither drift nor jump and nodes that are never
 // paused. So every generated scenario expects a pass, and a failure is
@@ -211,6 +213,14 @@ func (g *generator) timeline(cfg *sim.Config, kinds []sim.ActionKind) []sim.Acti
 	if slices.Contains(kinds, sim.ActPowerLoss) && g.chance(1, 3) {
 		slots = append(slots, g.powerCycles(cfg)...)
 	}
+	if slices.Contains(kinds, sim.ActCrashNewLeaders) && g.chance(1, 2) {
+		// Churn from early on to the end: Figure 8 needs a chain of
+		// elections, and a burst that starts late holds too few.
+		at := g.ms(0, cfg.Duration/3)
+		a := &sim.Action{At: at, Kind: sim.ActCrashNewLeaders, Until: cfg.Duration}
+		g.churnPace(a)
+		slots = append(slots, slot{at: at, cycle: -1, fixed: a})
+	}
 	slices.SortStableFunc(slots, func(x, y slot) int { return cmp.Compare(x.at, y.at) })
 	st := newTimelineState(cfg.Nodes)
 	var out []sim.Action
@@ -243,8 +253,16 @@ func (g *generator) timeline(cfg *sim.Config, kinds []sim.ActionKind) []sim.Acti
 	return out
 }
 
+// churnPace draws how soon crash_new_leaders crashes a new leader and how
+// long the leader stays down.
+func (g *generator) churnPace(a *sim.Action) {
+	a.After = g.ms(0, 20*time.Millisecond)
+	a.RestartAfter = g.ms(20*time.Millisecond, 300*time.Millisecond)
+}
+
 // slot is a time in a generated timeline: for an action of a random kind,
-// or for a fixed one (a power cycle's power loss or restart).
+// or for a fixed one (a power cycle's power loss or restart, with the
+// cycle's number; or a long churn, cycle -1).
 type slot struct {
 	at    time.Duration
 	fixed *sim.Action
@@ -415,8 +433,7 @@ func (g *generator) action(at time.Duration, kind sim.ActionKind, cfg *sim.Confi
 		if a.Until <= at {
 			return nil
 		}
-		a.After = g.ms(0, 20*time.Millisecond)
-		a.RestartAfter = g.ms(20*time.Millisecond, 300*time.Millisecond)
+		g.churnPace(a)
 	case sim.ActClockJump:
 		if !targets(st.pick(up)) {
 			return nil
