@@ -103,7 +103,7 @@ summary is the same on every machine.`,
 	// A campaign meets rare histories that porcupine needs more than the
 	// simulator's default 10s for; an undecided check counts as a failure.
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of each linearizability check")
-	fl.IntVar(&f.shrinkRuns, "shrink-runs", 200, "runs spent minimizing each failure before its reproducer is written (0: no minimizing)")
+	fl.IntVar(&f.shrinkRuns, "shrink-runs", 400, "runs spent minimizing each failure before its reproducer is written (0: no minimizing)")
 	cmd.AddCommand(newMergeCmd(g))
 	return cmd
 }

@@ -131,8 +131,8 @@ func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
 	var mostSeeds uint64
 	for _, in := range catalog {
 		bugs.Set(in.Bug)
-		row := hunt(f, f.maxSeeds, f.budget, true)
-		row.Bug, row.Section, row.Masked = in.Name, in.Section, in.Masked
+		row := hunt(f, f.maxSeeds, f.budget, in.Name)
+		row.Section, row.Masked = in.Section, in.Masked
 		bugs.Set(bugs.None)
 		if row.Found {
 			sum.Found++
@@ -142,7 +142,7 @@ func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
 		sum.Bugs = append(sum.Bugs, row)
 	}
 	bugs.Set(bugs.None)
-	control := hunt(f, max(mostSeeds, f.controlSeeds), 0, false)
+	control := hunt(f, max(mostSeeds, f.controlSeeds), 0, "")
 	control.Bug = "none (control)"
 	fmt.Fprintf(log, "selftest: %-28s %s\n", control.Bug, describeRow(control))
 	sum.Control = control
@@ -180,10 +180,11 @@ func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
 
 // hunt runs generated scenarios from seed 1 on until one fails, seeds run
 // out, or (budget > 0) the wall-clock budget does. The first failure is
-// the lowest failing seed, whatever the workers' timing.
-func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool) selftestRow {
+// the lowest failing seed, whatever the workers' timing. A campaign for a
+// bug (named; "" is the control) minimizes its failure.
+func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) selftestRow {
 	start := time.Now()
-	var row selftestRow
+	row := selftestRow{Bug: bug}
 	chunk := uint64(4 * f.workers)
 	for next := uint64(1); next <= maxSeeds; next += chunk {
 		if budget > 0 && time.Since(start) >= budget {
@@ -235,7 +236,7 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, doShrink bool
 	}
 	row.WallMs = time.Since(start).Milliseconds()
 	row.Fired = bugs.Fired()
-	if row.Found && doShrink && f.shrink {
+	if row.Found && bug != "" && f.shrink {
 		if err := shrinkSeed(&row, f); err != nil {
 			row.Failure += " (" + err.Error() + ")"
 		}
@@ -278,10 +279,11 @@ func shrinkSeed(row *selftestRow, f *selftestFlags) error {
 	}
 	deadline := time.Now().Add(shrinkBudget)
 	small, smallRes, note := minimize(s, cfg, res, shrink.Options{
-		MaxRuns: 150,
+		MaxRuns: 600,
 		Stop:    func() bool { return time.Now().After(deadline) },
 	})
 	row.Shrunk, row.ShrunkActions = note, len(small.Config.Timeline)
+	small.Name = row.Bug + "-" + small.Name // one file per bug, whatever the seeds
 	if f.out == "" {
 		return nil
 	}

@@ -55,7 +55,7 @@ func TestSelftestFindsABug(t *testing.T) {
 	}
 	// The minimized failure is written down, names its planted bug, and
 	// replays with the bug switched back on (selftest has switched it off).
-	files, _ := filepath.Glob(filepath.Join(dir, "*-min-seed-*.toml"))
+	files, _ := filepath.Glob(filepath.Join(dir, "vote-without-log-check-generated-*-min-seed-*.toml"))
 	if len(files) != 1 {
 		t.Fatalf("reproducers in %s: %v", dir, files)
 	}
