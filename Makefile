@@ -51,7 +51,7 @@ report-example: ## Regenerate the example report under reports/examples and its 
 .PHONY: selftest
 selftest: ## Build with the planted bugs and prove each is found (about 1 minute per bug at most).
 	$(GO) build -tags raftbugs -o bin/raftsim-selftest ./cmd/raftsim
-	bin/raftsim-selftest selftest
+	bin/raftsim-selftest selftest --out bin/selftest-failures
 
 .PHONY: lint
 lint: ## gofmt, go vet, and the determinism lint.

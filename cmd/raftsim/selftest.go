@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -341,7 +342,8 @@ func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
 			fmt.Fprintf(w, "  %s minimized: %s\n", r.Bug, r.Shrunk)
 		}
 		if r.Reproducer != "" {
-			fmt.Fprintf(w, "    replay: raftsim replay %s\n", r.Reproducer)
+			// Only a raftbugs build, such as this one, replays it.
+			fmt.Fprintf(w, "    replay: %s replay %s\n", os.Args[0], r.Reproducer)
 		}
 	}
 	fmt.Fprintf(w, "\nresult: %s\n", strings.ToUpper(sum.Result))
