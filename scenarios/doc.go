@@ -77,7 +77,7 @@
 //
 //	crash, power_loss, pause, isolate   nodes and/or leader
 //	restart                             nodes (none: every crashed node)
-//	resume                              nodes
+//	resume                              nodes (none: every paused node)
 //	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated)
 //	bridge                              nodes = [3], groups = [[1, 2], [4, 5]]
 //	cut_one_way, clog, unclog           from, to

@@ -42,6 +42,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"crash of a crashed node", base + crash("1s", "nodes = [1]\n") + crash("2s", "nodes = [2, 1]\n"), "x.toml:10: timeline[1].nodes: ", "node 1 is already down (crashed by timeline[0])"},
 		{"restart of a running node", base + "[[timeline]]\nat = \"1s\"\naction = \"restart\"\nnodes = [3]\n", "x.toml:6: timeline[0].nodes: ", "node 3 is up"},
 		{"restart with nothing down", base + "[[timeline]]\nat = \"1s\"\naction = \"restart\"\n", "x.toml:5: timeline[0].action: ", "no node is down"},
+		{"resume with nothing paused", base + "[[timeline]]\nat = \"1s\"\naction = \"resume\"\n", "x.toml:5: timeline[0].action: ", "no node is paused"},
 		{"resume of a running node", base + "[[timeline]]\nat = \"1s\"\naction = \"resume\"\nnodes = [2]\n", "x.toml:6: timeline[0].nodes: ", "node 2 is not paused"},
 		{"pause of a crashed node", base + crash("1s", "nodes = [4]\n") + "[[timeline]]\nat = \"2s\"\naction = \"pause\"\nnodes = [4]\n", "x.toml:10: timeline[1].nodes: ", "node 4 is down"},
 		{"unclog of an open link", base + "[[timeline]]\nat = \"1s\"\naction = \"unclog\"\nfrom = 1\nto = 2\n", "x.toml:6: timeline[0].from: ", "link 1 -> 2 is not clogged"},

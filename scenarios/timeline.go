@@ -161,10 +161,6 @@ func checkAction(t *table, a *sim.Action) bool {
 		if len(a.Nodes) == 0 && !a.Leader {
 			t.fail("nodes", "a %s action needs nodes = [...] or leader = true", a.Kind)
 		}
-	case sim.ActResume:
-		if len(a.Nodes) == 0 {
-			t.fail("nodes", "a resume action needs nodes = [...]")
-		}
 	case sim.ActBridge:
 		if len(a.Nodes) != 1 {
 			t.fail("nodes", "a bridge names exactly one bridge node, got %d", len(a.Nodes))
@@ -347,7 +343,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		return "", ""
 	}
 	nodeTargets := a.Nodes
-	if a.Kind == sim.ActRestart && len(nodeTargets) == 0 {
+	if (a.Kind == sim.ActRestart || a.Kind == sim.ActResume) && len(nodeTargets) == 0 {
 		for id := 1; id <= st.nodes; id++ {
 			nodeTargets = append(nodeTargets, raft.NodeID(id))
 		}
@@ -465,6 +461,14 @@ func (st *timelineState) stepNodes(i int, a *sim.Action) (field, msg string) {
 			st.leaderPaused++
 		}
 	case sim.ActResume:
+		if len(a.Nodes) == 0 {
+			if !slices.Contains(st.paused, true) && st.leaderPaused == 0 {
+				return "action", "no node is paused to resume"
+			}
+			clear(st.paused)
+			st.leaderPaused = 0
+			return "", ""
+		}
 		for _, id := range a.Nodes {
 			if !st.paused[id] && st.leaderPaused == 0 {
 				return "nodes", fmt.Sprintf("node %d is not paused", id)

@@ -27,6 +27,8 @@ const (
 	// ActPause stops the world on nodes: they process nothing, messages
 	// and timers wait, and fire late on ActResume.
 	ActPause
+	// ActResume resumes paused nodes (all paused nodes when none is
+	// named, as after a pause of the leader).
 	ActResume
 	// ActIsolate cuts nodes off from every other node, both ways.
 	ActIsolate
@@ -150,9 +152,9 @@ func (a *Action) validate(c *Config) error {
 		return nil
 	}
 	switch a.Kind {
-	case ActCrash, ActPowerLoss, ActPause, ActResume, ActIsolate:
+	case ActCrash, ActPowerLoss, ActPause, ActIsolate:
 		return needTargets()
-	case ActRestart, ActHeal:
+	case ActRestart, ActResume, ActHeal:
 		return nil
 	case ActPartition:
 		return checkGroups(a.Groups, valid, 2)

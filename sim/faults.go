@@ -108,6 +108,9 @@ func (s *Simulator) applyAction(a *Action) {
 			}
 		}
 	case ActResume:
+		if len(nodes) == 0 {
+			nodes = s.ids
+		}
 		for _, id := range nodes {
 			if n := s.nodes[id-1]; n.paused {
 				s.resume(n)

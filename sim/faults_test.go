@@ -110,6 +110,21 @@ func TestEachFaultHappens(t *testing.T) {
 					t.Error("nothing waiting was delivered on resume")
 				}
 			}},
+		{"resume without nodes resumes the paused leader", []Action{{At: at, Kind: ActPause, Leader: true}, {At: until, Kind: ActResume}},
+			func(t *testing.T, res *Result, lines []line) {
+				var paused uint64
+				for _, l := range lines {
+					if l.Ev == "pause" {
+						paused = l.Node
+					}
+				}
+				if paused == 0 {
+					t.Fatal("no node was paused")
+				}
+				if n := count(lines, func(l line) bool { return l.Node == paused && l.Ev == "deliver" && l.T == int64(until) }); n == 0 {
+					t.Errorf("paused leader %d did not resume at %v", paused, until)
+				}
+			}},
 		{"one-way cut is one way", []Action{{At: at, Kind: ActCutOneWay, From: 1, To: 2}},
 			func(t *testing.T, res *Result, lines []line) {
 				after := func(l line) bool { return l.T > int64(at+100*time.Millisecond) && l.T < int64(3*time.Second) }
