@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -299,57 +298,20 @@ func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, opts shrin
 // and keeps the results up to the lowest failing seed: exactly what a
 // sequential run would have produced, whatever the workers' timing.
 func runSeeds(seeds []uint64, workers int, stopOnFailure bool, run func(uint64) (seedResult, error), prog *progress) ([]seedResult, bool, error) {
-	type outcome struct {
-		pos int
-		r   seedResult
-		err error
-	}
-	jobs := make(chan int)
-	outcomes := make(chan outcome)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for range min(workers, len(seeds)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for pos := range jobs {
-				r, err := run(seeds[pos])
-				outcomes <- outcome{pos, r, err}
-			}
-		}()
-	}
-	go func() {
-	feed:
-		for pos := range seeds {
-			select {
-			case jobs <- pos:
-			case <-stop:
-				break feed
-			}
-		}
-		close(jobs)
-		wg.Wait()
-		close(outcomes)
-	}()
 	results := make([]seedResult, len(seeds))
 	done := make([]bool, len(seeds))
 	cut := len(seeds) // results at positions >= cut are dropped
-	var firstErr error
-	stopOnce := sync.OnceFunc(func() { close(stop) })
-	for o := range outcomes {
-		if o.err != nil && firstErr == nil {
-			firstErr = o.err
-			stopOnce()
+	err := parallelSeeds(seeds, workers, run, func(pos int, r seedResult) bool {
+		results[pos], done[pos] = r, true
+		prog.add(r)
+		if stopOnFailure && r.Result == "fail" && pos < cut {
+			cut = pos + 1
+			return false
 		}
-		results[o.pos], done[o.pos] = o.r, true
-		prog.add(o.r)
-		if stopOnFailure && o.r.Result == "fail" && o.pos < cut {
-			cut = o.pos + 1
-			stopOnce()
-		}
-	}
-	if firstErr != nil {
-		return nil, false, firstErr
+		return true
+	})
+	if err != nil {
+		return nil, false, err
 	}
 	for pos := range cut {
 		if !done[pos] {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -117,45 +116,23 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 // the first seed's result, whose timelines the report draws.
 func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *reportFlags, camp *reports.Campaign) (*sim.Result, error) {
 	var timeline *sim.Result
-	errs := make([]error, len(seeds))
-	var next, add sync.Mutex
-	pos := 0
-	var wg sync.WaitGroup
-	for range min(f.workers, len(seeds)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				i := pos
-				pos++
-				next.Unlock()
-				if i >= len(seeds) {
-					return
-				}
-				cfg := configFor(seeds[i])
-				cfg.LinearizabilityBudget = f.budget
-				res, err := sim.Run(cfg)
-				errs[i] = err
-				if err != nil {
-					continue
-				}
-				// Campaign sorts its runs by seed, so the order of Add
-				// does not show in the report.
-				add.Lock()
-				camp.Add(res)
-				if i == 0 {
-					timeline = res
-				}
-				add.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
+	run := func(seed uint64) (*sim.Result, error) {
+		cfg := configFor(seed)
+		cfg.LinearizabilityBudget = f.budget
+		res, err := sim.Run(cfg)
 		if err != nil {
-			return nil, fmt.Errorf("seed %d: %w", seeds[i], err)
+			return nil, fmt.Errorf("seed %d: %w", seed, err)
 		}
+		return res, nil
 	}
-	return timeline, nil
+	// Campaign sorts its runs by seed, so the order of Add does not show
+	// in the report.
+	err := parallelSeeds(seeds, f.workers, run, func(pos int, res *sim.Result) bool {
+		camp.Add(res)
+		if pos == 0 {
+			timeline = res
+		}
+		return true
+	})
+	return timeline, err
 }
