@@ -78,7 +78,8 @@
 //	crash, power_loss, pause, isolate   nodes and/or leader
 //	restart                             nodes (none: every crashed node)
 //	resume                              nodes (none: every paused node)
-//	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated)
+//	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated);
+//	                                    leader = true moves the leader into the first group
 //	bridge                              nodes = [3], groups = [[1, 2], [4, 5]]
 //	cut_one_way, clog, unclog           from, to
 //	heal                                nothing: every cut and clog ends

@@ -376,6 +376,9 @@ func (g *generator) action(at time.Duration, kind sim.ActionKind, cfg *sim.Confi
 		}
 	case sim.ActPartition:
 		a.Groups = g.groups(cfg.Nodes, 2+g.rng.IntN(2))
+		// A third of them move whoever leads by then into the first
+		// group, which is as often a minority as a majority.
+		a.Leader = g.chance(1, 3)
 	case sim.ActBridge:
 		if cfg.Nodes < 3 {
 			return nil

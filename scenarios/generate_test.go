@@ -31,7 +31,7 @@ func TestGenerateIsAFunctionOfTheSeed(t *testing.T) {
 func TestGenerateCoversTheSpace(t *testing.T) {
 	kinds := map[sim.ActionKind]int{}
 	sizes := map[int]bool{}
-	var lease, noPreVote, noCheckQuorum, lossy, cycled int
+	var lease, noPreVote, noCheckQuorum, lossy, cycled, leaderSides int
 	for seed := uint64(0); seed < 300; seed++ {
 		s := Generate(seed, GenerateOptions{})
 		cfg := s.Config
@@ -67,6 +67,9 @@ func TestGenerateCoversTheSpace(t *testing.T) {
 		}
 		for _, a := range cfg.Timeline {
 			kinds[a.Kind]++
+			if a.Kind == sim.ActPartition && a.Leader {
+				leaderSides++
+			}
 			if a.Kind == sim.ActClockDrift || a.Kind == sim.ActClockJump || a.Kind == sim.ActPause {
 				unsafe = true
 			}
@@ -88,8 +91,9 @@ func TestGenerateCoversTheSpace(t *testing.T) {
 			t.Errorf("no generated cluster of %d nodes", n)
 		}
 	}
-	if lease == 0 || noPreVote == 0 || noCheckQuorum == 0 || lossy == 0 || cycled == 0 {
-		t.Errorf("knobs never flipped: lease %d, no PreVote %d, no CheckQuorum %d, lossy %d, power cycling %d", lease, noPreVote, noCheckQuorum, lossy, cycled)
+	if lease == 0 || noPreVote == 0 || noCheckQuorum == 0 || lossy == 0 || cycled == 0 || leaderSides == 0 {
+		t.Errorf("knobs never flipped: lease %d, no PreVote %d, no CheckQuorum %d, lossy %d, power cycling %d, leader partitions %d",
+			lease, noPreVote, noCheckQuorum, lossy, cycled, leaderSides)
 	}
 }
 

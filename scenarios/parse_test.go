@@ -121,6 +121,11 @@ at = "1500ms"
 action = "clock_jump"
 leader = true
 jump = "-250ms"
+[[timeline]]
+at = "2s"
+action = "partition"
+groups = [[1, 2], [3, 4, 5]]
+leader = true
 `
 	s, err := Parse("v.toml", []byte(text))
 	if err != nil {
@@ -143,6 +148,10 @@ jump = "-250ms"
 	if j := s.Config.Timeline[1]; !j.Leader || j.Jump.String() != "-250ms" {
 		t.Fatalf("jump %+v", j)
 	}
+	if p := s.Config.Timeline[2]; !p.Leader || len(p.Groups) != 2 {
+		t.Fatalf("partition %+v", p)
+	}
+	roundTrip(t, s)
 }
 
 func TestLocateConfigError(t *testing.T) {

@@ -13,8 +13,9 @@ import (
 
 // actionKeys lists, per action kind, the keys an action may have besides
 // at and action. Targets are "nodes" and "leader"; restart and resume take
-// only named nodes, because the leader is never a crashed node and a
-// paused leader is rarely still the leader.
+// only named nodes (or none, for all), because the leader is never a
+// crashed node and a paused leader is rarely still the leader. A
+// partition's "leader" moves the leader into its first group.
 var actionKeys = map[sim.ActionKind][]string{
 	sim.ActCrash:      {"nodes", "leader"},
 	sim.ActPowerLoss:  {"nodes", "leader"},
@@ -22,7 +23,7 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActPause:      {"nodes", "leader"},
 	sim.ActResume:     {"nodes"},
 	sim.ActIsolate:    {"nodes", "leader"},
-	sim.ActPartition:  {"groups"},
+	sim.ActPartition:  {"groups", "leader"},
 	sim.ActCutOneWay:  {"from", "to"},
 	sim.ActBridge:     {"nodes", "groups"},
 	sim.ActClog:       {"from", "to"},

@@ -33,7 +33,10 @@ const (
 	// ActIsolate cuts nodes off from every other node, both ways.
 	ActIsolate
 	// ActPartition splits the cluster into Groups; nodes in no group are
-	// isolated.
+	// isolated. With Leader, the current leader first moves into the
+	// first group, out of any other (a group left empty goes): a scenario
+	// can put the leader on the minority side without knowing which node
+	// leads. With no leader, the groups stay as listed.
 	ActPartition
 	// ActCutOneWay drops messages From -> To only.
 	ActCutOneWay

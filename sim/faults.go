@@ -79,6 +79,9 @@ func (s *Simulator) targets(a *Action) []raft.NodeID {
 }
 
 func (s *Simulator) applyAction(a *Action) {
+	if a.Kind == ActPartition && a.Leader {
+		a = s.leaderPartition(a)
+	}
 	nodes := s.targets(a)
 	s.trace(TraceEvent{Kind: TraceAction, Text: describeAction(a, nodes)})
 	switch a.Kind {
@@ -177,6 +180,29 @@ func (s *Simulator) applyAction(a *Action) {
 		}
 		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("jump %v", a.Jump))
 	}
+}
+
+// leaderPartition resolves a partition with Leader into plain groups: the
+// current leader moves into the first group, and groups left empty go.
+func (s *Simulator) leaderPartition(a *Action) *Action {
+	r := *a
+	r.Leader = false
+	l := s.leader()
+	if l == nil {
+		return &r
+	}
+	r.Groups = nil
+	for i, g := range a.Groups {
+		g = slices.DeleteFunc(slices.Clone(g), func(id raft.NodeID) bool { return id == l.id })
+		if i == 0 {
+			g = append(g, l.id)
+			slices.Sort(g)
+		}
+		if len(g) > 0 {
+			r.Groups = append(r.Groups, g)
+		}
+	}
+	return &r
 }
 
 // churn is the state of an ActCrashNewLeaders nemesis.

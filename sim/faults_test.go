@@ -3,6 +3,8 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -123,6 +125,38 @@ func TestEachFaultHappens(t *testing.T) {
 				}
 				if n := count(lines, func(l line) bool { return l.Node == paused && l.Ev == "deliver" && l.T == int64(until) }); n == 0 {
 					t.Errorf("paused leader %d did not resume at %v", paused, until)
+				}
+			}},
+		{"a leader partition puts the leader in the first group", []Action{{At: at, Kind: ActPartition, Leader: true, Groups: [][]raft.NodeID{{5}, {1, 2, 3, 4}}}, {At: until, Kind: ActHeal}},
+			func(t *testing.T, res *Result, lines []line) {
+				var old raft.NodeID
+				for _, rc := range res.Roles {
+					if rc.Time.Duration() < at && rc.Role == raft.RoleLeader {
+						old = rc.Node
+					}
+				}
+				var text string
+				for _, l := range lines {
+					if l.Ev == "action" && strings.HasPrefix(l.Text, "partition") {
+						text = l.Text
+					}
+				}
+				if old == 0 {
+					t.Fatal("no leader before the partition")
+				}
+				first := []raft.NodeID{5}
+				if old != 5 {
+					first = []raft.NodeID{old, 5}
+				}
+				rest := slices.DeleteFunc([]raft.NodeID{1, 2, 3, 4}, func(id raft.NodeID) bool { return id == old })
+				if want := "partition " + groupList([][]raft.NodeID{first, rest}); text != want {
+					t.Fatalf("leader %d: the trace says %q, want %q", old, text, want)
+				}
+				// The majority side elects someone else meanwhile.
+				if !slices.ContainsFunc(res.Roles, func(rc RoleChange) bool {
+					return rc.Role == raft.RoleLeader && rc.Node != old && rc.Node != 5 && rc.Time.Duration() > at && rc.Time.Duration() < until
+				}) {
+					t.Errorf("no new leader on the majority side while leader %d was cut off", old)
 				}
 			}},
 		{"one-way cut is one way", []Action{{At: at, Kind: ActCutOneWay, From: 1, To: 2}},
