@@ -300,6 +300,27 @@ func (s *search) shrinkClients() {
 	}
 }
 
+// leaderAt names the node that led just before t in a run of a cluster of
+// n nodes (the leader of the highest term, as the simulator targets it),
+// or None. A role change at t itself may be the action's own doing.
+func leaderAt(res *sim.Result, n int, t time.Duration) raft.NodeID {
+	role := make([]raft.Role, n+1)
+	term := make([]raft.Term, n+1)
+	for _, rc := range res.Roles {
+		if rc.Time.Duration() >= t {
+			break
+		}
+		role[rc.Node], term[rc.Node] = rc.Role, rc.Term
+	}
+	best := raft.None
+	for id := 1; id <= n; id++ {
+		if role[id] == raft.RoleLeader && (best == raft.None || term[id] > term[best]) {
+			best = raft.NodeID(id)
+		}
+	}
+	return best
+}
+
 // simplifyNetwork removes loss, duplication and reordering, then makes
 // the delay uniform, each only if the failure survives.
 func (s *search) simplifyNetwork() {
@@ -324,6 +345,22 @@ func (s *search) simplifyNetwork() {
 func (s *search) simplifyActions() {
 	for i := range s.best.Timeline {
 		a := s.best.Timeline[i]
+		if a.Leader && a.Kind != sim.ActPartition {
+			// A reader needs no trace to know whom it hits.
+			if id := leaderAt(s.res, s.best.Nodes, a.At); id != raft.None {
+				cand := s.best
+				cand.Timeline = slices.Clone(s.best.Timeline)
+				c := &cand.Timeline[i]
+				c.Leader = false
+				c.Nodes = slices.Clone(c.Nodes)
+				if !slices.Contains(c.Nodes, id) {
+					c.Nodes = append(c.Nodes, id)
+					slices.Sort(c.Nodes)
+				}
+				s.fails(cand)
+			}
+			continue
+		}
 		if a.Kind != sim.ActLink {
 			continue
 		}

@@ -122,3 +122,35 @@ func TestMinimizeEndsAtTheFailure(t *testing.T) {
 		t.Fatalf("%d actions after %d runs, want the 5 up to the failure after 2 runs", len(small.Timeline), st.Runs)
 	}
 }
+
+// An action aimed at "the leader" comes out naming the node that led.
+func TestMinimizeNamesTheLeader(t *testing.T) {
+	cfg := sim.Defaults()
+	cfg.Duration, cfg.HealDuration = 2*time.Second, time.Second
+	cfg.Workload.Clients = 1
+	cfg.SkipLinearizability = true
+	cfg.Timeline = []sim.Action{{At: time.Second, Kind: sim.ActCrash, Leader: true}}
+	res, err := sim.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := leaderAt(res, cfg.Nodes, time.Second)
+	if want == raft.None {
+		t.Fatal("no leader at 1s")
+	}
+	target := sim.Failure{Kind: sim.FailureLiveness, Name: "needle"}
+	run := func(c sim.Config) (*sim.Result, error) {
+		res, err := sim.Run(c)
+		if err == nil && len(c.Timeline) == 1 && c.Timeline[0].Kind == sim.ActCrash {
+			res.Failures = append(res.Failures, target)
+		}
+		return res, err
+	}
+	small, _ := Minimize(cfg, target, Options{Run: run})
+	if len(small.Timeline) != 1 {
+		t.Fatalf("timeline %+v", small.Timeline)
+	}
+	if a := small.Timeline[0]; a.Leader || !slices.Equal(a.Nodes, []raft.NodeID{want}) {
+		t.Fatalf("minimized crash %+v, want one naming node %d, the leader at 1s", a, want)
+	}
+}
