@@ -149,12 +149,77 @@ func inert(op Operation) bool {
 	return op.Outcome == OutcomeFail || op.Outcome == OutcomeUnknown && op.Kind == OpGet
 }
 
-// toPorcupine converts the operations that are not inert. The unknown
-// ones never return: their window stays open to the end of
-// time. Clients are numbered densely in order of ClientID, as the
-// visualization draws one row per number up to the largest.
+// unobserved marks the appends with an unknown outcome whose value no
+// read ever returned, on keys that no CAS touches: they cannot matter to a
+// verdict, and porcupine pays dearly for each (it may place it anywhere
+// after its invocation, or nowhere). Leaving one out changes nothing:
+//
+//   - a linearization without it is one of the history with it, since an
+//     unknown operation may never take effect;
+//   - in a linearization with it, no read comes between it and the next
+//     put or delete of the key (the read would contain its value), only
+//     writes, which observe nothing; after that put or delete the states
+//     agree. So dropping it leaves a linearization.
+//
+// A CAS observes the value, and an empty append still creates the key,
+// so neither case is touched.
+func unobserved(ops []Operation) []bool {
+	type keyReads struct {
+		cas  bool
+		seen map[string]bool // the distinct outputs of successful reads
+	}
+	keys := map[string]*keyReads{}
+	for _, op := range ops {
+		k := keys[op.Key]
+		if k == nil {
+			k = &keyReads{seen: map[string]bool{}}
+			keys[op.Key] = k
+		}
+		switch {
+		case op.Kind == OpCAS:
+			k.cas = true
+		case op.Kind == OpGet && op.Outcome == OutcomeOK:
+			k.seen[op.Output] = true
+		}
+	}
+	out := make([]bool, len(ops))
+	for i, op := range ops {
+		if op.Kind != OpAppend || op.Outcome != OutcomeUnknown || op.Value == "" {
+			continue
+		}
+		k := keys[op.Key]
+		if k.cas {
+			continue
+		}
+		out[i] = true
+		for read := range k.seen {
+			if strings.Contains(read, op.Value) {
+				out[i] = false
+				break
+			}
+		}
+	}
+	return out
+}
+
+// toPorcupine converts the operations that are not inert, leaving out the
+// unobserved ones too. The unknown ones never return: their window stays
+// open to the end of time. Clients are numbered densely in order of
+// ClientID, as the visualization draws one row per number up to the
+// largest.
 func toPorcupine(ops []Operation) []porcupine.Operation {
-	kept := slices.DeleteFunc(slices.Clone(ops), inert)
+	return porcupineOps(ops, unobserved(ops))
+}
+
+// porcupineOps converts the operations that are neither inert nor marked
+// in skip (nil skips none).
+func porcupineOps(ops []Operation, skip []bool) []porcupine.Operation {
+	kept := make([]Operation, 0, len(ops))
+	for i, op := range ops {
+		if !inert(op) && (skip == nil || !skip[i]) {
+			kept = append(kept, op)
+		}
+	}
 	clients := clientsOf(kept)
 	out := make([]porcupine.Operation, 0, len(kept))
 	for _, op := range kept {
