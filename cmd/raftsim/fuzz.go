@@ -46,6 +46,11 @@ type fuzzSummary struct {
 	Result  string `json:"result"`
 	Runs    uint64 `json:"runs"`
 	Failed  uint64 `json:"failed"`
+	// Inconclusive counts the runs whose linearizability check ran out of
+	// budget and that found nothing else: not verified, not failed.
+	// InconclusiveRuns lists them, in seed order.
+	Inconclusive     uint64       `json:"inconclusive"`
+	InconclusiveRuns []seedResult `json:"inconclusive_runs"`
 	// Ops counts the client operations of every run.
 	Ops uint64 `json:"ops"`
 	// Fingerprint is the XOR over the runs of SHA-256(seed, trace digest):
@@ -194,9 +199,13 @@ func (s *fuzzSummary) add(results []seedResult) {
 		for i, b := range h.Sum(nil) {
 			fp[i] ^= b
 		}
-		if r.Result != "pass" {
+		switch r.Result {
+		case "fail":
 			s.Failed++
 			s.Failures = append(s.Failures, r)
+		case "inconclusive":
+			s.Inconclusive++
+			s.InconclusiveRuns = append(s.InconclusiveRuns, r)
 		}
 	}
 	s.Fingerprint = hex.EncodeToString(fp)
@@ -218,6 +227,9 @@ func (s *fuzzSummary) finish() {
 	}
 	if s.Failures == nil {
 		s.Failures = []seedResult{}
+	}
+	if s.InconclusiveRuns == nil {
+		s.InconclusiveRuns = []seedResult{}
 	}
 	if s.Fingerprint == "" {
 		s.Fingerprint = hex.EncodeToString(make([]byte, sha256.Size))
@@ -261,8 +273,13 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 		Seed: seed, Scenario: s.Name, Result: "pass", TraceDigest: res.TraceDigest,
 		Ops: res.Stats.Ops, VirtualMs: res.End.Duration().Milliseconds(),
 	}
-	if !res.Passed() {
-		r.Result = "fail"
+	r.Result = seedVerdict(res)
+	if r.Result == "inconclusive" {
+		r.Failures = failuresJSON(res.Failures)
+		r.Reproducer, err = writeUnchecked(f.out, s, seed)
+		return r, err
+	}
+	if r.Result == "fail" {
 		r.Failures = failuresJSON(res.Failures)
 		if f.shrinkRuns > 0 {
 			s, res, r.Minimized = minimize(s, cfg, res, shrink.Options{MaxRuns: f.shrinkRuns})
@@ -274,6 +291,20 @@ func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
 		r.Reproducer = path
 	}
 	return r, nil
+}
+
+// seedVerdict classifies a run: "pass"; "inconclusive" when the only
+// failure is a linearizability check that ran out of budget (nothing was
+// found, nothing verified); "fail" otherwise.
+func seedVerdict(res *sim.Result) string {
+	verdict := "pass"
+	for _, fl := range res.Failures {
+		if fl.Kind != sim.FailureInconclusive {
+			return "fail"
+		}
+		verdict = "inconclusive"
+	}
+	return verdict
 }
 
 // minimize shrinks a failing generated scenario (sim/shrink) to one that
@@ -343,6 +374,12 @@ func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Dura
 			ids = append(ids, f.Kind+"/"+f.Name)
 		}
 		fmt.Fprintf(w, "  seed %d: %s\n    replay: raftsim replay %s\n", r.Seed, strings.Join(ids, ", "), r.Reproducer)
+	}
+	if sum.Inconclusive > 0 {
+		fmt.Fprintf(w, "  %d run(s) inconclusive: the linearizability check ran out of budget (--budget), and found nothing else\n", sum.Inconclusive)
+		for _, r := range sum.InconclusiveRuns {
+			fmt.Fprintf(w, "  seed %d: check it with: raftsim run --scenario %s --budget 10m\n", r.Seed, r.Reproducer)
+		}
 	}
 	if sum.Failed == 0 {
 		fmt.Fprintln(w, "  result PASS")

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // A short campaign finds nothing, and its summary does not depend on the
@@ -170,6 +172,10 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 			results[k].Result = "fail"
 			results[k].Failures = []failureJSON{{Kind: "liveness", Name: "leader-after-heal", Message: "m"}}
 		}
+		if seed%3 == 0 && seed%4 != 0 {
+			results[k].Result = "inconclusive"
+			results[k].Failures = []failureJSON{{Kind: "inconclusive", Name: "linearizability-budget", Message: "m"}}
+		}
 	}
 	base := fuzzSummary{SeedStart: 20, Seeds: 9, DurationMs: 3000}
 	whole := base
@@ -198,7 +204,8 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 	var a, b bytes.Buffer
 	writeJSON(&a, whole)
 	writeJSON(&b, merged)
-	if a.String() != b.String() || whole.Failed != 3 || merged.Failures[1].Seed != 24 || merged.Failures[2].Seed != 28 {
+	if a.String() != b.String() || whole.Failed != 3 || merged.Failures[1].Seed != 24 || merged.Failures[2].Seed != 28 ||
+		merged.Inconclusive != 2 || merged.InconclusiveRuns[0].Seed != 21 || merged.InconclusiveRuns[1].Seed != 27 {
 		t.Fatalf("merged:\n%s\nwhole:\n%s", b.String(), a.String())
 	}
 	results[3].TraceDigest = fmt.Sprintf("%064d", 999)
@@ -206,5 +213,29 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 	other.add(results)
 	if other.Fingerprint == whole.Fingerprint {
 		t.Fatal("a different trace left the fingerprint unchanged")
+	}
+}
+
+// A run whose linearizability check runs out of budget is inconclusive:
+// listed with its scenario file, counted apart, and no failure.
+func TestFuzzInconclusiveIsNoFailure(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := cli(t, "fuzz", "--json", "--seeds", "2", "--seed-start", "40", "--workers", "1", "--budget", "1ns", "--out", dir)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	sum := decode[fuzzSummary](t, out)
+	if sum.Result != "pass" || sum.Failed != 0 || sum.Inconclusive != 2 || len(sum.InconclusiveRuns) != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, r := range sum.InconclusiveRuns {
+		s, err := scenarios.Load(r.Reproducer)
+		if err != nil || s.Reproducer != nil || s.Seed != r.Seed {
+			t.Fatalf("seed %d: scenario file %s: %v, %+v", r.Seed, r.Reproducer, err, s)
+		}
+	}
+	human, _, _ := cli(t, "fuzz", "--seeds", "1", "--seed-start", "40", "--budget", "1ns", "--out", dir)
+	if !strings.Contains(human, "1 run(s) inconclusive") || !strings.Contains(human, "--budget 10m") || !strings.Contains(human, "result PASS") {
+		t.Fatalf("human summary:\n%s", human)
 	}
 }

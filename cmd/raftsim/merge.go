@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -123,6 +124,8 @@ func mergeSummaries(paths []string) (*fuzzSummary, error) {
 		merged.Failed += s.Failed
 		merged.Ops += s.Ops
 		merged.Failures = append(merged.Failures, s.Failures...)
+		merged.Inconclusive += s.Inconclusive
+		merged.InconclusiveRuns = append(merged.InconclusiveRuns, s.InconclusiveRuns...)
 		fp, err := hex.DecodeString(s.Fingerprint)
 		if err != nil || len(fp) != sha256.Size {
 			return nil, usageErrorf("%s: fingerprint %q is not a SHA-256 in hex", paths[k], s.Fingerprint)
@@ -136,15 +139,9 @@ func mergeSummaries(paths []string) (*fuzzSummary, error) {
 			return nil, usageErrorf("shard %d/%d is missing", i, n)
 		}
 	}
-	slices.SortFunc(merged.Failures, func(a, b seedResult) int {
-		switch {
-		case a.Seed < b.Seed:
-			return -1
-		case a.Seed > b.Seed:
-			return 1
-		}
-		return 0
-	})
+	bySeed := func(a, b seedResult) int { return cmp.Compare(a.Seed, b.Seed) }
+	slices.SortFunc(merged.Failures, bySeed)
+	slices.SortFunc(merged.InconclusiveRuns, bySeed)
 	if !merged.Stopped && merged.Runs != merged.Seeds {
 		return nil, usageErrorf("the shards ran %d seeds of a campaign of %d", merged.Runs, merged.Seeds)
 	}

@@ -28,9 +28,6 @@ func failureIDs(res *sim.Result) []string {
 func writeReproducer(dir string, s *scenarios.Scenario, seed uint64, res *sim.Result) (string, error) {
 	r := s.WithSeed(seed)
 	r.Reproducer = &scenarios.Reproducer{Version: versionString(), TraceDigest: res.TraceDigest, Failures: failureIDs(res), Planted: plantedBug()}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("writing the reproducer: %w", err)
-	}
 	path := filepath.Join(dir, fmt.Sprintf("%s-seed-%d.toml", s.Name, seed))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# raftsim reproducer: scenario %s, seed %d found %s.\n", s.Name, seed, strings.Join(r.Reproducer.Failures, ", "))
@@ -38,10 +35,26 @@ func writeReproducer(dir string, s *scenarios.Scenario, seed uint64, res *sim.Re
 		fmt.Fprintf(&b, "# The run had the Raft bug %q planted: replay it with a raftsim built with -tags raftbugs.\n", p)
 	}
 	fmt.Fprintf(&b, "# Replay it with: raftsim replay %s\n", path)
-	fmt.Fprintf(&b, "# Written by raftsim %s.\n", versionString())
-	b.Write(scenarios.Encode(r))
-	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-		return "", fmt.Errorf("writing the reproducer: %w", err)
+	return path, writeScenarioFile(path, b.String(), r)
+}
+
+// writeUnchecked writes the scenario of a run whose linearizability check
+// ran out of budget, to be run again with a larger one. It is no
+// reproducer: the verdict depends on the budget, not only on the run.
+func writeUnchecked(dir string, s *scenarios.Scenario, seed uint64) (string, error) {
+	path := filepath.Join(dir, fmt.Sprintf("%s-seed-%d-inconclusive.toml", s.Name, seed))
+	header := fmt.Sprintf("# raftsim: the linearizability check of scenario %s, seed %d, ran out of budget.\n"+
+		"# Check it with more: raftsim run --scenario %s --budget 10m\n", s.Name, seed, path)
+	return path, writeScenarioFile(path, header, s.WithSeed(seed))
+}
+
+func writeScenarioFile(path, header string, s *scenarios.Scenario) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return path, nil
+	data := header + fmt.Sprintf("# Written by raftsim %s.\n", versionString()) + string(scenarios.Encode(s))
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
 }

@@ -200,21 +200,12 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 			if err != nil {
 				return seedResult{}, err
 			}
-			r := seedResult{Seed: seed, Result: "pass"}
 			// An inconclusive linearizability check (its budget ran out)
 			// is no finding, for a bug or for the control: it is counted,
 			// not mistaken for a pass or a catch.
-			for _, fl := range res.Failures {
-				if fl.Kind == sim.FailureInconclusive {
-					r.Result = "inconclusive"
-				}
-			}
-			for _, fl := range res.Failures {
-				if fl.Kind != sim.FailureInconclusive {
-					r.Result = "fail"
-					r.Failures = failuresJSON(res.Failures)
-					break
-				}
+			r := seedResult{Seed: seed, Result: seedVerdict(res)}
+			if r.Result == "fail" {
+				r.Failures = failuresJSON(res.Failures)
 			}
 			return r, nil
 		}
