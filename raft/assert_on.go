@@ -15,6 +15,8 @@ func (n *Node) checkInvariants() {
 		panic(fmt.Sprintf("raft: node %d: applied %d > committed %d", n.id, l.applied, l.committed))
 	case l.committed > last:
 		panic(fmt.Sprintf("raft: node %d: committed %d > last index %d", n.id, l.committed, last))
+	case l.applied > l.stable:
+		panic(fmt.Sprintf("raft: node %d: applied %d is past the durable log (stable %d)", n.id, l.applied, l.stable))
 	case l.stable > last || l.stable+1 < l.first:
 		panic(fmt.Sprintf("raft: node %d: stable %d outside [%d, %d]", n.id, l.stable, l.first-1, last))
 	case l.lastTerm() > n.term:

@@ -28,6 +28,25 @@
 // committed entry when a node crashes. Applying before step 1 could apply
 // an entry that a crash then erases from this node's log.
 //
+// # Durability across restarts
+//
+// Two rules keep what a node promised true after a crash:
+//
+//   - A restarted node trusts everything its Storage presents: it votes,
+//     acknowledges and applies on it. So a Storage presents, after a
+//     restart, only what is durable, or makes what it presents durable
+//     before NewNode reads it (see Storage). A process crash leaves
+//     unsynced writes in the page cache, visible yet not durable:
+//     raft/filestore.Open fsyncs what it recovered, and MemoryStorage
+//     models the same with Crash, PowerLoss and Reopen.
+//   - The state machine applies only what is durable. It may persist each
+//     apply at once (raft/kv's does, with its applied index), so an entry
+//     it applied must never be one a crash can take out of the log: a
+//     Ready hands out CommittedEntries only up to the end of the log as it
+//     stands once that Ready's own writes are synced (step 1), and Advance
+//     panics if the applied index ever passes the durable log. After a
+//     restart, Config.Applied is then never past the stored log.
+//
 // Between Ready and Advance the caller may keep calling Tick, Step,
 // Propose and ReadIndex; their effects appear in the next Ready.
 //

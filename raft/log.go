@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/raftsim/raftsim/raft/bugs"
 )
@@ -235,9 +236,12 @@ func (l *raftLog) commitTo(i Index) {
 	l.committed = i
 }
 
-// appliable is the highest index that may be applied now: committed and
-// durable on this node, so a crash cannot forget an entry it applied.
-func (l *raftLog) appliable() Index { return min(l.committed, l.stable) }
+// appliable is the highest index that may be applied once the log is
+// durable up to durable: committed, and durable on this node, so that the
+// state machine (durable as soon as it applies) is never ahead of the log
+// a crash leaves. Ready passes the index its own Entries end at, since the
+// caller syncs them before applying (the contract in doc.go).
+func (l *raftLog) appliable(durable Index) Index { return min(l.committed, durable) }
 
 func (l *raftLog) hasUnstable() bool { return l.stable < l.lastIndex() }
 
@@ -245,15 +249,15 @@ func (l *raftLog) unstable() []Entry {
 	return l.slice(l.stable+1, l.lastIndex()+1)
 }
 
-// stableTo records that entries up to (i, t) are durable. A truncation
-// since they were handed out shows as a term mismatch; then nothing new is
-// known durable and the next Ready writes the replacement entries.
-func (l *raftLog) stableTo(i Index, t Term) {
-	if i <= l.stable {
-		return
-	}
-	if l.matchTerm(i, t) {
-		l.stable = i
+// stableTo records that ents, written by the caller, are durable. A
+// truncation since they were handed out shows as a term mismatch: then
+// only the prefix of ents the log still holds is known durable (by Log
+// Matching, the entries that still match form a prefix), and the next
+// Ready writes the replacement entries.
+func (l *raftLog) stableTo(ents []Entry) {
+	k := sort.Search(len(ents), func(k int) bool { return !l.matchTerm(ents[k].Index, ents[k].Term) })
+	if k > 0 && ents[k-1].Index > l.stable {
+		l.stable = ents[k-1].Index
 	}
 }
 

@@ -1,14 +1,29 @@
 package raft
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 )
 
 // MemoryStorage is a Storage held in memory, with an explicit durability
-// boundary: writes since the last Sync are lost by DiscardUnsynced, as a
-// crash would lose what the disk had not yet made durable. The simulator
-// keeps one per node across simulated crashes.
+// boundary, so that a simulator can keep one per node across crashes and
+// model what a disk keeps:
+//
+//   - Crash: the process dies, the machine does not. Writes not yet synced
+//     stay where an OS page cache would keep them: present, not durable.
+//   - PowerLoss: the machine dies too; every write since the last Sync is
+//     gone (DiscardUnsynced).
+//   - Reopen: a new process opens the store. What it presents from then on
+//     is durable: Reopen syncs it, as filestore.Open fsyncs what it
+//     recovered. This is the Storage contract for a restart (see Storage);
+//     without it a restarted node would acknowledge, vote on and apply
+//     writes that a later power loss takes back.
+//
+// Between Crash (or PowerLoss) and Reopen the store refuses every call of
+// the Storage interface with ErrNotReopened, so a node cannot be started
+// on a store that skipped the reopen. Term and LastHeld, for checkers,
+// still answer.
 //
 // Entries are never copied in: Append keeps the caller's slices (see the
 // Storage contract), which for a Node's Ready are immutable views of its
@@ -29,10 +44,17 @@ type MemoryStorage struct {
 	durableKeep Index
 	durableTail []segment
 
-	// Syncs counts successful Sync calls; Writes counts Append and
-	// SetHardState calls.
+	// crashed is true between Crash (or PowerLoss) and Reopen.
+	crashed bool
+
+	// Syncs counts successful Sync calls (Reopen's included); Writes
+	// counts Append and SetHardState calls.
 	Syncs, Writes uint64
 }
+
+// ErrNotReopened is returned by a MemoryStorage used after Crash or
+// PowerLoss without Reopen.
+var ErrNotReopened = errors.New("raft: memory storage: used after a crash without Reopen")
 
 // segment is a run of consecutive entries starting at first.
 type segment struct {
@@ -44,16 +66,34 @@ type segment struct {
 func NewMemoryStorage() *MemoryStorage { return &MemoryStorage{} }
 
 // InitialState implements Storage.
-func (s *MemoryStorage) InitialState() (HardState, error) { return s.hs, nil }
+func (s *MemoryStorage) InitialState() (HardState, error) {
+	if s.crashed {
+		return HardState{}, ErrNotReopened
+	}
+	return s.hs, nil
+}
 
 // FirstIndex implements Storage.
-func (s *MemoryStorage) FirstIndex() (Index, error) { return 1, nil }
+func (s *MemoryStorage) FirstIndex() (Index, error) {
+	if s.crashed {
+		return 0, ErrNotReopened
+	}
+	return 1, nil
+}
 
 // LastIndex implements Storage.
-func (s *MemoryStorage) LastIndex() (Index, error) { return s.last, nil }
+func (s *MemoryStorage) LastIndex() (Index, error) {
+	if s.crashed {
+		return 0, ErrNotReopened
+	}
+	return s.last, nil
+}
 
 // Entries implements Storage. It returns a copy.
 func (s *MemoryStorage) Entries(lo, hi Index) ([]Entry, error) {
+	if s.crashed {
+		return nil, ErrNotReopened
+	}
 	if lo < 1 {
 		return nil, ErrCompacted
 	}
@@ -71,7 +111,8 @@ func (s *MemoryStorage) Entries(lo, hi Index) ([]Entry, error) {
 }
 
 // Term returns the term of the entry at i (0 at index 0) and whether the
-// store holds it. Checkers use it to read a crashed node's log.
+// store holds it. Checkers use it to read a crashed node's log, so it
+// answers between Crash and Reopen too.
 func (s *MemoryStorage) Term(i Index) (Term, bool) {
 	if i == 0 {
 		return 0, true
@@ -82,6 +123,10 @@ func (s *MemoryStorage) Term(i Index) (Term, bool) {
 	sg := s.segs[s.find(i)]
 	return sg.ents[i-sg.first].Term, true
 }
+
+// LastHeld returns the index of the last entry the store holds. Like
+// Term, it is for checkers and answers between Crash and Reopen too.
+func (s *MemoryStorage) LastHeld() Index { return s.last }
 
 // find returns the position of the segment holding index i <= last.
 func (s *MemoryStorage) find(i Index) int {
@@ -123,6 +168,9 @@ func (s *MemoryStorage) push(sg segment) {
 // Append implements Storage. It keeps ents: the caller must not modify
 // them afterwards.
 func (s *MemoryStorage) Append(ents []Entry) error {
+	if s.crashed {
+		return ErrNotReopened
+	}
 	if len(ents) == 0 {
 		return nil
 	}
@@ -152,6 +200,9 @@ func (s *MemoryStorage) Append(ents []Entry) error {
 
 // SetHardState implements Storage.
 func (s *MemoryStorage) SetHardState(hs HardState) error {
+	if s.crashed {
+		return ErrNotReopened
+	}
 	s.Writes++
 	s.hs = hs
 	return nil
@@ -159,14 +210,44 @@ func (s *MemoryStorage) SetHardState(hs HardState) error {
 
 // Sync implements Storage: everything written so far becomes durable.
 func (s *MemoryStorage) Sync() error {
+	if s.crashed {
+		return ErrNotReopened
+	}
+	s.sync()
+	return nil
+}
+
+func (s *MemoryStorage) sync() {
 	s.Syncs++
 	s.synced = s.hs
 	s.durableKeep = s.last
 	s.durableTail = nil
-	return nil
 }
 
-// DiscardUnsynced drops every write since the last Sync, as a crash does.
+// Crash models the death of the process using the store: unsynced writes
+// stay, not durable, until Reopen makes them durable or PowerLoss drops
+// them. Calling it on a crashed store changes nothing.
+func (s *MemoryStorage) Crash() { s.crashed = true }
+
+// PowerLoss models the loss of the machine: every write since the last
+// Sync is gone, whether the process was still running or had crashed.
+func (s *MemoryStorage) PowerLoss() {
+	s.DiscardUnsynced()
+	s.crashed = true
+}
+
+// Reopen is what a restarting process does before it hands the store to
+// NewNode: everything the store presents becomes durable, as
+// filestore.Open fsyncs what it recovered. Reopening a store that never
+// crashed is allowed (a first start) and also syncs.
+func (s *MemoryStorage) Reopen() {
+	s.crashed = false
+	s.sync()
+}
+
+// DiscardUnsynced drops every write since the last Sync and leaves the
+// store usable: PowerLoss and Reopen in one step, since what remains is
+// durable already.
 func (s *MemoryStorage) DiscardUnsynced() {
 	s.hs = s.synced
 	s.truncate(s.durableKeep)

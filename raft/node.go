@@ -234,12 +234,16 @@ func (n *Node) Ready() Ready {
 		rd.HardState = hs
 		n.prevHS = hs
 	}
+	// Entries are durable once step 1 of this Ready is done; nothing past
+	// them may be applied (see appliable).
+	durable := n.log.stable
 	if n.log.hasUnstable() {
 		rd.Entries = n.log.unstable()
 		rd.MustSync = true
+		durable = n.log.lastIndex()
 	}
-	if n.log.committed > n.log.applied {
-		hi := min(n.log.committed, n.log.applied+maxApplyPerReady)
+	if hi := n.log.appliable(durable); hi > n.log.applied {
+		hi = min(hi, n.log.applied+maxApplyPerReady)
 		rd.CommittedEntries = n.log.slice(n.log.applied+1, hi+1)
 	}
 	rd.Messages = n.msgs
@@ -258,12 +262,13 @@ func (n *Node) Advance(rd Ready) {
 		panic("raft: Advance without an outstanding Ready")
 	}
 	n.readyOut = false
-	if k := len(rd.Entries); k > 0 {
-		last := rd.Entries[k-1]
-		n.log.stableTo(last.Index, last.Term)
-	}
+	n.log.stableTo(rd.Entries)
 	if k := len(rd.CommittedEntries); k > 0 {
 		n.log.appliedTo(rd.CommittedEntries[k-1].Index)
+	}
+	if n.log.applied > n.log.stable {
+		// The state machine holds an entry the log may lose in a crash.
+		panic(fmt.Sprintf("raft: node %d: applied %d is past the durable log (stable %d)", n.id, n.log.applied, n.log.stable))
 	}
 	clear(rd.Messages)
 	n.spareMsgs = rd.Messages[:0]

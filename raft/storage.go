@@ -9,6 +9,15 @@ package raft
 // lose any write not followed by a successful Sync when the process
 // crashes, but never a synced one, and never a write older than one that
 // survived (writes become durable in order).
+//
+// After a restart, everything a Storage presents to NewNode must be
+// durable: it either presents only what is durable, or makes what it
+// presents durable before the node reads it. A process that dies leaves
+// its unsynced writes in the OS page cache, where a reopened file shows
+// them although a power loss can still take them back; the node cannot
+// tell them apart, and would vote on them, acknowledge them to a leader
+// and apply them. filestore.Open therefore fsyncs what it recovered, and
+// MemoryStorage.Reopen models the same.
 type Storage interface {
 	// InitialState returns the hard state last written (after a restart,
 	// what survived), or the zero HardState for a node that never ran.

@@ -13,9 +13,12 @@ import (
 
 // node is one simulated server: a Raft core, its storage, the key-value
 // state machine, and its clock. Storage and the state machine are durable:
-// they survive crashes (the storage loses unsynced writes on power loss).
-// The state machine persists each apply together with its applied index,
-// so a restart resumes after it.
+// they survive crashes. The storage keeps unsynced writes across a crash
+// (a page cache) and loses them on power loss; a restart reopens it, which
+// makes what it holds durable (raft.Storage's restart contract). The state
+// machine persists each apply together with its applied index, so a
+// restart resumes after it; the Raft core only hands out entries to apply
+// that are durable, so the state machine is never ahead of the log.
 type node struct {
 	id  raft.NodeID
 	pos int
@@ -71,8 +74,7 @@ func (l nodeLog) LastIndex() raft.Index {
 	if l.n.rn != nil {
 		return l.n.rn.Status().LastIndex
 	}
-	i, _ := l.n.store.LastIndex()
-	return i
+	return l.n.store.LastHeld()
 }
 
 func (l nodeLog) Term(i raft.Index) (raft.Term, bool) {
@@ -328,7 +330,11 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 	how := "crash"
 	if powerLoss {
 		how = "power_loss"
-		n.store.DiscardUnsynced()
+		n.store.PowerLoss()
+	} else {
+		// Unsynced writes stay in the page cache, not yet durable: the
+		// restart's Reopen makes them so, a power loss before it drops them.
+		n.store.Crash()
 	}
 	s.trace(TraceEvent{Kind: TraceCrash, Node: n.id, Text: how})
 	if n.role == raft.RoleLeader {
@@ -349,6 +355,8 @@ func (s *Simulator) restart(n *node) {
 	if n.up {
 		return
 	}
+	// The Storage contract for a restart: what the node reads is durable.
+	n.store.Reopen()
 	rn, err := raft.NewNode(s.raftConfig(n))
 	if err != nil {
 		panic(fmt.Sprintf("sim: node %d cannot restart: %v", n.id, err))
