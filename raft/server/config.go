@@ -1,0 +1,80 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// Transport is what the server needs of the peer network:
+// raft/transport.Transport, or a test's stand-in.
+type Transport interface {
+	// Send queues messages for their peers without blocking.
+	Send(msgs []raft.Message)
+	// Recv delivers batches of messages addressed to this node.
+	Recv() <-chan []raft.Message
+}
+
+// Config sets up a Server. Zero numbers take the defaults on each field.
+type Config struct {
+	// ID is this node; Voters the cluster, ID included.
+	ID     raft.NodeID
+	Voters []raft.NodeID
+	// Storage is the node's durable log, already opened (for example
+	// raft/filestore). The server writes it; the caller closes it after
+	// Run returns.
+	Storage raft.Storage
+	// Transport carries messages to and from the peers.
+	Transport Transport
+
+	// TickInterval is the real time of one Raft tick. Default 10ms.
+	TickInterval time.Duration
+	// ElectionTicks and HeartbeatTicks are the Raft timeouts in ticks.
+	// Defaults 50 and 5: elections after 500 to 1000 ms of silence,
+	// heartbeats every 50 ms, which a loaded loopback machine keeps up with.
+	ElectionTicks, HeartbeatTicks int
+	// QueueRequests bounds the proposals and the reads waiting for the
+	// node's goroutine; past it, requests fail at once with ErrBusy.
+	// Default 8192.
+	QueueRequests int
+	// Seed seeds the election jitter. Zero draws one at random.
+	Seed uint64
+	// Logger receives role changes and failures. Default: discarded.
+	Logger *slog.Logger
+}
+
+func (c *Config) validate() error {
+	if c.ID == raft.None {
+		return errors.New("server: config: ID must not be 0")
+	}
+	if !slices.Contains(c.Voters, c.ID) {
+		return fmt.Errorf("server: config: ID %d is not among the voters %v", c.ID, c.Voters)
+	}
+	if c.Storage == nil {
+		return errors.New("server: config: Storage is nil")
+	}
+	if c.Transport == nil {
+		return errors.New("server: config: Transport is nil")
+	}
+	if c.TickInterval <= 0 {
+		c.TickInterval = 10 * time.Millisecond
+	}
+	if c.ElectionTicks <= 0 {
+		c.ElectionTicks = 50
+	}
+	if c.HeartbeatTicks <= 0 {
+		c.HeartbeatTicks = 5
+	}
+	if c.QueueRequests <= 0 {
+		c.QueueRequests = 8192
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return nil
+}

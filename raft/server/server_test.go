@@ -1,0 +1,255 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/kv"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// put proposes key=value through whichever node leads, retrying definite
+// refusals, for up to 10 s.
+func (c *testCluster) put(client kv.ClientID, seq kv.Seq, key, value string) Result {
+	c.t.Helper()
+	for i := 0; i < 100; i++ {
+		lead := c.leader()
+		ctx, cancel := ctxTimeout(2 * time.Second)
+		res, err := c.nodes[lead].srv.Propose(ctx, kv.Put(client, seq, key, value))
+		cancel()
+		if err == nil {
+			return res
+		}
+		if !retryable(err) && !errors.Is(err, ErrUnknownOutcome) {
+			c.t.Fatalf("put %s=%s: %v", key, value, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatalf("put %s=%s: no success in 100 tries", key, value)
+	return Result{}
+}
+
+func (c *testCluster) get(key string) (string, bool) {
+	c.t.Helper()
+	for i := 0; i < 100; i++ {
+		lead := c.leader()
+		ctx, cancel := ctxTimeout(2 * time.Second)
+		v, found, err := c.nodes[lead].srv.Read(ctx, key)
+		cancel()
+		if err == nil {
+			return v, found
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.t.Fatalf("get %s: no success in 100 tries", key)
+	return "", false
+}
+
+func TestProposeReadAndFollowerRefusal(t *testing.T) {
+	c := newTestCluster(t, 3)
+	lead := c.leader()
+	if res := c.put(5, 1, "x", "1"); res.Response.Status != kv.StatusOK {
+		t.Fatalf("put: %v", res.Response)
+	}
+	if v, found := c.get("x"); !found || v != "1" {
+		t.Fatalf("get x = %q, %v", v, found)
+	}
+	var follower raft.NodeID
+	for _, id := range c.ids {
+		if id != lead {
+			follower = id
+		}
+	}
+	ctx, cancel := ctxTimeout(2 * time.Second)
+	defer cancel()
+	_, err := c.nodes[follower].srv.Propose(ctx, kv.Put(5, 2, "x", "2"))
+	var nl *raft.NotLeaderError
+	if !errors.As(err, &nl) || nl.Leader != lead {
+		t.Fatalf("propose on follower %d: %v, want NotLeaderError naming %d", follower, err, lead)
+	}
+	if _, _, err := c.nodes[follower].srv.Read(ctx, "x"); !errors.Is(err, raft.ErrNotLeader) {
+		t.Fatalf("read on follower: %v", err)
+	}
+	// Every node applies the write.
+	for _, id := range c.ids {
+		for i := 0; c.nodes[id].srv.Status().Applied < c.nodes[lead].srv.Status().Commit; i++ {
+			if i > 500 {
+				t.Fatalf("node %d did not catch up", id)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}
+
+// A retried command (same client and sequence number) is applied once and
+// answered with its original response.
+func TestRetryIsAppliedOnce(t *testing.T) {
+	c := newTestCluster(t, 3)
+	lead := c.leader()
+	srv := c.nodes[lead].srv
+	ctx, cancel := ctxTimeout(5 * time.Second)
+	defer cancel()
+	cmd := kv.Append(9, 1, "k", "a")
+	first, err := srv.Propose(ctx, cmd)
+	if err != nil || first.Retry || first.Length != 1 {
+		t.Fatalf("first append: %+v %v", first, err)
+	}
+	again, err := srv.Propose(ctx, cmd)
+	if err != nil || !again.Retry || again.Response != first.Response {
+		t.Fatalf("retried append: %+v %v", again, err)
+	}
+	if v, _ := c.get("k"); v != "a" {
+		t.Fatalf("after a retried append, k = %q", v)
+	}
+	del, err := srv.Propose(ctx, kv.Delete(0, 0, "k"))
+	if err != nil || !del.Existed {
+		t.Fatalf("delete of an existing key: %+v %v", del, err)
+	}
+	del, err = srv.Propose(ctx, kv.Delete(0, 0, "k"))
+	if err != nil || del.Existed {
+		t.Fatalf("delete of a missing key: %+v %v", del, err)
+	}
+}
+
+// Many concurrent proposals share fsyncs: group commit.
+func TestGroupCommit(t *testing.T) {
+	c := newTestCluster(t, 3)
+	lead := c.leader()
+	srv := c.nodes[lead].srv
+	before := srv.Status()
+	const clients, each = 32, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, clients)
+	for cl := 0; cl < clients; cl++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				ctx, cancel := ctxTimeout(5 * time.Second)
+				_, err := srv.Propose(ctx, kv.Put(0, 0, fmt.Sprintf("k%d", cl), fmt.Sprint(i)))
+				cancel()
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("proposal failed: %v", err)
+	}
+	after := srv.Status()
+	props := after.Proposals - before.Proposals
+	syncs := after.Syncs - before.Syncs
+	if props != clients*each {
+		t.Fatalf("%d proposals counted, want %d", props, clients*each)
+	}
+	if syncs*2 > props {
+		t.Fatalf("%d fsyncs for %d proposals: no group commit", syncs, props)
+	}
+	t.Logf("%d proposals, %d fsyncs", props, syncs)
+}
+
+// A clean stop and restart keeps term, vote, log and the state machine.
+func TestRestartKeepsEverything(t *testing.T) {
+	c := newTestCluster(t, 3)
+	for i := 1; i <= 20; i++ {
+		c.put(3, kv.Seq(i), fmt.Sprintf("key%d", i%5), fmt.Sprint(i))
+	}
+	before := map[raft.NodeID]Status{}
+	for _, id := range c.ids {
+		before[id] = c.nodes[id].srv.Status()
+	}
+	for _, id := range c.ids {
+		c.stop(id)
+	}
+	for _, id := range c.ids {
+		c.start(id)
+		st := c.nodes[id].srv.Status()
+		if st.Term < before[id].Term || st.LastIndex < before[id].LastIndex || st.Vote != before[id].Vote && st.Term == before[id].Term {
+			t.Fatalf("node %d restarted with %+v, had %+v", id, st.Status, before[id].Status)
+		}
+	}
+	for i := 16; i <= 20; i++ {
+		if v, found := c.get(fmt.Sprintf("key%d", i%5)); !found || v != fmt.Sprint(i) {
+			t.Fatalf("after restart key%d = %q %v, want %d", i%5, v, found, i)
+		}
+	}
+	// The session table came back too: an old retry is answered, not
+	// applied again.
+	res := c.put(3, 20, "key0", "20")
+	if !res.Retry {
+		t.Fatalf("retry of seq 20 after restart was applied again: %+v", res)
+	}
+}
+
+// A leader cut off from its peers ends its pending proposals with an
+// unknown outcome, never a failure, and its reads with ErrReadAborted.
+func TestLeadershipLossEndsPendingWithUnknownOutcome(t *testing.T) {
+	c := newTestCluster(t, 3)
+	lead := c.leader()
+	others := map[raft.NodeID]bool{}
+	for _, id := range c.ids {
+		if id != lead {
+			others[id] = true
+		}
+	}
+	c.nodes[lead].gate.set(others)
+	srv := c.nodes[lead].srv
+	ctx, cancel := ctxTimeout(10 * time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var perr, rerr error
+	wg.Add(2)
+	go func() { defer wg.Done(); _, perr = srv.Propose(ctx, kv.Put(0, 0, "x", "lost")) }()
+	go func() { defer wg.Done(); _, _, rerr = srv.Read(ctx, "x") }()
+	wg.Wait()
+	if !errors.Is(perr, ErrUnknownOutcome) || errors.Is(perr, context.DeadlineExceeded) {
+		t.Fatalf("pending proposal ended with %v, want ErrUnknownOutcome from the step-down", perr)
+	}
+	if !errors.Is(rerr, ErrReadAborted) {
+		t.Fatalf("pending read ended with %v, want ErrReadAborted", rerr)
+	}
+	c.nodes[lead].gate.set(map[raft.NodeID]bool{})
+	c.put(1, 1, "after", "heal")
+}
+
+// Stopping the server ends what waits in it, and Run returns.
+func TestStopEndsWaitingRequests(t *testing.T) {
+	c := newTestCluster(t, 3)
+	lead := c.leader()
+	for _, id := range c.ids {
+		if id != lead {
+			c.stop(id)
+		}
+	}
+	srv := c.nodes[lead].srv
+	errc := make(chan error, 1)
+	go func() {
+		_, err := srv.Propose(context.Background(), kv.Put(0, 0, "x", "y"))
+		errc <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	c.stop(lead)
+	select {
+	case err := <-errc:
+		if !errors.Is(err, ErrUnknownOutcome) {
+			t.Fatalf("proposal pending at stop: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("proposal still waiting after stop")
+	}
+	if _, err := srv.Propose(context.Background(), kv.Put(0, 0, "x", "y")); !errors.Is(err, ErrStopped) {
+		t.Fatalf("proposal after stop: %v", err)
+	}
+}
