@@ -73,11 +73,12 @@
 //	action = "crash"
 //	leader = true                   # the leader at that moment
 //
-// The actions, with the keys each takes besides at and action:
+// The actions, with the keys each takes besides at and action (targets:
+// see below):
 //
-//	crash, power_loss, pause, isolate   nodes and/or leader
-//	restart                             nodes (none: every crashed node)
-//	resume                              nodes (none: every paused node)
+//	crash, power_loss, pause, isolate   targets
+//	restart                             nodes, random, as, require (none: every crashed node)
+//	resume                              nodes, random, as, require (none: every paused node)
 //	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated);
 //	                                    leader = true moves the leader into the first group
 //	bridge                              nodes = [3], groups = [[1, 2], [4, 5]]
@@ -85,21 +86,59 @@
 //	heal                                nothing: every cut and clog ends
 //	link                                from, to (neither: every link), and the [network] keys;
 //	                                    keys left out keep the [network] values
-//	slow_disk                           nodes and/or leader, sync
-//	clock_drift                         nodes and/or leader, drift_ppm (+-500000)
-//	clock_jump                          nodes and/or leader, jump ("-300ms"; a jump at
+//	slow_disk                           targets, sync
+//	clock_drift                         targets, drift_ppm (+-500000)
+//	clock_jump                          targets, jump ("-300ms"; a jump at
 //	                                    0s sets a clock's skew)
 //	crash_new_leaders                   until, after, restart_after: from at to until,
 //	                                    every new leader is crashed within after of its
 //	                                    election and restarted restart_after later
 //
+// # Targets
+//
+// An action's targets are the nodes it names and at most one selector,
+// resolved when the action runs:
+//
+//	nodes = [1, "old_leader"]   node IDs, and names bound by earlier actions' as
+//	leader = true               the leader at that moment (of the highest term)
+//	follower = true             one node other than the leader, drawn from the seed
+//	random = 2                  2 distinct nodes, drawn from the seed
+//	leader_and = 1              the leader and 1 other node, drawn from the seed
+//	except_leader = true        every node but the leader
+//	as = "old_leader"           binds the nodes the action acted on to a name
+//	require = true              a missing target fails the run
+//
+// Only nodes the action can act on are found: a crash finds nodes that are
+// up, a restart nodes that are down, a resume nodes that are paused; a
+// drawn node is drawn among those (random = 1 on a restart restarts one
+// crashed node). Draws come from the scenario's own stream of the seed, so
+// they move no election and no message. An action that finds fewer
+// targets than it names - no leader to crash, a named node already down,
+// fewer nodes than random asks for - still acts on those it found, and is
+// reported: counted in the summary (missing_targets in --json), and its
+// trace line ends with "(missing: no leader)". With require = true it is a
+// failure of the run, scenario/missing-target. A name stands for the same
+// nodes until an action binds it again: "pause the leader, later resume
+// that same node" is
+//
+//	[[timeline]]
+//	at = "1s"
+//	action = "pause"
+//	leader = true
+//	as = "old_leader"
+//
+//	[[timeline]]
+//	at = "2s"
+//	action = "resume"
+//	nodes = ["old_leader"]
+//
 // The timeline is checked statically: crashing a node that is already down,
 // restarting or pausing a node that is down, resuming one that is not
 // paused, clogging a clogged link or unclogging one that is not clogged, and
 // two actions that set the same thing at the same instant (their order would
-// silently decide) are rejected. Targets given as leader = true are known
-// only at run time; after such an action, only certain contradictions are
-// rejected.
+// silently decide) are rejected. Targets chosen by a selector (and names
+// bound to them) are known only at run time; after such an action, only
+// certain contradictions are rejected.
 //
 // # Expectations
 //

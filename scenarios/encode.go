@@ -122,12 +122,25 @@ func (e *encoder) action(a *sim.Action) {
 	for _, k := range actionKeys[a.Kind] {
 		switch k {
 		case "nodes":
-			if len(a.Nodes) > 0 {
-				e.kv("nodes", nodeList(a.Nodes))
+			if len(a.Nodes)+len(a.Names) > 0 {
+				e.kv("nodes", targetList(a.Nodes, a.Names))
 			}
-		case "leader":
-			if a.Leader {
-				e.kv("leader", "true")
+		case "leader", "follower", "except_leader", "require":
+			on := map[string]bool{"leader": a.Leader, "follower": a.Follower, "except_leader": a.ExceptLeader, "require": a.Require}
+			if on[k] {
+				e.kv(k, "true")
+			}
+		case "random":
+			if a.Random > 0 {
+				e.kv("random", strconv.Itoa(a.Random))
+			}
+		case "leader_and":
+			if a.LeaderAnd > 0 {
+				e.kv("leader_and", strconv.Itoa(a.LeaderAnd))
+			}
+		case "as":
+			if a.As != "" {
+				e.kv("as", quote(a.As))
 			}
 		case "groups":
 			parts := make([]string, len(a.Groups))
@@ -166,6 +179,18 @@ func nodeList(ids []raft.NodeID) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
 		parts[i] = strconv.FormatUint(uint64(id), 10)
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// targetList writes node IDs, then names: [1, 2, "old_leader"].
+func targetList(ids []raft.NodeID, names []string) string {
+	parts := make([]string, 0, len(ids)+len(names))
+	for _, id := range ids {
+		parts = append(parts, strconv.FormatUint(uint64(id), 10))
+	}
+	for _, n := range names {
+		parts = append(parts, quote(n))
 	}
 	return "[" + strings.Join(parts, ", ") + "]"
 }

@@ -305,6 +305,10 @@ func (st *timelineState) clone() *timelineState {
 	for k, v := range st.touched {
 		c.touched[k] = v
 	}
+	c.names = make(map[string]binding, len(st.names))
+	for k, v := range st.names {
+		c.names[k] = v
+	}
 	return &c
 }
 

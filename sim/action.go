@@ -124,6 +124,24 @@ type Action struct {
 	Until        time.Duration
 	After        time.Duration
 	RestartAfter time.Duration
+
+	// Names add the nodes that earlier actions bound with As.
+	Names []string
+	// Follower, Random, LeaderAnd and ExceptLeader pick targets when the
+	// action runs, like Leader (see targets.go): one node other than the
+	// leader; Random distinct nodes; the leader and LeaderAnd other nodes;
+	// every node but the leader. An action uses at most one of them and
+	// Leader.
+	Follower     bool
+	Random       int
+	LeaderAnd    int
+	ExceptLeader bool
+	// As binds the nodes the action acted on to a name, for later actions'
+	// Names.
+	As string
+	// Require turns a missing target (no leader to crash, a named node
+	// already down) from a counted, traced no-op into a failure.
+	Require bool
 }
 
 func (a *Action) validate(c *Config) error {
@@ -139,9 +157,12 @@ func (a *Action) validate(c *Config) error {
 			return fmt.Errorf("nodes: node %d is not in the cluster (1..%d)", id, c.Nodes)
 		}
 	}
+	if err := a.validateTargets(c); err != nil {
+		return err
+	}
 	needTargets := func() error {
-		if len(a.Nodes) == 0 && !a.Leader {
-			return errors.New("nodes: names no node (and leader is not set)")
+		if !a.HasTargets() {
+			return errors.New("nodes: names no node (and no leader, follower, random, leader_and or except_leader)")
 		}
 		return nil
 	}

@@ -231,7 +231,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, c.Timeline[i].Kind, c.Timeline[i].At, err)
 		}
 	}
-	return nil
+	return validateNames(c.Timeline)
 }
 
 // end is the virtual time at which the run stops.

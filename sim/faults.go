@@ -66,24 +66,38 @@ func overlaps(a, b []raft.NodeID) bool {
 	return false
 }
 
-// targets resolves an action's nodes, adding the current leader when asked.
-func (s *Simulator) targets(a *Action) []raft.NodeID {
-	out := slices.Clone(a.Nodes)
-	if a.Leader {
-		if l := s.leader(); l != nil && !slices.Contains(out, l.id) {
-			out = append(out, l.id)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-func (s *Simulator) applyAction(a *Action) {
+// runAction carries out timeline action i: it resolves the targets,
+// reports any it names but cannot find, binds As, and applies the action.
+func (s *Simulator) runAction(i int) {
+	a := &s.cfg.Timeline[i]
 	if a.Kind == ActPartition && a.Leader {
 		a = s.leaderPartition(a)
 	}
-	nodes := s.targets(a)
-	s.trace(TraceEvent{Kind: TraceAction, Text: describeAction(a, nodes)})
+	nodes := sortedIDs(a.Nodes)
+	var missing string
+	if a.Kind.takesNodes() {
+		nodes, missing = s.resolve(i, a)
+	}
+	shown := nodes
+	if a.Kind.allWhenUnnamed() && !a.HasTargets() {
+		shown = nil // "restart": every crashed node, as written
+	}
+	text := describeAction(a, shown)
+	if missing != "" {
+		text += " (missing: " + missing + ")"
+	}
+	s.trace(TraceEvent{Kind: TraceAction, Text: text})
+	if missing != "" {
+		s.reportMissing(i, a, missing)
+	}
+	if a.As != "" {
+		s.bound[a.As] = slices.Clone(nodes)
+	}
+	s.applyAction(a, nodes)
+}
+
+// applyAction applies a to its resolved targets.
+func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 	switch a.Kind {
 	case ActCrash, ActPowerLoss:
 		for _, id := range nodes {
@@ -94,9 +108,6 @@ func (s *Simulator) applyAction(a *Action) {
 			}
 		}
 	case ActRestart:
-		if len(nodes) == 0 {
-			nodes = s.ids
-		}
 		for _, id := range nodes {
 			if n := s.nodes[id-1]; !n.up {
 				s.restart(n)
@@ -111,9 +122,6 @@ func (s *Simulator) applyAction(a *Action) {
 			}
 		}
 	case ActResume:
-		if len(nodes) == 0 {
-			nodes = s.ids
-		}
 		for _, id := range nodes {
 			if n := s.nodes[id-1]; n.paused {
 				s.resume(n)

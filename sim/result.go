@@ -28,6 +28,9 @@ const (
 	FailurePanic
 	// FailureLimit: the run hit its event limit.
 	FailureLimit
+	// FailureScenario: the run could not do what its timeline says: an
+	// action with Require found no target, a wait timed out.
+	FailureScenario
 )
 
 func (k FailureKind) String() string {
@@ -44,6 +47,8 @@ func (k FailureKind) String() string {
 		return "panic"
 	case FailureLimit:
 		return "limit"
+	case FailureScenario:
+		return "scenario"
 	}
 	return fmt.Sprintf("FailureKind(%d)", uint8(k))
 }
@@ -94,6 +99,9 @@ type Stats struct {
 	SplitVotes uint64
 	// FirstLeader is when the first leader was elected (0: never).
 	FirstLeader clock.Time
+	// MissingTargets counts actions that found fewer targets than they
+	// name (Result.Missing lists them).
+	MissingTargets uint64
 }
 
 // MessageAccount follows every message between nodes to its end. It
@@ -142,9 +150,11 @@ type Result struct {
 	Roles     []RoleChange
 	Tenures   []Tenure
 	Faults    []FaultWindow
-	Network   []netsim.LinkStats
-	Messages  MessageAccount
-	Stats     Stats
+	// Missing lists the actions that found fewer targets than they name.
+	Missing  []MissingTarget
+	Network  []netsim.LinkStats
+	Messages MessageAccount
+	Stats    Stats
 	// Linearizability is the porcupine verdict (zero when skipped).
 	Linearizability checker.LinearizabilityResult
 }
@@ -222,7 +232,7 @@ func (s *Simulator) result() *Result {
 	s.msgs.InFlight = uint64(len(s.messages.items) - len(s.messages.free))
 	r := &Result{
 		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
-		History: s.history, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
+		History: s.history, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows, Missing: s.missing,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 	}
 	if !s.stopped && !s.cfg.SkipLinearizability && len(s.history) > 0 {

@@ -19,9 +19,11 @@ import (
 const (
 	streamNetwork = 1
 	streamFaults  = 2
-	streamNode    = 1 << 16 // + node position
-	streamDisk    = 2 << 16 // + node position
-	streamClient  = 3 << 16 // + client position
+	// streamScenario draws the targets of follower and random selectors.
+	streamScenario = 3
+	streamNode     = 1 << 16 // + node position
+	streamDisk     = 2 << 16 // + node position
+	streamClient   = 3 << 16 // + client position
 )
 
 // Simulator runs one configuration. It is single-threaded: one event
@@ -60,6 +62,13 @@ type Simulator struct {
 	// faultRand draws the nemeses' random choices (its own stream).
 	faultRand *rand.Rand
 	churn     churn
+	// scenarioRand draws the timeline's run-time choices: the nodes of
+	// follower and random selectors.
+	scenarioRand *rand.Rand
+	// bound maps the names actions bound with As to their nodes.
+	bound map[string][]raft.NodeID
+	// missing lists actions that found fewer targets than they name.
+	missing []MissingTarget
 
 	healing     bool
 	healStart   clock.Time
@@ -84,7 +93,9 @@ func Run(cfg Config) (*Result, error) {
 
 func newSimulator(cfg Config) (*Simulator, error) {
 	s := &Simulator{cfg: cfg, end: cfg.end(), tr: newTracer(cfg.Trace), held: map[uint64]uint64{},
-		faultRand: rand.New(rand.NewPCG(cfg.Seed, streamFaults))}
+		faultRand:    rand.New(rand.NewPCG(cfg.Seed, streamFaults)),
+		scenarioRand: rand.New(rand.NewPCG(cfg.Seed, streamScenario)),
+		bound:        map[string][]raft.NodeID{}}
 	s.stopClients = s.end
 	for i := 1; i <= cfg.Nodes; i++ {
 		s.ids = append(s.ids, raft.NodeID(i))
@@ -191,7 +202,7 @@ func (s *Simulator) dispatch(e event) {
 	case evClientTimeout:
 		s.onClientTimeout(s.clients[e.node], e)
 	case evAction:
-		s.applyAction(&s.cfg.Timeline[e.ref])
+		s.runAction(int(e.ref))
 	case evPhase:
 		s.onPhase(e.ref)
 	case evChurn:

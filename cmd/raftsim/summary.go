@@ -30,6 +30,22 @@ func failuresJSON(fs []sim.Failure) []failureJSON {
 	return out
 }
 
+// missingJSON is a timeline action that found fewer targets than it names.
+type missingJSON struct {
+	Action int    `json:"action"`
+	Kind   string `json:"kind"`
+	TimeNs int64  `json:"time_ns"`
+	Reason string `json:"reason"`
+}
+
+func missingsJSON(ms []sim.MissingTarget) []missingJSON {
+	out := make([]missingJSON, len(ms))
+	for i, m := range ms {
+		out[i] = missingJSON{Action: m.Action, Kind: m.Kind.String(), TimeNs: int64(m.Time), Reason: m.Reason}
+	}
+	return out
+}
+
 // latencyJSON summarizes the latency of completed operations of one kind.
 type latencyJSON struct {
 	Count int   `json:"count"`
@@ -62,9 +78,14 @@ type runSummary struct {
 	// Latency is keyed by operation kind (get, put, append, delete, cas).
 	Latency         map[string]latencyJSON `json:"latency"`
 	Linearizability string                 `json:"linearizability"`
-	WallMs          int64                  `json:"wall_ms"`
-	Reproduce       string                 `json:"reproduce"`
-	Reproducer      string                 `json:"reproducer,omitempty"`
+	// MissingTargets counts timeline actions that found fewer targets
+	// than they name (no leader to crash, a named node already down);
+	// Missing lists them.
+	MissingTargets uint64        `json:"missing_targets"`
+	Missing        []missingJSON `json:"missing,omitempty"`
+	WallMs         int64         `json:"wall_ms"`
+	Reproduce      string        `json:"reproduce"`
+	Reproducer     string        `json:"reproducer,omitempty"`
 }
 
 // latencies computes p50 and p99 (nearest rank) of OK operations by kind.
@@ -114,6 +135,7 @@ func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Du
 		VirtualMs: res.End.Duration().Milliseconds(), Nodes: s.Config.Nodes,
 		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
 		Latency: latencies(res.History), Linearizability: linearizabilityVerdict(res),
+		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing),
 		WallMs: wall.Milliseconds(), Reproduce: reproduce,
 	}
 }
@@ -155,6 +177,15 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 	}
 	if len(lat) > 0 {
 		row("latency p50/p99", "%s", strings.Join(lat, "  "))
+	}
+	if len(res.Missing) > 0 {
+		m := res.Missing[0]
+		more := ""
+		if len(res.Missing) > 1 {
+			more = fmt.Sprintf(" and %d more", len(res.Missing)-1)
+		}
+		row("timeline", "%d of %d actions found fewer targets than they name: timeline[%d] %s at %v: %s%s",
+			len(res.Missing), len(cfg.Timeline), m.Action, m.Kind, m.Time, m.Reason, more)
 	}
 	lin := sum.Linearizability
 	if res.Linearizability.Verdict != 0 {

@@ -54,12 +54,17 @@ func (s Stats) String() string {
 }
 
 // Same reports whether f is the same failure as target: the same kind,
-// and for invariant violations the same invariant.
+// and for invariant violations and the scenario's own checks the same
+// name.
 func Same(target, f sim.Failure) bool {
 	if f.Kind != target.Kind {
 		return false
 	}
-	return f.Kind != sim.FailureInvariant || f.Name == target.Name
+	switch f.Kind {
+	case sim.FailureInvariant, sim.FailureScenario:
+		return f.Name == target.Name
+	}
+	return true
 }
 
 type search struct {
@@ -280,8 +285,10 @@ func restrict(a sim.Action, n int) (sim.Action, bool) {
 		return a, len(a.Groups) >= 2
 	case sim.ActBridge:
 		return a, len(a.Nodes) == 1 && len(a.Groups) == 2
-	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActResume, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump:
-		return a, len(a.Nodes) > 0 || a.Leader
+	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump:
+		return a, a.HasTargets()
+	case sim.ActResume:
+		return a, len(a.Nodes) > 0 || len(a.Names) > 0 || a.Random > 0
 	}
 	return a, true
 }
