@@ -31,7 +31,10 @@ func TestCutAtEveryOffset(t *testing.T) {
 	}
 	recordsBefore := 0
 	for k := range segs {
-		ends, before := frameEnds(t, segs[k]), recordsBefore
+		ends, before, seal := frameEnds(t, segs[k]), recordsBefore, sealStart(t, segs[k])
+		if (seal >= 0) != (k < len(segs)-1) {
+			t.Fatalf("segment %d: seal record at %d; want one in every segment but the last", k+1, seal)
+		}
 		for o := int64(0); o <= int64(len(segs[k])); o++ {
 			t.Run(fmt.Sprintf("seg%d/at%d", k+1, o), func(t *testing.T) {
 				t.Parallel() // Each case has its own directory; fsyncs overlap.
@@ -39,17 +42,29 @@ func TestCutAtEveryOffset(t *testing.T) {
 				kept[k] = kept[k][:o]
 				dir := t.TempDir()
 				writeSegments(t, dir, kept)
+				if seal >= 0 && o == int64(len(segs[k])) {
+					// The seal is written after the successor is durable:
+					// a whole seal with no successor is a deleted file.
+					checkCorruption(t, dir, segmentPath(dir, uint64(k+2)), 0, "segment file missing")
+					return
+				}
 				n := before
 				good := int64(segmentHeaderBytes)
 				for _, end := range ends {
 					if end <= o {
-						n, good = n+1, end
+						good = end
+						if end-1 < seal || seal < 0 {
+							n++
+						}
 					}
 				}
 				checkCut(t, dir, k+1, o, good, states[n])
 			})
 		}
 		recordsBefore += len(ends)
+		if seal >= 0 {
+			recordsBefore--
+		}
 	}
 	if recordsBefore != len(states)-1 {
 		t.Fatalf("segments hold %d records, the script expects %d", recordsBefore, len(states)-1)
@@ -185,7 +200,7 @@ func TestCorruption(t *testing.T) {
 		return frame(recordEntries, appendEntries(nil, makeEntries(rand.New(rand.NewPCG(7, 7)), first, n, 1, 4)))
 	}
 	oneSegment := func(records ...[]byte) [][]byte {
-		return [][]byte{slices.Concat(append([][]byte{segmentHeader(1)}, records...)...)}
+		return [][]byte{slices.Concat(append([][]byte{segmentHeader(1, segLink{})}, records...)...)}
 	}
 	e12 := ents(1, 2)
 	at := int64(segmentHeaderBytes + len(e12))
@@ -201,7 +216,7 @@ func TestCorruption(t *testing.T) {
 			lastRecordStart(t, segs[1]), "not the last"},
 		{"zeroed header", [][]byte{make([]byte, segmentHeaderBytes)}, 1, 0, "magic"},
 		{"short header in a segment that is not the last", slices.Concat([][]byte{segs[0][:10]}, segs[1:]), 1, 0, "header"},
-		{"wrong sequence in header", [][]byte{segmentHeader(2)}, 1, 0, "segment 2"},
+		{"wrong sequence in header", [][]byte{segmentHeader(2, segLink{bytes: segmentHeaderBytes})}, 1, 0, "segment 2"},
 		{"index gap", oneSegment(e12, ents(4, 1)), 1, at, "gap"},
 		{"index overlap", oneSegment(e12, ents(2, 1)), 1, at, "gap"},
 		{"truncate past the end", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 3))), 1, at, "past the last index"},
@@ -248,7 +263,7 @@ func TestTornTailShapes(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(tails)) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			writeSegments(t, dir, [][]byte{slices.Concat(segmentHeader(1), good, tails[name])})
+			writeSegments(t, dir, [][]byte{slices.Concat(segmentHeader(1, segLink{}), good, tails[name])})
 			s := mustOpen(t, dir, Options{})
 			defer s.Close()
 			checkState(t, s, model{log: ents[:2]})
@@ -268,7 +283,7 @@ func TestTempSegmentRemoved(t *testing.T) {
 	must(t, s.Append(ents))
 	must(t, s.Close())
 	tmp := segmentPath(dir, 2) + tempSuffix
-	must(t, os.WriteFile(tmp, segmentHeader(2)[:7], 0o600))
+	must(t, os.WriteFile(tmp, segmentHeader(2, segLink{bytes: segmentHeaderBytes})[:7], 0o600))
 	s = mustOpen(t, dir, Options{})
 	defer s.Close()
 	checkState(t, s, model{log: ents})

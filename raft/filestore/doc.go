@@ -10,28 +10,58 @@
 // last one is written to; a segment is sealed when the next record would
 // take it past Options.SegmentSizeBytes.
 //
-// A segment starts with a 24-byte header, little endian: the magic
-// "RAFTSEG\x00" (8 bytes), the format version (uint32, now 1), the sequence
-// number (uint64, equal to the one in the name), and a CRC-32C of those 20
-// bytes. Records follow, back to back, each framed as
+// A segment starts with a 36-byte header, little endian: the magic
+// "RAFTSEG\x00" (8 bytes), the format version (uint32, now 2), the sequence
+// number (uint64, equal to the one in the name), the link to the previous
+// segment - prevBytes (uint64) and prevChain (uint32), zero in segment 1 -
+// and a CRC-32C of those 32 bytes. Records follow, back to back, each
+// framed as
 //
 //	length  uint32  payload bytes (at most 64 MiB)
 //	crc     uint32  CRC-32C (Castagnoli) of type and payload
 //	type    uint8
 //	payload [length]byte
 //
-// There are three record types:
+// There are four record types:
 //
 //	1 entries:    first index uint64, count uint32, then per entry
 //	              term uint64, entry type uint8, data length uint32, data
 //	2 hard state: term uint64, vote uint64, commit uint64
 //	3 truncate:   index uint64; removes the entries from index on
+//	4 seal:       next sequence uint64, sealed bytes uint64, chain uint32
 //
 // An entries record always continues the log: its first index is the last
 // index plus one. Append of entries starting at or below the last index
 // (a follower overwriting a conflicting suffix, §5.3) writes a truncate
 // record and then the entries. Replaying every record in order rebuilds
 // the state; the last hard state record wins.
+//
+// # Integrity: a store knows what it wrote
+//
+// A checksum per record finds damaged bytes, not missing ones: a segment
+// cut at a record boundary, or a whole file gone, reads as a shorter,
+// valid log. So the segments are chained. Each segment has a checksum
+// chain: the CRC-32C of its header's checksum followed by the stored
+// checksum of each of its records, in order (four bytes hashed per
+// record). When a segment is sealed, the next segment's header records
+// the sealed segment's size and chain (prevBytes, prevChain); since a
+// header's checksum covers that link and starts the next chain, the chain
+// of the last segment vouches for every segment before it. Then a seal
+// record is appended to the sealed segment, naming its successor: it is
+// written only once the successor is durable, so a seal with no successor
+// means a file was lost. Recovery checks every sealed segment against its
+// successor's header, and fails, naming the file, when a segment is
+// missing (by a gap in the names, or by a seal with nothing after it), is
+// shorter or longer than when sealed, lacks its seal while its successor
+// holds records, or holds other records than when sealed (a segment
+// swapped or copied in from elsewhere).
+//
+// What no store can know is the length of the last segment: its synced
+// records are the ones a crash may not lose, and a crash may lose the
+// rest, so a last segment cut at a record boundary reads as a crash that
+// lost unsynced writes. Knowing more would cost a write elsewhere on every
+// Sync. Likewise a directory whose every segment was removed opens as a
+// new, empty store.
 //
 // # Durability contract
 //
@@ -41,7 +71,8 @@
 // segment becomes durable, with its directory entry, before any record is
 // written to it: it is created under a temporary name, its header written
 // and fsynced, renamed, and the directory fsynced; the segment it replaces
-// is fsynced first. Writes therefore become durable in order, and a crash
+// is fsynced first, and sealed (its seal record written and fsynced)
+// after. Writes therefore become durable in order, and a crash
 // loses at most a suffix of the writes made since the last Sync: the
 // recovered state is always the state after some prefix of the records
 // written, and never shorter than the last Sync.
@@ -67,10 +98,16 @@
 //     it, and reports the cut in Store.Recovery (RecoveryInfo.Torn).
 //     A last segment shorter than a header whose bytes are a prefix of the
 //     right header is also torn; its header is written again.
+//   - A segment that is not the last but lacks its seal (or whose seal is
+//     torn) while its successor is the last and holds no record is a
+//     rollover a crash interrupted: if it matches its successor's link,
+//     Open writes the seal and reports it (RecoveryInfo.Resealed).
 //   - Anything else fails Open with a *CorruptionError naming the file and
 //     byte offset (errors.Is(err, ErrCorrupt)): a bad record followed by a
 //     valid one anywhere after its first byte, a bad record in a segment
-//     other than the last, a bad header, a missing segment file, an
+//     other than the last, a bad header, a missing segment file, a sealed
+//     segment that does not match its successor's link (see Integrity), a
+//     seal record in the last segment (its successor is missing), an
 //     entries record that does not continue the log, a truncate past the
 //     end of the log, an unknown record type.
 //   - Files NNNNNNNNNNNNNNNN.seg.tmp are segments whose creation a crash

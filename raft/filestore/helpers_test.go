@@ -148,11 +148,12 @@ func writeSegments(t *testing.T, dir string, segs [][]byte) {
 
 // frameEnds walks a segment the simplest way the format allows (skip the
 // header, then hop from length field to length field) and returns where
-// each record ends. It shares no code with the reader under test.
+// each record ends, seal records included. It shares no code with the
+// reader under test.
 func frameEnds(t *testing.T, seg []byte) []int64 {
 	t.Helper()
 	var ends []int64
-	off := 24
+	off := segmentHeaderBytes
 	for off < len(seg) {
 		if len(seg)-off < 9 {
 			t.Fatalf("frameEnds: %d stray bytes at %d", len(seg)-off, off)
@@ -164,6 +165,20 @@ func frameEnds(t *testing.T, seg []byte) []int64 {
 		t.Fatalf("frameEnds: last frame ends at %d, segment at %d", off, len(seg))
 	}
 	return ends
+}
+
+// sealStart returns the offset of the seal record that ends seg, or -1.
+func sealStart(t *testing.T, seg []byte) int64 {
+	t.Helper()
+	ends := frameEnds(t, seg)
+	start := int64(segmentHeaderBytes)
+	if len(ends) > 1 {
+		start = ends[len(ends)-2]
+	}
+	if len(ends) == 0 || recordType(seg[start+8]) != recordSeal {
+		return -1
+	}
+	return start
 }
 
 // crash drops the store as a killed process would: no fsync, no Close.
@@ -212,6 +227,9 @@ func buildScript(t *testing.T, dir string) []model {
 	set(raft.HardState{Term: 4, Vote: 3, Commit: 2})
 	app(6, 1, 4)
 	set(raft.HardState{Term: 4, Vote: 3, Commit: 6})
+	must(t, s.Sync())
+	app(7, 1, 4)
+	set(raft.HardState{Term: 4, Vote: 3, Commit: 7})
 	must(t, s.Sync())
 	must(t, s.Close())
 	return states

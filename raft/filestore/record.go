@@ -22,6 +22,12 @@ const (
 	recordHardState
 	// recordTruncate removes the log suffix starting at its index.
 	recordTruncate
+	// recordSeal ends a segment that has a successor: it names the
+	// successor and repeats the size and checksum chain of the segment
+	// before it, which the successor's header holds too. It changes no
+	// state; it lets recovery tell a deleted last segment from one never
+	// created.
+	recordSeal
 )
 
 func (t recordType) String() string {
@@ -32,6 +38,8 @@ func (t recordType) String() string {
 		return "hard-state"
 	case recordTruncate:
 		return "truncate"
+	case recordSeal:
+		return "seal"
 	}
 	return fmt.Sprintf("recordType(%d)", uint8(t))
 }
@@ -51,6 +59,8 @@ const (
 
 	hardStatePayloadBytes = 24 // term, vote, commit: uint64 each
 	truncatePayloadBytes  = 8  // index: uint64
+	sealPayloadBytes      = 20 // next sequence uint64, sealed bytes uint64, chain uint32
+	sealFrameBytes        = frameHeaderBytes + sealPayloadBytes
 	entriesHeaderBytes    = 12 // first index uint64, count uint32
 	entryHeaderBytes      = 13 // term uint64, type uint8, data length uint32
 
@@ -138,6 +148,28 @@ func decodeTruncate(p []byte) (raft.Index, error) {
 		return 0, fmt.Errorf("truncate record at index %d, below the first index %d", index, firstIndex)
 	}
 	return index, nil
+}
+
+// seal is the payload of a seal record.
+type seal struct {
+	next uint64
+	link segLink
+}
+
+func appendSeal(buf []byte, sl seal) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, sl.next)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(sl.link.bytes))
+	return binary.LittleEndian.AppendUint32(buf, sl.link.chain)
+}
+
+func decodeSeal(p []byte) (seal, error) {
+	if len(p) != sealPayloadBytes {
+		return seal{}, fmt.Errorf("seal record of %d bytes, want %d", len(p), sealPayloadBytes)
+	}
+	return seal{
+		next: binary.LittleEndian.Uint64(p),
+		link: segLink{bytes: int64(binary.LittleEndian.Uint64(p[8:])), chain: binary.LittleEndian.Uint32(p[16:])},
+	}, nil
 }
 
 // entriesPayloadBytes is the payload size of an entries record for ents.
@@ -228,6 +260,8 @@ func plausiblePayload(typ recordType, p []byte) bool {
 		return len(p) == hardStatePayloadBytes
 	case recordTruncate:
 		return len(p) == truncatePayloadBytes
+	case recordSeal:
+		return len(p) == sealPayloadBytes
 	case recordEntries:
 		_, _, err := entriesHeader(p)
 		return err == nil
@@ -243,6 +277,8 @@ func checkPayload(typ recordType, p []byte) error {
 		_, err = decodeHardState(p)
 	case recordTruncate:
 		_, err = decodeTruncate(p)
+	case recordSeal:
+		_, err = decodeSeal(p)
 	case recordEntries:
 		_, _, err = walkEntries(p, nil)
 	default:

@@ -214,7 +214,7 @@ func FuzzRecover(f *testing.F) {
 	f.Add(slices.Concat(ents, make([]byte, 20), frames[1]))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		dir := t.TempDir()
-		seg := slices.Concat(segmentHeader(1), body)
+		seg := slices.Concat(segmentHeader(1, segLink{}), body)
 		must(t, os.WriteFile(filepath.Join(dir, segmentName(1)), seg, 0o600))
 		s, err := Open(dir, Options{})
 		if err != nil {

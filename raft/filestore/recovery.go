@@ -30,6 +30,10 @@ type RecoveryInfo struct {
 	// RemovedTempFiles names segment files whose creation a crash
 	// interrupted (before their header was durable); Open deleted them.
 	RemovedTempFiles []string
+	// Resealed names the segment whose rollover a crash interrupted before
+	// its seal record was durable (its successor exists and holds no
+	// record); Open wrote the seal.
+	Resealed string
 	// TornFile is the segment whose torn tail Open cut off, or "". The cut
 	// removed TornBytes bytes from TornOffset on, for TornReason.
 	TornFile   string
@@ -47,6 +51,9 @@ func (ri RecoveryInfo) String() string {
 	if len(ri.RemovedTempFiles) > 0 {
 		s += fmt.Sprintf("; removed half-created %v", ri.RemovedTempFiles)
 	}
+	if ri.Resealed != "" {
+		s += fmt.Sprintf("; finished the interrupted seal of %s", ri.Resealed)
+	}
 	if ri.Torn() {
 		s += fmt.Sprintf("; cut torn tail of %s: %d bytes at byte %d (%s)", ri.TornFile, ri.TornBytes, ri.TornOffset, ri.TornReason)
 	}
@@ -62,18 +69,27 @@ func (s *Store) recover() error {
 	}
 	s.recovery.RemovedTempFiles = removed
 	if len(seqs) == 0 {
-		f, err := createSegment(s.dir, 1)
+		f, err := createSegment(s.dir, 1, segLink{})
 		if err != nil {
 			return wrapOpenError(s.dir, err)
 		}
 		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderBytes
+		s.activeChain = chainStart(segmentHeader(1, segLink{}))
 		return nil
 	}
 	sc := &scanner{}
+	var prev segLink
 	for i, seq := range seqs {
-		if err := s.replaySegment(sc, seq, i == len(seqs)-1); err != nil {
+		r := &segReplay{dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev}
+		if !r.last {
+			if err := r.peekNext(seqs[i+1], i+1 == len(seqs)-1); err != nil {
+				return wrapOpenError(s.dir, err)
+			}
+		}
+		if err := s.replaySegment(sc, r); err != nil {
 			return wrapOpenError(s.dir, err)
 		}
+		prev = r.link()
 	}
 	// After a process crash the page cache may hold writes that never
 	// reached the disk; the node is about to act on what it reads, so make
@@ -96,45 +112,47 @@ func wrapOpenError(dir string, err error) error {
 	return fmt.Errorf("filestore: open %s: %w", dir, err)
 }
 
-// replaySegment applies the records of segment seq. The last segment is
-// kept open for writing, its torn tail (if any) cut off.
-func (s *Store) replaySegment(sc *scanner, seq uint64, last bool) (err error) {
-	path := segmentPath(s.dir, seq)
+// replaySegment applies the records of segment r.seq. The last segment is
+// kept open for writing, its torn tail (if any) cut off; any other must be
+// sealed as its successor's header says (see checkSealed).
+func (s *Store) replaySegment(sc *scanner, r *segReplay) (err error) {
 	flag := os.O_RDONLY
-	if last {
+	if r.last || r.nextEmpty { // A rollover to finish writes a seal.
 		flag = os.O_RDWR
 	}
-	f, err := os.OpenFile(path, flag, 0)
+	f, err := os.OpenFile(r.path, flag, 0)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if err != nil || !last {
+		if err != nil || !r.last {
 			err = errors.Join(err, f.Close())
 		}
 	}()
-	size, err := s.replayHeader(f, path, seq, last)
+	size, err := s.replayHeader(f, r)
 	if err != nil {
 		return err
 	}
+	r.end = segmentHeaderBytes
 	if size > segmentHeaderBytes { // Else no records, or a header just rewritten.
-		if size, err = s.replayRecords(sc, f, path, seq, size, last); err != nil {
+		if size, err = s.replayRecords(sc, f, r, size); err != nil {
 			return err
 		}
 	}
-	if last {
-		// Writes go on after the last good record.
-		if _, err := f.Seek(size, io.SeekStart); err != nil {
-			return err
-		}
-		s.active, s.activeSeq, s.activeSize = f, seq, size
+	if !r.last {
+		return s.checkSealed(f, r)
 	}
+	// Writes go on after the last good record.
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		return err
+	}
+	s.active, s.activeSeq, s.activeSize, s.activeChain = f, r.seq, size, r.chain
 	return nil
 }
 
 // replayRecords applies the records after the header and returns the size
 // of the file, after cutting off a torn tail if there was one.
-func (s *Store) replayRecords(sc *scanner, f *os.File, path string, seq uint64, size int64, last bool) (int64, error) {
+func (s *Store) replayRecords(sc *scanner, f *os.File, r *segReplay, size int64) (int64, error) {
 	if _, err := f.Seek(segmentHeaderBytes, io.SeekStart); err != nil {
 		return 0, err
 	}
@@ -142,44 +160,65 @@ func (s *Store) replayRecords(sc *scanner, f *os.File, path string, seq uint64, 
 	for {
 		typ, payload, off, ferr, err := sc.next()
 		if err == io.EOF {
+			if !r.sealed {
+				r.end = off
+			}
 			return off, nil
 		}
 		if err != nil {
 			return 0, err
 		}
 		if ferr != nil {
-			return s.badRecord(f, path, off, ferr, last)
+			return s.badRecord(f, r, off, ferr)
 		}
-		if err := s.apply(typ, payload, seq, off, int64(frameHeaderBytes+len(payload))); err != nil {
-			return 0, &CorruptionError{File: path, Offset: off, Reason: err.Error()}
+		n := int64(frameHeaderBytes + len(payload))
+		if typ == recordSeal {
+			if err := r.sealRecord(payload, off, n, size); err != nil {
+				return 0, err
+			}
+			continue
 		}
+		if r.sealed {
+			return 0, &CorruptionError{File: r.path, Offset: off, Reason: "a record follows the seal record"}
+		}
+		if err := s.apply(typ, payload, r.seq, off, n); err != nil {
+			return 0, &CorruptionError{File: r.path, Offset: off, Reason: err.Error()}
+		}
+		r.chain = crc32.Update(r.chain, castagnoli, sc.lastCRC[:])
 		s.recovery.Records++
 	}
 }
 
-// replayHeader checks the segment header and returns the file size. A
-// last segment shorter than a header whose bytes are a prefix of the right
-// header is a torn segment creation: the header is written again.
-func (s *Store) replayHeader(f *os.File, path string, seq uint64, last bool) (int64, error) {
+// replayHeader checks the segment header, and its link to the predecessor,
+// and returns the file size. A last segment shorter than a header whose
+// bytes are a prefix of the right header is a torn segment creation: the
+// header is written again.
+func (s *Store) replayHeader(f *os.File, r *segReplay) (int64, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return 0, err
 	}
 	size := fi.Size()
-	want := segmentHeader(seq)
+	want := segmentHeader(r.seq, r.prev)
+	r.chain = chainStart(want)
 	got := make([]byte, min(size, segmentHeaderBytes))
 	if _, err := f.ReadAt(got, 0); err != nil {
 		return 0, err
 	}
-	if size < segmentHeaderBytes && last && bytes.Equal(got, want[:size]) {
-		err := s.cutTail(f, path, 0, size, fmt.Sprintf("partial segment header (%d of %d bytes), rewritten", size, segmentHeaderBytes))
+	if size < segmentHeaderBytes && r.last && bytes.Equal(got, want[:size]) {
+		err := s.cutTail(f, r.path, 0, size, fmt.Sprintf("partial segment header (%d of %d bytes), rewritten", size, segmentHeaderBytes))
 		if err == nil {
 			_, err = f.WriteAt(want, 0)
 		}
 		return segmentHeaderBytes, err
 	}
-	if reason := checkSegmentHeader(got, seq); reason != "" {
-		return 0, &CorruptionError{File: path, Offset: 0, Reason: reason}
+	link, reason := checkSegmentHeader(got, r.seq)
+	if reason == "" && link != r.prev {
+		reason = fmt.Sprintf("header says segment %d was sealed at %d bytes (chain %#08x), but it was sealed at %d bytes (chain %#08x)",
+			r.seq-1, link.bytes, link.chain, r.prev.bytes, r.prev.chain)
+	}
+	if reason != "" {
+		return 0, &CorruptionError{File: r.path, Offset: 0, Reason: reason}
 	}
 	return size, nil
 }
@@ -188,8 +227,13 @@ func (s *Store) replayHeader(f *os.File, path string, seq uint64, last bool) (in
 // segment, if no valid record starts anywhere after its first byte, it is
 // the torn tail of an interrupted write: the file is cut at off and the new
 // size returned. Anything else is corruption.
-func (s *Store) badRecord(f *os.File, path string, off int64, ferr *frameError, last bool) (int64, error) {
-	if !last {
+func (s *Store) badRecord(f *os.File, r *segReplay, off int64, ferr *frameError) (int64, error) {
+	path := r.path
+	if !r.last {
+		if !r.sealed && r.tornSeal(off) {
+			r.end = off
+			return off, nil
+		}
 		return 0, &CorruptionError{File: path, Offset: off, Reason: ferr.reason + " (in a segment that is not the last, so not a torn write)"}
 	}
 	fi, err := f.Stat()
@@ -299,6 +343,8 @@ type scanner struct {
 	off        int64 // file offset of buf[start]
 	size       int64 // of the file: a damaged length field must not make us allocate past it
 	eof        bool
+	// lastCRC holds the stored checksum of the frame next returned last.
+	lastCRC [4]byte
 }
 
 // reset starts reading r, at file offset off, with a buffer of at least
@@ -333,6 +379,7 @@ func (sc *scanner) next() (typ recordType, payload []byte, off int64, ferr *fram
 	if ferr != nil {
 		return 0, nil, off, ferr, nil
 	}
+	copy(sc.lastCRC[:], sc.buf[sc.start+4:sc.start+8])
 	sc.start += n
 	sc.off += int64(n)
 	return typ, payload, off, nil, nil

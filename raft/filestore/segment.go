@@ -17,10 +17,15 @@ import (
 //	[0:8)   magic "RAFTSEG\x00"
 //	[8:12)  format version (uint32)
 //	[12:20) segment sequence number (uint64), equal to the one in the name
-//	[20:24) CRC-32C of bytes [0:20)
+//	[20:28) prevBytes (uint64): the size of segment seq-1 when it was sealed
+//	[28:32) prevChain (uint32): the checksum chain of segment seq-1 then
+//	[32:36) CRC-32C of bytes [0:32)
+//
+// Segment 1 has prevBytes and prevChain zero. See chain for what the chain
+// covers, and doc.go for how recovery uses the link.
 const (
-	segmentHeaderBytes = 24
-	formatVersion      = 1
+	segmentHeaderBytes = 36
+	formatVersion      = 2
 	segmentSuffix      = ".seg"
 	// tempSuffix marks a segment being created. Open deletes such files:
 	// a segment is renamed to its final name only once its header is
@@ -31,6 +36,29 @@ const (
 	// sequence numbers.
 	segmentSeqMax = 9_999_999_999_999_999
 )
+
+// segLink is what a segment's header says of its predecessor, and what a
+// seal record says of its own segment: the size it was sealed at and its
+// checksum chain at that size.
+type segLink struct {
+	bytes int64
+	chain uint32
+}
+
+// chainStart is the checksum chain of a segment holding only header h: the
+// header's own checksum, which covers the link to the predecessor, so the
+// chain of the last segment vouches for every segment before it.
+func chainStart(h []byte) uint32 {
+	return crc32.Update(0, castagnoli, h[segmentHeaderBytes-4:segmentHeaderBytes])
+}
+
+// chainAdd extends a segment's checksum chain by one frame: by its stored
+// CRC, which covers the frame's type and payload. The chain thus covers
+// every record of the segment, in order, at the cost of hashing four bytes
+// per record.
+func chainAdd(chain uint32, frame []byte) uint32 {
+	return crc32.Update(chain, castagnoli, frame[4:8])
+}
 
 var segmentMagic = [8]byte{'R', 'A', 'F', 'T', 'S', 'E', 'G', 0}
 
@@ -53,33 +81,43 @@ func parseSegmentName(name string) (uint64, bool) {
 	return seq, err == nil && seq >= 1
 }
 
-func segmentHeader(seq uint64) []byte {
+func segmentHeader(seq uint64, prev segLink) []byte {
 	h := make([]byte, 0, segmentHeaderBytes)
 	h = append(h, segmentMagic[:]...)
 	h = binary.LittleEndian.AppendUint32(h, formatVersion)
 	h = binary.LittleEndian.AppendUint64(h, seq)
+	h = binary.LittleEndian.AppendUint64(h, uint64(prev.bytes))
+	h = binary.LittleEndian.AppendUint32(h, prev.chain)
 	return binary.LittleEndian.AppendUint32(h, crc32.Checksum(h, castagnoli))
 }
 
-// checkSegmentHeader returns why h is not the header of segment seq, or "".
-func checkSegmentHeader(h []byte, seq uint64) string {
+// checkSegmentHeader returns the predecessor link in h, or why h is not
+// the header of segment seq.
+func checkSegmentHeader(h []byte, seq uint64) (segLink, string) {
 	if len(h) != segmentHeaderBytes {
-		return fmt.Sprintf("segment header is %d bytes, want %d", len(h), segmentHeaderBytes)
+		return segLink{}, fmt.Sprintf("segment header is %d bytes, want %d", len(h), segmentHeaderBytes)
 	}
 	if !bytes.Equal(h[:8], segmentMagic[:]) {
-		return fmt.Sprintf("bad magic number %q", h[:8])
+		return segLink{}, fmt.Sprintf("bad magic number %q", h[:8])
 	}
-	want := binary.LittleEndian.Uint32(h[20:])
-	if got := crc32.Checksum(h[:20], castagnoli); got != want {
-		return fmt.Sprintf("header checksum mismatch: stored %#08x, computed %#08x", want, got)
+	want := binary.LittleEndian.Uint32(h[32:])
+	if got := crc32.Checksum(h[:32], castagnoli); got != want {
+		return segLink{}, fmt.Sprintf("header checksum mismatch: stored %#08x, computed %#08x", want, got)
 	}
 	if v := binary.LittleEndian.Uint32(h[8:]); v != formatVersion {
-		return fmt.Sprintf("unsupported format version %d (this build reads %d)", v, formatVersion)
+		return segLink{}, fmt.Sprintf("unsupported format version %d (this build reads %d)", v, formatVersion)
 	}
 	if got := binary.LittleEndian.Uint64(h[12:]); got != seq {
-		return fmt.Sprintf("header names segment %d, file name says %d", got, seq)
+		return segLink{}, fmt.Sprintf("header names segment %d, file name says %d", got, seq)
 	}
-	return ""
+	prev := segLink{bytes: int64(binary.LittleEndian.Uint64(h[20:])), chain: binary.LittleEndian.Uint32(h[28:])}
+	if seq == 1 && prev != (segLink{}) {
+		return segLink{}, fmt.Sprintf("segment 1 names a predecessor of %d bytes", prev.bytes)
+	}
+	if seq > 1 && (prev.bytes < segmentHeaderBytes || prev.bytes > SegmentSizeBytesMax+recordPayloadBytesMax+frameHeaderBytes) {
+		return segLink{}, fmt.Sprintf("header names a predecessor of %d bytes, impossible for a segment", prev.bytes)
+	}
+	return prev, ""
 }
 
 // listSegments returns the sequence numbers of the segments in dir, in
@@ -123,10 +161,10 @@ func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 	return seqs, removed, nil
 }
 
-// createSegment makes segment seq durable with its header and no records,
-// and returns it open for appending. It costs two fsyncs (file and
-// directory), paid once per segment.
-func createSegment(dir string, seq uint64) (*os.File, error) {
+// createSegment makes segment seq durable with its header, linked to its
+// predecessor by prev, and no records, and returns it open for appending.
+// It costs two fsyncs (file and directory), paid once per segment.
+func createSegment(dir string, seq uint64, prev segLink) (*os.File, error) {
 	if seq > segmentSeqMax {
 		return nil, fmt.Errorf("filestore: segment sequence number %d exceeds %d", seq, uint64(segmentSeqMax))
 	}
@@ -136,7 +174,7 @@ func createSegment(dir string, seq uint64) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	_, err = f.Write(segmentHeader(seq))
+	_, err = f.Write(segmentHeader(seq, prev))
 	if err == nil {
 		err = f.Sync()
 	}

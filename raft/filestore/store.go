@@ -52,6 +52,9 @@ type Store struct {
 	// dirty is true when a write has reached the active file since its
 	// last fsync.
 	dirty bool
+	// Invariant: activeChain is the checksum chain (see chainAdd) of the
+	// active segment's header and every frame written to it.
+	activeChain uint32
 
 	hardState raft.HardState
 	// records locates each entries record that still holds live entries,
@@ -307,13 +310,23 @@ func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
 	if err != nil {
 		return 0, 0, s.fail(err)
 	}
+	s.activeChain = chainAdd(s.activeChain, frame)
 	return s.activeSeq, off, nil
 }
 
-// rollover seals the active segment and starts the next one. The sealed
-// segment is fsynced first: recovery treats a bad record in any segment but
-// the last as corruption, so a segment must be whole on disk before a later
-// one can exist.
+// rollover seals the active segment and starts the next one, in an order
+// that leaves recovery able to check every step:
+//
+//  1. fsync the active segment: recovery treats a bad record in any
+//     segment but the last as corruption, so a segment must be whole on
+//     disk before a later one can exist;
+//  2. create the next segment, durably, with a header holding the sealed
+//     segment's size and checksum chain;
+//  3. append a seal record to the old segment and fsync it. From then on a
+//     missing next segment is lost data, not an interrupted rollover.
+//
+// A crash between 2 and 3 leaves an unsealed segment followed by an empty
+// one; Open finishes the seal.
 func (s *Store) rollover() error {
 	if s.dirty {
 		s.fsyncs++
@@ -322,17 +335,36 @@ func (s *Store) rollover() error {
 		}
 		s.dirty = false
 	}
-	if err := s.active.Close(); err != nil {
-		return err
-	}
-	s.active = nil
-	f, err := createSegment(s.dir, s.activeSeq+1)
+	link := segLink{bytes: s.activeSize, chain: s.activeChain}
+	next, err := createSegment(s.dir, s.activeSeq+1, link)
 	s.fsyncs += 2
 	if err != nil {
 		return err
 	}
-	s.active, s.activeSeq, s.activeSize = f, s.activeSeq+1, segmentHeaderBytes
+	old := s.active
+	s.active = nil
+	if err := writeSeal(old, seal{next: s.activeSeq + 1, link: link}); err != nil {
+		return errors.Join(err, old.Close(), next.Close())
+	}
+	s.fsyncs++
+	if err := old.Close(); err != nil {
+		return errors.Join(err, next.Close())
+	}
+	s.active, s.activeSeq, s.activeSize = next, s.activeSeq+1, segmentHeaderBytes
+	s.activeChain = chainStart(segmentHeader(s.activeSeq, link))
 	return nil
+}
+
+// writeSeal appends the seal record sl at the current end of f, which
+// must be sl.link.bytes, and fsyncs it.
+func writeSeal(f *os.File, sl seal) error {
+	buf, start := beginFrame(make([]byte, 0, sealFrameBytes), recordSeal)
+	buf = appendSeal(buf, sl)
+	endFrame(buf, start)
+	if _, err := f.WriteAt(buf, sl.link.bytes); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // Sync makes every earlier write durable; the node may send messages that
