@@ -10,46 +10,64 @@ import (
 )
 
 // Propose submits a command and waits until it is applied, the node
-// stops leading, or ctx ends. A command with Client 0 joins this
-// process's own session: the server gives it the session's next sequence
-// number when it proposes it, so such commands are applied in proposal
-// order and never refused as stale. A command with its own client ID and
-// sequence number is applied at most once however often it is retried.
-//
-// Errors: a *raft.NotLeaderError (not proposed; retry at the leader),
-// ErrBusy (not proposed), ErrOverwritten (not applied), ErrUnknownOutcome
-// (may or may not be applied: also when ctx ends first), ErrStopped.
+// stops leading, or ctx ends: Submit(cmd).Wait(ctx).
 func (s *Server) Propose(ctx context.Context, cmd kv.Command) (Result, error) {
-	if cmd.Client != 0 {
-		if err := cmd.Validate(); err != nil {
-			return Result{}, err
-		}
-	} else {
-		probe := cmd
+	return s.Submit(cmd).Wait(ctx)
+}
+
+// Call is a submitted proposal.
+type Call struct {
+	s   *Server
+	p   *proposal
+	err error
+}
+
+// Submit hands a command to the node and returns at once; Wait collects
+// the outcome. Commands submitted one after another from one goroutine
+// are proposed in that order. A command with Client 0 joins this
+// process's own session: the server gives it the session's next
+// sequence number when it proposes it, so such commands are applied in
+// proposal order and never refused as stale. A command with its own
+// client ID and sequence number is applied at most once however often it
+// is retried.
+func (s *Server) Submit(cmd kv.Command) *Call {
+	probe := cmd
+	if probe.Client == 0 {
 		probe.Client, probe.Seq = 1, 1
-		if err := probe.Validate(); err != nil {
-			return Result{}, err
-		}
+	}
+	if err := probe.Validate(); err != nil {
+		return &Call{err: err}
 	}
 	p := &proposal{cmd: cmd, done: make(chan Result, 1)}
 	select {
 	case <-s.done:
-		return Result{}, ErrStopped
+		return &Call{err: ErrStopped}
 	case s.props <- p:
+		return &Call{s: s, p: p}
 	default:
 		s.counts.busy.Add(1)
-		return Result{}, ErrBusy
+		return &Call{err: ErrBusy}
+	}
+}
+
+// Wait returns the outcome. Errors: a *raft.NotLeaderError (not
+// proposed; retry at the leader), ErrBusy (not proposed), ErrOverwritten
+// (not applied), ErrUnknownOutcome (may or may not be applied: also when
+// ctx ends first), ErrStopped, or the command's validation error.
+func (c *Call) Wait(ctx context.Context) (Result, error) {
+	if c.err != nil {
+		return Result{}, c.err
 	}
 	select {
-	case r := <-p.done:
+	case r := <-c.p.done:
 		return r, r.Err
 	case <-ctx.Done():
 		return Result{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
-	case <-s.done:
+	case <-c.s.done:
 		// Run ends every pending proposal before closing done; one that
 		// it had not taken from the queue was never proposed.
 		select {
-		case r := <-p.done:
+		case r := <-c.p.done:
 			return r, r.Err
 		default:
 			return Result{}, ErrStopped
@@ -57,28 +75,48 @@ func (s *Server) Propose(ctx context.Context, cmd kv.Command) (Result, error) {
 	}
 }
 
-// Read returns key's value by a ReadIndex read: linearizable, and
-// without a log entry. It fails with a *raft.NotLeaderError on a
-// follower, ErrReadAborted if leadership is lost first, ErrBusy, or
-// ctx's error.
+// Read returns key's value by a ReadIndex read: SubmitRead(key).Wait(ctx).
 func (s *Server) Read(ctx context.Context, key string) (value string, found bool, err error) {
+	return s.SubmitRead(key).Wait(ctx)
+}
+
+// ReadCall is a submitted read.
+type ReadCall struct {
+	s   *Server
+	r   *readRequest
+	err error
+}
+
+// SubmitRead asks for a linearizable read of key by ReadIndex (no log
+// entry) and returns at once.
+func (s *Server) SubmitRead(key string) *ReadCall {
 	r := &readRequest{key: key, done: make(chan readResult, 1)}
 	select {
 	case <-s.done:
-		return "", false, ErrStopped
+		return &ReadCall{err: ErrStopped}
 	case s.reads <- r:
+		return &ReadCall{s: s, r: r}
 	default:
 		s.counts.busy.Add(1)
-		return "", false, ErrBusy
+		return &ReadCall{err: ErrBusy}
+	}
+}
+
+// Wait returns the value read. It fails with a *raft.NotLeaderError on a
+// follower, ErrReadAborted if leadership is lost first, ErrBusy,
+// ErrStopped, or ctx's error.
+func (c *ReadCall) Wait(ctx context.Context) (value string, found bool, err error) {
+	if c.err != nil {
+		return "", false, c.err
 	}
 	select {
-	case res := <-r.done:
+	case res := <-c.r.done:
 		return res.value, res.found, res.err
 	case <-ctx.Done():
 		return "", false, ctx.Err()
-	case <-s.done:
+	case <-c.s.done:
 		select {
-		case res := <-r.done:
+		case res := <-c.r.done:
 			return res.value, res.found, res.err
 		default:
 			return "", false, ErrStopped
