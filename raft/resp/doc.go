@@ -1,0 +1,63 @@
+// Package resp serves the replicated key-value store (raft/server over
+// raft/kv) to Redis clients: it speaks RESP through
+// github.com/tidwall/redcon, so redis-cli, redis-benchmark and any Redis
+// client library work unchanged.
+//
+// # Commands
+//
+//	GET key                  ReadIndex read: bulk value or nil
+//	SET key value            +OK (no options)
+//	DEL key                  :1 if the key existed when applied, else :0 (one key)
+//	APPEND key value         :length after the append
+//	CAS key expected new     :1 if key held expected and now holds new, else :0
+//	PING [message]  ECHO message  QUIT
+//	INFO [raft]              "# Raft" section: node, role, term, leader, leader_addr,
+//	                         commit, applied, last_index and request counters
+//	RAFT.STATUS              the same fields as a flat array: name, value, ...
+//	CONFIG GET save|appendonly|appendfsync, CLIENT SETNAME|SETINFO, COMMAND
+//	                         just enough for redis-cli and redis-benchmark
+//	SESSION client-id seq <GET|SET|DEL|APPEND|CAS> args...
+//	                         the exactly-once form (below)
+//
+// Unknown commands and wrong arities get Redis's own error texts. Every
+// error reply starts with a code that tells the client whether the
+// command can have taken effect: ERR, NOTLEADER, TRYAGAIN, ABORTED and
+// STALE mean it was not applied and will not be; UNKNOWN means it was
+// proposed and may or may not take effect (the leader changed, the
+// request timed out, or a forwarded connection failed after sending).
+//
+// # Exactly once
+//
+// Plain writes use the server process's own kv session, numbered in
+// proposal order; a client that resends a plain write after a lost reply
+// may apply it twice. A client that needs exactly-once wraps each write as
+//
+//	SESSION <client-id> <seq> SET key value
+//
+// with a client ID of its own in [1, 2^63) (random, say) and sequence
+// numbers from 1, one operation at a time, reusing seq when it retries an
+// operation whose reply it did not get. The kv session table applies each
+// (client-id, seq) at most once and answers a retry with the original
+// reply (DEL answers :0 and APPEND the current length, since those are
+// not kept); a seq below the session's last is answered STALE.
+//
+// # Followers forward
+//
+// A follower that knows the leader sends the request, as the bytes the
+// client sent, to the leader's client port (learned in the peer
+// handshake) and relays the reply unchanged, so any node serves any
+// client. Config.NoForward answers NOTLEADER with the leader's ID and
+// address instead. A forwarded connection starts with RAFT.NOFORWARD, so
+// a node that lost leadership meanwhile refuses instead of forwarding in
+// a loop.
+//
+// # Pipelines and order
+//
+// The commands of a pipeline are submitted to the node together, so they
+// share Readies and fsyncs; consecutive reads, and consecutive writes,
+// run at once, and a read after a write waits for it, so one
+// connection's commands take effect in the order it sent them.
+//
+// Adding a command, such as a membership change, is one entry in the
+// command table (commands.go).
+package resp
