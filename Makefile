@@ -81,6 +81,16 @@ bench: ## Run the benchmarks, then the Raft core against etcd's raft (v3.6.0 and
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
 	GO=$(GO) raft/bench/run.sh
 
+.PHONY: cluster
+cluster: build ## Start a local 3-node cluster (raftsim cluster); Ctrl-C stops it.
+	$(RAFTSIM) cluster --nodes 3
+
+.PHONY: redis-tools
+redis-tools: ## Install redis-cli and redis-benchmark (Debian's redis-tools) if missing.
+	@command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
+	@redis-cli --version
+
 .PHONY: clean
 clean: ## Remove build output and reproducers.
 	rm -rf bin raftsim-failures

@@ -15,6 +15,7 @@ import (
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/raft/replica"
+	"github.com/raftsim/raftsim/raft/resp"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
@@ -313,5 +314,35 @@ func TestRedisBenchmark(t *testing.T) {
 		if !strings.Contains(out, "SET:") || !strings.Contains(out, "GET:") || strings.Contains(out, "ERR") {
 			t.Fatalf("redis-benchmark against node %d:\n%s", id, out)
 		}
+	}
+}
+
+func TestClient(t *testing.T) {
+	l, lead := startCluster(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := resp.Dial(l.Replicas[lead].ClientAddr(), time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, tc := range []struct {
+		args []string
+		want resp.Value
+	}{
+		{[]string{"SET", "a", "b"}, resp.Value{Kind: '+', Str: "OK"}},
+		{[]string{"GET", "a"}, resp.Value{Kind: '$', Str: "b"}},
+		{[]string{"GET", "zz"}, resp.Value{Kind: '$', Null: true}},
+		{[]string{"APPEND", "a", "cd"}, resp.Value{Kind: ':', Int: 3}},
+		{[]string{"BOGUS"}, resp.Value{Kind: '-', Str: "ERR unknown command 'BOGUS', with args beginning with: "}},
+	} {
+		v, err := c.Do(ctx, tc.args...)
+		if err != nil || v.Kind != tc.want.Kind || v.Str != tc.want.Str || v.Int != tc.want.Int || v.Null != tc.want.Null {
+			t.Fatalf("%v = %+v, %v; want %+v", tc.args, v, err, tc.want)
+		}
+	}
+	st, err := resp.Status(ctx, l.Replicas[lead].ClientAddr())
+	if err != nil || st["role"] != "leader" {
+		t.Fatalf("Status = %v, %v", st, err)
 	}
 }
