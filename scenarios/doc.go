@@ -69,12 +69,13 @@
 //	progress_within = "8s"
 //
 //	[[timeline]]                    # in time order; at < duration
-//	at = "1s"
+//	at = "1s"                       # or after = "500ms": from the previous entry
 //	action = "crash"
 //	leader = true                   # the leader at that moment
 //
-// The actions, with the keys each takes besides at and action (targets:
-// see below):
+// Each timeline entry has a time and is an action, a wait or a proposal
+// burst (see "Time, waits and proposals" below). The actions, with the
+// keys each takes besides at and action (targets: see below):
 //
 //	crash, power_loss, pause, isolate   targets
 //	restart                             nodes, random, as, require (none: every crashed node)
@@ -90,9 +91,48 @@
 //	clock_drift                         targets, drift_ppm (+-500000)
 //	clock_jump                          targets, jump ("-300ms"; a jump at
 //	                                    0s sets a clock's skew)
-//	crash_new_leaders                   until, after, restart_after: from at to until,
-//	                                    every new leader is crashed within after of its
-//	                                    election and restarted restart_after later
+//	crash_new_leaders                   until, within, restart_after: from at to until,
+//	                                    every new leader is crashed within "within" of
+//	                                    its election and restarted restart_after later
+//	                                    (files written before relative times spell
+//	                                    within "after"; with at, that still reads)
+//
+// # Time, waits and proposals
+//
+// An entry's time is at = "1s" (from the start of the run) or after =
+// "500ms" (from the end of the previous entry; the first entry's previous
+// end is 0s). A delay may be a range, after = "0ms..13ms", drawn from the
+// seed's scenario stream when the entry comes up. A wait holds the
+// timeline until the cluster reaches a state, or until its within runs
+// out, which fails the run (scenario/wait-leader, scenario/wait-commit)
+// and lets the timeline go on:
+//
+//	[[timeline]]
+//	after = "0s"
+//	wait = "leader"                 # a node leads that reaches a majority both ways
+//	within = "2s"                   # (an isolated old leader does not count)
+//
+//	[[timeline]]
+//	after = "0s"
+//	propose = 50                    # 50 proposals at once to each target
+//	leader = true                   # the targets, as for an action
+//
+//	[[timeline]]
+//	after = "0s"
+//	wait = "commit"                 # the latest burst's accepted proposals are
+//	within = "2s"                   # committed on on = "majority" (the default),
+//	on = "all"                      # "all" (every node up) or a number of nodes
+//
+// Each proposal is its own operation in the history (an append of a unique
+// value to key "p", with its own client session): OK when its node
+// applies it, failed when the node refuses it (it does not lead) or
+// another entry takes its index, unknown when its leader steps down or
+// crashes first. After a wait or a drawn delay, an entry's time is known
+// only at run time, so every later entry uses after. A relative entry that
+// would come at or after the end of the fault phase never runs, and the
+// run fails with scenario/timeline-overrun (as it does when a wait is
+// still waiting then): the scenario did not do what it says. Entries at
+// one instant that follow each other at run time run in file order.
 //
 // # Targets
 //

@@ -117,8 +117,19 @@ func (e *encoder) workload(w *sim.WorkloadConfig) {
 
 func (e *encoder) action(a *sim.Action) {
 	e.b.WriteString("\n[[timeline]]\n")
-	e.kv("at", quote(formatDuration(a.At)))
-	e.kv("action", quote(a.Kind.String()))
+	if a.Follows {
+		e.kv("after", quote(formatRange(a.DelayMin, a.DelayMax)))
+	} else {
+		e.kv("at", quote(formatDuration(a.At)))
+	}
+	switch a.Kind {
+	case sim.ActWait:
+		e.kv("wait", quote(a.Wait.String()))
+	case sim.ActPropose:
+		e.kv("propose", strconv.Itoa(a.Count))
+	default:
+		e.kv("action", quote(a.Kind.String()))
+	}
 	for _, k := range actionKeys[a.Kind] {
 		switch k {
 		case "nodes":
@@ -164,8 +175,20 @@ func (e *encoder) action(a *sim.Action) {
 			e.kv("jump", quote(formatDuration(a.Jump)))
 		case "until":
 			e.kv("until", quote(formatDuration(a.Until)))
-		case "after":
-			e.kv("after", quote(formatDuration(a.After)))
+		case "within":
+			if a.Kind == sim.ActCrashNewLeaders {
+				e.kv("within", quote(formatDuration(a.After)))
+			} else {
+				e.kv("within", quote(formatDuration(a.Within)))
+			}
+		case "on":
+			switch a.On {
+			case sim.OnMajority:
+			case sim.OnAll:
+				e.kv("on", quote("all"))
+			default:
+				e.kv("on", strconv.Itoa(a.On))
+			}
 		case "restart_after":
 			e.kv("restart_after", quote(formatDuration(a.RestartAfter)))
 		}

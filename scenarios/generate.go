@@ -106,7 +106,7 @@ func (g *generator) ratio(maxPct int) netsim.Ratio {
 // one half, at least one.
 func (g *generator) kinds() []sim.ActionKind {
 	var out []sim.ActionKind
-	all := sim.ActionKinds()
+	all := sim.FaultKinds()
 	for _, k := range all {
 		if g.chance(1, 2) {
 			out = append(out, k)

@@ -81,7 +81,7 @@ func TestGenerateCoversTheSpace(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range sim.ActionKinds() {
+	for _, k := range sim.FaultKinds() {
 		if kinds[k] == 0 {
 			t.Errorf("no generated scenario uses %s", k)
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
@@ -97,5 +98,104 @@ func TestParseAcceptsTargets(t *testing.T) {
 	roundTrip(t, s)
 	if _, err := sim.Run(s.ConfigFor(1)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestParseRejectsBadTimesAndWaits(t *testing.T) {
+	waitLeader := entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`)
+	checkParseErrors(t, []parseErrorCase{
+		{"at and after", langBase + entry(`at = "1s"`, `after = "1s"`, `action = "heal"`),
+			"x.toml:5: timeline[0].after: ", "a time (at) or a delay after the previous entry (after), not both"},
+		{"no time", langBase + entry(`action = "heal"`),
+			"x.toml:3: timeline[0].at: ", "missing: every entry needs a time"},
+		{"fixed time after a wait", langBase + waitLeader + entry(`at = "2s"`, `action = "heal"`),
+			"x.toml:8: timeline[1].at: ", "the time of timeline[0] is known only at run time (a wait, or a drawn delay): use after"},
+		{"fixed time after a drawn delay", langBase + entry(`after = "1s..2s"`, `action = "heal"`) + entry(`at = "2s"`, `action = "heal"`),
+			"x.toml:7: timeline[1].at: ", "known only at run time"},
+		{"range upside down", langBase + entry(`after = "5ms..1ms"`, `action = "heal"`),
+			"x.toml:4: timeline[0].after: ", "the upper bound is below the lower bound"},
+		{"delays past the end", langBase + entry(`at = "2s"`, `action = "heal"`) + entry(`after = "1s"`, `action = "heal"`),
+			"x.toml:7: timeline[1].after: ", "3s is not before the end of the fault phase"},
+		{"unknown wait", langBase + entry(`at = "1s"`, `wait = "quorum"`, `within = "1s"`),
+			"x.toml:5: timeline[0].wait: ", `"quorum" is not a state to wait for: "leader" or "commit"`},
+		{"wait without within", langBase + entry(`at = "1s"`, `wait = "leader"`),
+			"x.toml:5: timeline[0].wait: ", "a wait needs within"},
+		{"on for a leader wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `on = "all"`),
+			"x.toml:7: timeline[0].on: ", "only a commit wait takes on"},
+		{"on out of range", langBase + entry(`at = "1s"`, `propose = 1`, `leader = true`) + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`, `on = 9`),
+			"x.toml:11: timeline[1].on: ", "9 is outside [1, 5]"},
+		{"on not a quorum", langBase + entry(`at = "1s"`, `propose = 1`, `leader = true`) + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`, `on = "most"`),
+			"x.toml:11: timeline[1].on: ", `"most" is not "majority", "all" or a number of nodes`},
+		{"commit wait without proposals", langBase + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`),
+			"x.toml:5: timeline[0].wait: ", "a commit wait needs a propose entry before it"},
+		{"targets on a wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `leader = true`),
+			"x.toml:7: timeline[0].leader: ", "a wait takes no leader (it takes within, on)"},
+		{"action and wait", langBase + entry(`at = "1s"`, `action = "heal"`, `wait = "leader"`),
+			"x.toml:6: timeline[0].wait: ", "an entry is one of an action, a wait and a propose; this one has action already"},
+		{"wait spelled as an action", langBase + entry(`at = "1s"`, `action = "wait"`),
+			"x.toml:5: timeline[0].action: ", `"wait" is not an action`},
+		{"no kind", langBase + entry(`at = "1s"`),
+			"x.toml:3: timeline[0].action: ", "missing: an entry is an action"},
+		{"propose zero", langBase + entry(`at = "1s"`, `propose = 0`, `leader = true`),
+			"x.toml:5: timeline[0].propose: ", "0 is outside [1, 10000]"},
+		{"propose without targets", langBase + entry(`at = "1s"`, `propose = 3`),
+			"x.toml:3: timeline[0].nodes: ", "a propose entry needs nodes = [...]"},
+		{"propose to a crashed node", langBase + entry(`at = "1s"`, `action = "crash"`, `nodes = [2]`) + entry(`at = "2s"`, `propose = 3`, `nodes = [2]`),
+			"x.toml:10: timeline[1].nodes: ", "node 2 is down (crashed by timeline[0]): it cannot take proposals"},
+		{"nemesis delay in two spellings", langBase + entry(`at = "1s"`, `action = "crash_new_leaders"`, `until = "2s"`, `within = "5ms"`, `after = "5ms"`, `restart_after = "100ms"`),
+			"x.toml:8: timeline[0].after: ", "not both"},
+	})
+}
+
+// Relative times resolve to fixed ones while the timeline's time is known;
+// after a wait or a drawn delay, entries follow at run time.
+func TestParseRelativeTimes(t *testing.T) {
+	text := langBase + entry(`after = "500ms"`, `action = "crash"`, `nodes = [1]`) +
+		entry(`after = "250ms"`, `action = "restart"`, `nodes = [1]`) +
+		entry(`after = "0s"`, `wait = "leader"`, `within = "2s"`) +
+		entry(`after = "100ms"`, `propose = 50`, `leader = true`, `require = true`) +
+		entry(`after = "0s"`, `wait = "commit"`, `within = "1s"`, `on = "all"`) +
+		entry(`after = "10ms..20ms"`, `action = "crash_new_leaders"`, `until = "2900ms"`, `within = "5ms"`, `restart_after = "50ms"`)
+	s, err := Parse("rel.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Config.Timeline
+	fixed := func(i int, at time.Duration) {
+		if tl[i].Follows || tl[i].At != at {
+			t.Errorf("timeline[%d]: follows %v at %v, want fixed at %v", i, tl[i].Follows, tl[i].At, at)
+		}
+	}
+	fixed(0, 500*time.Millisecond)
+	fixed(1, 750*time.Millisecond)
+	// A wait right after a known time starts at a known time; what
+	// follows it does not.
+	if tl[2].Follows || tl[2].At != 750*time.Millisecond || !tl[3].Follows || tl[3].At != 850*time.Millisecond {
+		t.Errorf("wait and proposal: %+v / %+v", tl[2], tl[3])
+	}
+	if tl[3].Count != 50 || tl[4].Wait != sim.WaitCommit || tl[4].On != sim.OnAll || tl[4].Within != time.Second {
+		t.Errorf("proposal and commit wait: %+v / %+v", tl[3], tl[4])
+	}
+	if n := tl[5]; !n.Follows || n.DelayMin != 10*time.Millisecond || n.DelayMax != 20*time.Millisecond || n.After != 5*time.Millisecond {
+		t.Errorf("nemesis %+v", n)
+	}
+	roundTrip(t, s)
+	res, err := sim.Run(s.ConfigFor(1))
+	if err != nil || !res.Passed() {
+		t.Fatalf("run: %v %v", err, res.Failures)
+	}
+}
+
+// Files written before relative times spelled the nemesis's delay after.
+func TestParseNemesisLegacyAfter(t *testing.T) {
+	s, err := Parse("old.toml", []byte(langBase+entry(`at = "1s"`, `action = "crash_new_leaders"`, `until = "2s"`, `after = "7ms"`, `restart_after = "100ms"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := s.Config.Timeline[0]; a.At != time.Second || a.After != 7*time.Millisecond || a.Follows {
+		t.Fatalf("%+v", a)
+	}
+	if enc := string(Encode(s)); !strings.Contains(enc, `within = "7ms"`) {
+		t.Fatalf("encoded as\n%s", enc)
 	}
 }

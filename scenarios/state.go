@@ -96,8 +96,14 @@ func (st *timelineState) touch(i int, at time.Duration, what string) (int, bool)
 // step checks action i and applies it; it returns the key at fault and a
 // message when the action contradicts the timeline so far.
 func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
+	// Entries that follow the previous one at run time run in file order,
+	// one after the other: no instant is shared by accident.
+	at := a.At
+	if a.Follows {
+		at = -1 - time.Duration(i)
+	}
 	conflict := func(what, desc string) (string, string) {
-		if j, ok := st.touch(i, a.At, what); ok {
+		if j, ok := st.touch(i, at, what); ok {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], which also sets %s at %v: put them at different times", j, desc, a.At)
 		}
 		return "", ""
@@ -159,6 +165,13 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 			delete(st.clogged, link)
 		}
 		return "", ""
+	case sim.ActPropose:
+		for _, id := range known {
+			if st.down[id] && !st.someUp {
+				return "nodes", fmt.Sprintf("node %d is down (crashed by timeline[%d]): it cannot take proposals", id, st.by[id])
+			}
+		}
+		return "", ""
 	case sim.ActCrashNewLeaders:
 		// Its crashes hit whoever leads and restart on their own; a later
 		// restart of a named node may find it down.
@@ -168,18 +181,18 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		// Cuts compose, so partitions at one instant do not conflict; a
 		// heal at the same instant as any of them would undo it or not
 		// depending on the file's order.
-		if j, ok := st.touched["network"]; ok && st.instant == a.At {
+		if j, ok := st.touched["network"]; ok && st.instant == at {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], which changes the partitions at the same instant %v: put them at different times", j, a.At)
 		}
 		clear(st.clogged)
-		st.touch(i, a.At, "heal")
+		st.touch(i, at, "heal")
 		return "", ""
 	}
 	if isNetworkCut(a.Kind) {
-		if j, ok := st.touched["heal"]; ok && st.instant == a.At {
+		if j, ok := st.touched["heal"]; ok && st.instant == at {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], a heal at the same instant %v: put them at different times", j, a.At)
 		}
-		st.touch(i, a.At, "network")
+		st.touch(i, at, "network")
 	}
 	return "", ""
 }

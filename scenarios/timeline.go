@@ -9,11 +9,13 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
-// actionKeys lists, per action kind, the keys an action may have besides
-// at and action. Targets are targetKeys; restart and resume take only
-// named or random nodes (or none, for all), because the leader is never a
-// crashed node and a paused leader is rarely still the leader. A
-// partition's "leader" moves the leader into its first group.
+// actionKeys lists, per kind, the keys an entry may have besides its time
+// (at or after) and its kind (action, wait or propose). Targets are
+// targetKeys; restart and resume take only named or random nodes (or none,
+// for all), because the leader is never a crashed node and a paused leader
+// is rarely still the leader. A partition's "leader" moves the leader into
+// its first group. New kinds add a row here, a case in decodeEntry's key
+// loop if they bring new keys, and one in Encode.
 var actionKeys = map[sim.ActionKind][]string{
 	sim.ActCrash:      targetKeys,
 	sim.ActPowerLoss:  targetKeys,
@@ -32,12 +34,18 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActClockDrift: append(slices.Clone(targetKeys), "drift_ppm"),
 	sim.ActClockJump:  append(slices.Clone(targetKeys), "jump"),
 
-	sim.ActCrashNewLeaders: {"until", "after", "restart_after"},
+	sim.ActCrashNewLeaders: {"until", "within", "restart_after"},
+
+	sim.ActWait:    {"within", "on"},
+	sim.ActPropose: targetKeys,
 }
 
-// allActionKeys is every key any action may have.
+// entryKindKeys are the keys that say what an entry is; it has one.
+var entryKindKeys = []string{"action", "wait", "propose"}
+
+// allActionKeys is every key any entry may have.
 var allActionKeys = func() map[string]bool {
-	all := map[string]bool{"at": true, "action": true}
+	all := map[string]bool{"at": true, "after": true, "action": true, "wait": true, "propose": true}
 	for _, keys := range actionKeys {
 		for _, k := range keys {
 			all[k] = true
@@ -46,12 +54,25 @@ var allActionKeys = func() map[string]bool {
 	return all
 }()
 
+// kindNames lists the values of action = "...".
 func kindNames() string {
 	var names []string
 	for _, k := range sim.ActionKinds() {
-		names = append(names, k.String())
+		if k != sim.ActWait && k != sim.ActPropose {
+			names = append(names, k.String())
+		}
 	}
 	return strings.Join(names, ", ")
+}
+
+// clockState follows the timeline's time as decoding goes: the earliest
+// time the previous entry can have ended, and whether that time is known
+// before the run (no wait or drawn delay so far).
+type clockState struct {
+	prev time.Duration
+	// relative names the first entry whose end is known only at run time
+	// (a wait, or a drawn delay), or is -1.
+	relative int
 }
 
 func decodeTimeline(root *table, cfg *sim.Config) []sim.Action {
@@ -61,17 +82,12 @@ func decodeTimeline(root *table, cfg *sim.Config) []sim.Action {
 	}
 	out := make([]sim.Action, 0, len(entries))
 	st := newTimelineState(cfg.Nodes)
-	var prev time.Duration
+	clk := clockState{relative: -1}
 	for i, t := range entries {
-		a, ok := decodeAction(t, cfg)
+		a, ok := decodeEntry(t, cfg, &clk, i)
 		if !ok {
 			return nil
 		}
-		if a.At < prev {
-			t.fail("at", "%v is before the previous action's %v: keep the timeline in time order", a.At, prev)
-			return nil
-		}
-		prev = a.At
 		if field, msg := st.step(i, &a); msg != "" {
 			t.fail(field, "%s", msg)
 			return nil
@@ -81,36 +97,129 @@ func decodeTimeline(root *table, cfg *sim.Config) []sim.Action {
 	return out
 }
 
-func decodeAction(t *table, cfg *sim.Config) (sim.Action, bool) {
-	var a sim.Action
-	if !t.has("at") {
-		t.fail("at", "missing: every action needs a time")
-		return a, false
+// decodeTime reads at or after into a. A fixed delay after an entry whose
+// time is known becomes a fixed time; after a wait or a drawn delay the
+// entry follows the previous one at run time.
+func decodeTime(t *table, cfg *sim.Config, clk *clockState, i int, a *sim.Action) bool {
+	hasAt, hasAfter := t.has("at"), t.has("after")
+	if a.Kind == sim.ActCrashNewLeaders && hasAt && hasAfter && !t.has("within") {
+		// Files written before entries had relative times spell the
+		// nemesis's delay "after".
+		t.duration("after", &a.After)
+		hasAfter = false
 	}
-	if !t.has("action") {
-		t.fail("action", "missing: one of %s", kindNames())
-		return a, false
+	switch {
+	case hasAt && hasAfter:
+		t.get("after")
+		t.fail("after", "an entry has a time (at) or a delay after the previous entry (after), not both")
+		return false
+	case !hasAt && !hasAfter:
+		t.fail("at", `missing: every entry needs a time (at = "1s") or a delay after the previous one (after = "500ms")`)
+		return false
+	case hasAt:
+		t.duration("at", &a.At)
+		if !t.d.ok() {
+			return false
+		}
+		if clk.relative >= 0 {
+			t.fail("at", "the time of timeline[%d] is known only at run time (a wait, or a drawn delay): use after = ... from here on", clk.relative)
+			return false
+		}
+		if a.At < clk.prev {
+			t.fail("at", "%v is before the previous action's %v: keep the timeline in time order", a.At, clk.prev)
+			return false
+		}
+	default:
+		single, ok := t.durationRange("after", &a.DelayMin, &a.DelayMax)
+		if !ok {
+			return false
+		}
+		a.At = clk.prev + a.DelayMin
+		a.Follows = clk.relative >= 0 || !single
+		if a.Follows && clk.relative < 0 {
+			clk.relative = i
+		}
+		if !a.Follows {
+			a.DelayMin, a.DelayMax = 0, 0
+		}
 	}
-	t.duration("at", &a.At)
-	var name string
-	t.str("action", &name)
-	if !t.d.ok() {
-		return a, false
-	}
-	kind, ok := sim.ParseActionKind(name)
-	if !ok {
-		t.fail("action", "%q is not an action: one of %s", name, kindNames())
-		return a, false
-	}
-	a.Kind = kind
 	if a.At >= cfg.Duration {
-		t.fail("at", "%v is not before the end of the fault phase (duration = %v): the healing phase clears every fault", a.At, cfg.Duration)
+		key := "at"
+		if hasAfter {
+			key = "after"
+		}
+		t.fail(key, "%v is not before the end of the fault phase (duration = %v): the healing phase clears every fault", a.At, cfg.Duration)
+		return false
+	}
+	clk.prev = a.At
+	if a.Kind == sim.ActWait && clk.relative < 0 {
+		clk.relative = i
+	}
+	return true
+}
+
+// decodeKind reads which of action, wait and propose the entry is.
+func decodeKind(t *table, cfg *sim.Config, a *sim.Action) bool {
+	var present []string
+	for _, k := range entryKindKeys {
+		if t.has(k) {
+			present = append(present, k)
+		}
+	}
+	switch len(present) {
+	case 0:
+		t.fail("action", `missing: an entry is an action (one of %s), a wait = "leader" or "commit", or a propose = N`, kindNames())
+		return false
+	case 1:
+	default:
+		t.get(present[1])
+		t.fail(present[1], "an entry is one of an action, a wait and a propose; this one has %s already", present[0])
+		return false
+	}
+	switch present[0] {
+	case "action":
+		var name string
+		if !t.str("action", &name) {
+			return false
+		}
+		kind, ok := sim.ParseActionKind(name)
+		if !ok || kind == sim.ActWait || kind == sim.ActPropose {
+			t.fail("action", "%q is not an action: one of %s (waits and proposals are wait = ... and propose = N)", name, kindNames())
+			return false
+		}
+		a.Kind = kind
+	case "wait":
+		a.Kind = sim.ActWait
+		var name string
+		if !t.str("wait", &name) {
+			return false
+		}
+		switch name {
+		case sim.WaitLeader.String():
+			a.Wait = sim.WaitLeader
+		case sim.WaitCommit.String():
+			a.Wait = sim.WaitCommit
+		default:
+			t.fail("wait", `%q is not a state to wait for: "leader" or "commit"`, name)
+			return false
+		}
+	case "propose":
+		a.Kind = sim.ActPropose
+		t.intField("propose", 1, 10_000, &a.Count)
+	}
+	return t.d.ok()
+}
+
+func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action, bool) {
+	var a sim.Action
+	if !decodeKind(t, cfg, &a) || !decodeTime(t, cfg, clk, i, &a) {
 		return a, false
 	}
+	kind := a.Kind
 	allowed := actionKeys[kind]
 	for _, k := range sortedKeys(t.m) {
-		if allActionKeys[k] && k != "at" && k != "action" && !slices.Contains(allowed, k) {
-			t.fail(k, "a %s action takes no %s (it takes %s)", kind, k, keyList(allowed))
+		if allActionKeys[k] && !slices.Contains(allowed, k) && !t.used[k] && k != "at" && k != "after" && !slices.Contains(entryKindKeys, k) {
+			t.fail(k, "%s takes no %s (it takes %s)", entryName(kind), k, keyList(allowed))
 			return a, false
 		}
 	}
@@ -139,10 +248,16 @@ func decodeAction(t *table, cfg *sim.Config) (sim.Action, bool) {
 			t.durationSigned("jump", true, &a.Jump)
 		case "until":
 			t.duration("until", &a.Until)
-		case "after":
-			t.duration("after", &a.After)
+		case "within":
+			if kind == sim.ActCrashNewLeaders {
+				t.duration("within", &a.After)
+			} else {
+				t.duration("within", &a.Within)
+			}
 		case "restart_after":
 			t.duration("restart_after", &a.RestartAfter)
+		case "on":
+			decodeOn(t, cfg.Nodes, &a)
 		}
 	}
 	if kind == sim.ActLink {
@@ -155,13 +270,59 @@ func decodeAction(t *table, cfg *sim.Config) (sim.Action, bool) {
 	return a, checkAction(t, &a)
 }
 
+// entryName names an entry's kind in messages: "a crash action", "a wait".
+func entryName(k sim.ActionKind) string {
+	switch k {
+	case sim.ActWait:
+		return "a wait"
+	case sim.ActPropose:
+		return "a propose entry"
+	}
+	return "a " + k.String() + " action"
+}
+
+// decodeOn reads on = "majority", "all" or a count of nodes.
+func decodeOn(t *table, nodes int, a *sim.Action) {
+	v, ok := t.get("on")
+	if !ok {
+		return
+	}
+	if a.Wait != sim.WaitCommit {
+		t.fail("on", "only a commit wait takes on")
+		return
+	}
+	switch v := v.(type) {
+	case string:
+		switch v {
+		case "majority":
+			a.On = sim.OnMajority
+		case "all":
+			a.On = sim.OnAll
+		default:
+			t.fail("on", `%q is not "majority", "all" or a number of nodes`, v)
+		}
+	case int64:
+		if v < 1 || v > int64(nodes) {
+			t.fail("on", "%d is outside [1, %d]", v, nodes)
+			return
+		}
+		a.On = int(v)
+	default:
+		t.wrongType("on", v, `"majority", "all" or a number of nodes`)
+	}
+}
+
 // checkAction checks what each kind requires, naming the file's keys.
 func checkAction(t *table, a *sim.Action) bool {
 	checkSelectors(t, a)
 	switch a.Kind {
-	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump:
+	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump, sim.ActPropose:
 		if !a.HasTargets() {
-			t.fail("nodes", "a %s action needs nodes = [...] or one of %s", a.Kind, strings.Join(selectorKeys, ", "))
+			t.fail("nodes", "%s needs nodes = [...] or one of %s", entryName(a.Kind), strings.Join(selectorKeys, ", "))
+		}
+	case sim.ActWait:
+		if !t.has("within") {
+			t.fail("wait", `a wait needs within = "2s": how long it may take before the run fails`)
 		}
 	case sim.ActBridge:
 		if len(a.Nodes) != 1 {

@@ -63,8 +63,21 @@ const (
 	// and restarted RestartAfter later. Bugs about a new leader's first
 	// round trips (Figure 8) only show in that window.
 	ActCrashNewLeaders
+	// ActWait holds the timeline until the cluster reaches a state (Wait)
+	// or Within passes, which is a failure. Entries after it are relative
+	// to when it ended.
+	ActWait
+	// ActPropose hands Count proposals to each target node at once, each
+	// its own operation in the history (an append to key "p").
+	ActPropose
 	actionKindLimit
 )
+
+// faultKindLimit bounds the kinds the scenario generator draws from: the
+// faults it knew when its distribution was fixed. Kinds after it are
+// scenario steps (waits, proposals) or newer faults, and drawing them
+// would change every generated scenario.
+const faultKindLimit = ActWait
 
 var actionKindNames = [...]string{
 	ActCrash: "crash", ActPowerLoss: "power_loss", ActRestart: "restart",
@@ -72,7 +85,7 @@ var actionKindNames = [...]string{
 	ActPartition: "partition", ActCutOneWay: "cut_one_way", ActBridge: "bridge",
 	ActClog: "clog", ActUnclog: "unclog", ActHeal: "heal", ActLink: "link",
 	ActSlowDisk: "slow_disk", ActClockDrift: "clock_drift", ActClockJump: "clock_jump",
-	ActCrashNewLeaders: "crash_new_leaders",
+	ActCrashNewLeaders: "crash_new_leaders", ActWait: "wait", ActPropose: "propose",
 }
 
 func (k ActionKind) String() string {
@@ -92,7 +105,7 @@ func ParseActionKind(s string) (ActionKind, bool) {
 	return 0, false
 }
 
-// ActionKinds lists every kind, for help texts and generators.
+// ActionKinds lists every kind, for help texts.
 func ActionKinds() []ActionKind {
 	var out []ActionKind
 	for k := ActCrash; k < actionKindLimit; k++ {
@@ -100,6 +113,45 @@ func ActionKinds() []ActionKind {
 	}
 	return out
 }
+
+// FaultKinds lists the fault kinds the scenario generator draws from.
+func FaultKinds() []ActionKind {
+	var out []ActionKind
+	for k := ActCrash; k < faultKindLimit; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// WaitKind is the cluster state an ActWait waits for.
+type WaitKind uint8
+
+const (
+	// WaitLeader: a node leads that can commit: it is up, not paused, and
+	// reaches a majority of the cluster (itself included) both ways.
+	WaitLeader WaitKind = iota + 1
+	// WaitCommit: every proposal of the latest ActPropose that a node
+	// accepted is committed on On nodes.
+	WaitCommit
+)
+
+func (w WaitKind) String() string {
+	switch w {
+	case WaitLeader:
+		return "leader"
+	case WaitCommit:
+		return "commit"
+	}
+	return fmt.Sprintf("WaitKind(%d)", uint8(w))
+}
+
+// On values of a commit wait besides a count of nodes.
+const (
+	// OnMajority: a majority of the cluster.
+	OnMajority = 0
+	// OnAll: every node that is up.
+	OnAll = -1
+)
 
 // Action is one fault at a virtual time. Which fields matter depends on
 // Kind.
@@ -142,6 +194,21 @@ type Action struct {
 	// Require turns a missing target (no leader to crash, a named node
 	// already down) from a counted, traced no-op into a failure.
 	Require bool
+
+	// Follows makes the entry's time relative: it runs a delay drawn from
+	// [DelayMin, DelayMax] after the previous entry ended (an ActWait ends
+	// when its state is reached or Within passes; any other entry when it
+	// runs). At is then the earliest time it can run. An entry with a
+	// fixed time may not follow one that Follows.
+	Follows            bool
+	DelayMin, DelayMax time.Duration
+	// Wait, Within and On shape ActWait: On counts the nodes a commit
+	// must reach (OnMajority, OnAll, or a number).
+	Wait   WaitKind
+	Within time.Duration
+	On     int
+	// Count is the number of proposals of ActPropose, per target node.
+	Count int
 }
 
 func (a *Action) validate(c *Config) error {
@@ -175,8 +242,18 @@ func (a *Action) validate(c *Config) error {
 		}
 		return nil
 	}
+	if a.Follows && (a.DelayMin < 0 || a.DelayMax < a.DelayMin) {
+		return fmt.Errorf("after: [%v, %v] is not a valid range", a.DelayMin, a.DelayMax)
+	}
 	switch a.Kind {
 	case ActCrash, ActPowerLoss, ActPause, ActIsolate:
+		return needTargets()
+	case ActWait:
+		return a.validateWait(c)
+	case ActPropose:
+		if a.Count < 1 || a.Count > maxProposals {
+			return fmt.Errorf("propose: %d is outside [1, %d]", a.Count, maxProposals)
+		}
 		return needTargets()
 	case ActRestart, ActResume, ActHeal:
 		return nil

@@ -51,6 +51,9 @@ type request struct {
 	// commitAtStart is the highest commit index in the cluster when the
 	// leader accepted a read; the read must not return older state.
 	commitAtStart raft.Index
+	// prop is 1 + the scenario proposal this request carries, or 0 for
+	// a client's request.
+	prop int
 }
 
 type replyStatus uint8
@@ -142,6 +145,10 @@ func (s *Simulator) onClientSend(n *node, e event) {
 // reply sends the answer to a request back to its client and frees it.
 func (s *Simulator) reply(n *node, ref uint64, r reply) {
 	rq := s.requests.take(ref)
+	if rq.prop > 0 {
+		s.proposalReply(rq.prop-1, r)
+		return
+	}
 	r.client, r.attempt = rq.client, rq.attempt
 	s.schedule(event{at: s.now.Add(s.cfg.Workload.Latency), kind: evClientReply, node: rq.client, ref: s.replies.put(r)})
 }

@@ -231,7 +231,10 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, c.Timeline[i].Kind, c.Timeline[i].At, err)
 		}
 	}
-	return validateNames(c.Timeline)
+	if err := validateNames(c.Timeline); err != nil {
+		return err
+	}
+	return validateScript(c.Timeline)
 }
 
 // end is the virtual time at which the run stops.

@@ -93,7 +93,17 @@ func (s *Simulator) runAction(i int) {
 	if a.As != "" {
 		s.bound[a.As] = slices.Clone(nodes)
 	}
-	s.applyAction(a, nodes)
+	s.dirty = true
+	switch a.Kind {
+	case ActWait:
+		s.startWait(i, a) // the entry ends when the wait does
+		return
+	case ActPropose:
+		s.propose(i, a, nodes)
+	default:
+		s.applyAction(a, nodes)
+	}
+	s.entryEnded(i)
 }
 
 // applyAction applies a to its resolved targets.
@@ -269,6 +279,15 @@ func (s *Simulator) retime(n *node) {
 func describeAction(a *Action, nodes []raft.NodeID) string {
 	var b strings.Builder
 	b.WriteString(a.Kind.String())
+	switch a.Kind {
+	case ActWait:
+		fmt.Fprintf(&b, " %s within %v", a.Wait, a.Within)
+		if a.Wait == WaitCommit {
+			b.WriteString(" on " + onText(a.On))
+		}
+	case ActPropose:
+		fmt.Fprintf(&b, " %d", a.Count)
+	}
 	if len(nodes) > 0 {
 		b.WriteString(" " + idList(nodes))
 	}

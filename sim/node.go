@@ -54,6 +54,9 @@ type node struct {
 	role   raft.Role
 	leader raft.NodeID
 	term   raft.Term
+	// commit is the commit index the node has made durable (its
+	// HardState's), since its last restart.
+	commit raft.Index
 
 	// proposals awaiting their entry's application, in index order.
 	proposals []proposal
@@ -146,6 +149,10 @@ func (s *Simulator) process(n *node) {
 				panic(err)
 			}
 			n.term = rd.HardState.Term
+			if rd.HardState.Commit > n.commit {
+				n.commit = rd.HardState.Commit
+				s.dirty = true
+			}
 		}
 		if len(rd.Entries) > 0 {
 			if err := n.store.Append(rd.Entries); err != nil {
@@ -277,6 +284,7 @@ func readStatus(found bool) kv.Status {
 
 func (s *Simulator) roleChange(n *node, ss raft.SoftState) {
 	wasLeader := n.role == raft.RoleLeader
+	s.dirty = true
 	n.role, n.leader = ss.Role, ss.Leader
 	term := n.rn.Status().Term
 	n.term = term
@@ -347,6 +355,8 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 	n.deferred = n.deferred[:0]
 	n.tickMissed = false
 	// Requests die with the process; their clients time out.
+	s.proposalsLost(n)
+	s.dirty = true
 	n.proposals, n.reads, n.confirmed = n.proposals[:0], n.reads[:0], n.confirmed[:0]
 	n.role, n.leader = 0, raft.None
 }
@@ -366,6 +376,7 @@ func (s *Simulator) restart(n *node) {
 	n.inc++
 	st := rn.Status()
 	n.role, n.leader, n.term = st.Role, st.Leader, st.Term
+	n.commit, s.dirty = st.Commit, true
 	s.trace(TraceEvent{Kind: TraceRestart, Node: n.id, Term: st.Term, Index: st.LastIndex, N: uint64(st.Applied)})
 	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: st.Role, Term: st.Term})
 	if s.inv != nil {
@@ -424,7 +435,7 @@ func (s *Simulator) pause(n *node) {
 	if !n.up || n.paused {
 		return
 	}
-	n.paused = true
+	n.paused, s.dirty = true, true
 	s.trace(TraceEvent{Kind: TracePause, Node: n.id})
 }
 
@@ -432,7 +443,7 @@ func (s *Simulator) resume(n *node) {
 	if !n.up || !n.paused {
 		return
 	}
-	n.paused = false
+	n.paused, s.dirty = false, true
 	s.trace(TraceEvent{Kind: TraceResume, Node: n.id})
 	// Everything that waited runs now, in the order it arrived; the timer
 	// fires late, once, covering the ticks its clock says have passed.

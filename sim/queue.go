@@ -16,6 +16,7 @@ const (
 	evAction                             // a scheduled fault action
 	evPhase                              // the healing phase begins or a liveness bound expires
 	evChurn                              // the crash-new-leaders nemesis acts
+	evWait                               // a timeline wait runs out of time
 )
 
 // event is one entry of the queue. It stays small: payloads that are

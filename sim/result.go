@@ -102,6 +102,8 @@ type Stats struct {
 	// MissingTargets counts actions that found fewer targets than they
 	// name (Result.Missing lists them).
 	MissingTargets uint64
+	// Proposals counts the timeline's proposals (also counted in Ops).
+	Proposals uint64
 }
 
 // MessageAccount follows every message between nodes to its end. It
@@ -207,6 +209,7 @@ func (s *Simulator) splitVotes() uint64 {
 }
 
 func (s *Simulator) result() *Result {
+	s.openProposals()
 	// Operations still open at the end: writes may yet take effect;
 	// reads had no effect.
 	for _, c := range s.clients {

@@ -69,6 +69,19 @@ type Simulator struct {
 	bound map[string][]raft.NodeID
 	// missing lists actions that found fewer targets than they name.
 	missing []MissingTarget
+	// wait is the timeline wait in progress, or nil; ended is 1 + the
+	// last timeline entry that ended; overrun says which relative entry
+	// would have run after the fault phase, if one would.
+	wait    *waiting
+	ended   int
+	overrun string
+	// props are the scenario's proposals, in order; batch is the latest
+	// burst.
+	props []scenarioProposal
+	batch proposeBatch
+	// dirty is set when something a wait watches may have changed: a
+	// role, a commit index, a node's state, the network.
+	dirty bool
 
 	healing     bool
 	healStart   clock.Time
@@ -153,10 +166,8 @@ func (s *Simulator) run() (res *Result) {
 	for _, c := range s.clients {
 		s.schedule(event{at: 0, kind: evClientStart, node: c.pos, inc: c.attempt})
 	}
-	for i := range s.cfg.Timeline {
-		s.schedule(event{at: clock.Time(0).Add(s.cfg.Timeline[i].At), kind: evAction, ref: uint64(i)})
-	}
 	s.healStart = clock.Time(0).Add(s.cfg.Duration)
+	s.scheduleScript()
 	s.schedule(event{at: s.healStart, kind: evPhase, ref: phaseHeal})
 	if s.cfg.HealDuration > 0 {
 		s.schedule(event{at: s.healStart.Add(s.cfg.Liveness.LeaderWithin), kind: evPhase, ref: phaseLeaderBound})
@@ -181,6 +192,10 @@ func (s *Simulator) run() (res *Result) {
 			break
 		}
 		s.dispatch(e)
+		if s.dirty {
+			s.dirty = false
+			s.checkWait()
+		}
 	}
 	return s.result()
 }
@@ -207,6 +222,8 @@ func (s *Simulator) dispatch(e event) {
 		s.onPhase(e.ref)
 	case evChurn:
 		s.onChurn(e)
+	case evWait:
+		s.onWaitTimeout(e)
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -309,6 +326,7 @@ const (
 func (s *Simulator) onPhase(p uint64) {
 	switch p {
 	case phaseHeal:
+		s.checkOverrun()
 		s.heal()
 	case phaseLeaderBound:
 		if !s.leaderOK {

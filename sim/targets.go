@@ -37,7 +37,7 @@ type MissingTarget struct {
 func (k ActionKind) takesNodes() bool {
 	switch k {
 	case ActCrash, ActPowerLoss, ActRestart, ActPause, ActResume, ActIsolate,
-		ActSlowDisk, ActClockDrift, ActClockJump:
+		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose:
 		return true
 	}
 	return false
@@ -130,6 +130,13 @@ func (s *Simulator) ineligible(k ActionKind, n *node) string {
 	case ActResume:
 		if !n.paused {
 			return fmt.Sprintf("node %d is not paused", n.id)
+		}
+	case ActPropose:
+		if !n.up {
+			return fmt.Sprintf("node %d is down", n.id)
+		}
+		if n.paused {
+			return fmt.Sprintf("node %d is paused", n.id)
 		}
 	}
 	return ""
