@@ -11,12 +11,13 @@ import (
 	"github.com/raftsim/raftsim/raft"
 )
 
-// drawAction draws one fault of any kind for a cluster of size nodes.
+// drawAction draws one fault of any kind for a cluster of size nodes (the
+// scenario steps, waits and proposals, have their own tests).
 func drawAction(t *rapid.T, nodes int, phase time.Duration) Action {
 	node := func(label string) raft.NodeID { return raft.NodeID(rapid.IntRange(1, nodes).Draw(t, label)) }
 	a := Action{
 		At:   time.Duration(rapid.Int64Range(0, int64(phase)-1).Draw(t, "at")),
-		Kind: ActionKind(rapid.IntRange(int(ActCrash), int(actionKindLimit)-1).Draw(t, "kind")),
+		Kind: ActionKind(rapid.IntRange(int(ActCrash), int(faultKindLimit)-1).Draw(t, "kind")),
 	}
 	targets := func() {
 		if rapid.Bool().Draw(t, "leader") {
