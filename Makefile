@@ -85,6 +85,18 @@ bench: ## Run the benchmarks, then the Raft core against etcd's raft (v3.6.0 and
 cluster: build ## Start a local 3-node cluster (raftsim cluster); Ctrl-C stops it.
 	$(RAFTSIM) cluster --nodes 3
 
+# The live test's length; `make live LIVE_DURATION=5m`.
+LIVE_DURATION ?= 60s
+LIVE_REPORT ?= bin/live-report
+
+.PHONY: live
+live: build ## Real processes under real faults, checked like a simulation (LIVE_DURATION; report in LIVE_REPORT).
+	$(RAFTSIM) live --nodes 3 --duration $(LIVE_DURATION) --heal 10s --report $(LIVE_REPORT)
+
+.PHONY: live-short
+live-short: build ## The live test CI runs: about 20 seconds.
+	$(RAFTSIM) live --nodes 3 --duration 15s --heal 5s --seed 1
+
 .PHONY: redis-tools
 redis-tools: ## Install redis-cli and redis-benchmark (Debian's redis-tools) if missing.
 	@command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null || \

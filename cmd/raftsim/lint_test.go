@@ -28,7 +28,7 @@ var simulatedDirs = []string{"raft", "clock", "netsim", "sim", "checker", "scena
 // excludedDirs are not simulated: the durable file store does real I/O,
 // raft/bench is a separate module comparing with etcd, and the runtime
 // packages run a real node on real sockets and clocks.
-var excludedDirs = []string{"raft/filestore", "raft/bench", "raft/transport", "raft/server", "raft/resp", "raft/replica", "raft/localcluster"}
+var excludedDirs = []string{"raft/filestore", "raft/bench", "raft/transport", "raft/server", "raft/resp", "raft/replica", "raft/localcluster", "raft/faultproxy"}
 
 // lintAllowed maps "file: finding" to the reason it is allowed.
 var lintAllowed = map[string]string{

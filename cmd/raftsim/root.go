@@ -52,7 +52,7 @@ gives the same trace, byte for byte.`,
 	})
 	root.AddCommand(
 		newRunCmd(g), newReplayCmd(g), newFuzzCmd(g), newListCmd(g), newShowCmd(g),
-		newCheckCmd(g), newVersionCmd(g), newServeCmd(g), newClusterCmd(g),
+		newCheckCmd(g), newVersionCmd(g), newServeCmd(g), newClusterCmd(g), newLiveCmd(g),
 	)
 	addReportCommand(root, g)
 	for _, extra := range extraCommands {

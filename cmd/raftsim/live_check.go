@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/filestore"
+	"github.com/raftsim/raftsim/raft/kv"
+)
+
+// logCheck is what the nodes' durable logs say after a live run.
+type logCheck struct {
+	// Commits is each node's durable commit index, in ID order.
+	Commits []raft.Index
+	// Executed counts commands executed on the node with the longest
+	// committed log; Retries the retried commands its sessions answered.
+	Executed, Retries uint64
+	// Violation is the first broken invariant, or nil.
+	Violation *checker.Violation
+}
+
+// checkLogs replays every node's committed log, read from its data
+// directory, through the kv state machine and the checker's invariants:
+// state machine safety (every node applied the same entry at each index)
+// and client at-most-once (no session's command executed twice). The
+// nodes must be stopped.
+func checkLogs(ids []raft.NodeID, dirs []string) (logCheck, error) {
+	var lc logCheck
+	inv := checker.NewInvariants(ids)
+	for i, id := range ids {
+		ents, commit, err := committedLog(dirs[i])
+		if err != nil {
+			return lc, fmt.Errorf("node %d: %w", id, err)
+		}
+		lc.Commits = append(lc.Commits, commit)
+		executed, retries, v := replayLog(inv, id, ents)
+		if v != nil && lc.Violation == nil {
+			lc.Violation = v
+		}
+		if executed+retries >= lc.Executed+lc.Retries {
+			lc.Executed, lc.Retries = executed, retries
+		}
+	}
+	return lc, nil
+}
+
+// committedLog reads the entries up to the durable commit index.
+func committedLog(dir string) ([]raft.Entry, raft.Index, error) {
+	st, err := filestore.Open(dir, filestore.Options{})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer st.Close()
+	hs, err := st.InitialState()
+	if err != nil {
+		return nil, 0, err
+	}
+	first, err := st.FirstIndex()
+	if err != nil {
+		return nil, 0, err
+	}
+	if hs.Commit < first {
+		return nil, hs.Commit, nil
+	}
+	ents, err := st.Entries(first, hs.Commit+1)
+	return ents, hs.Commit, err
+}
+
+// replayLog applies ents to a fresh store, reporting each execution to
+// inv, and returns the executions, the retries answered from sessions,
+// and the first violation.
+func replayLog(inv *checker.Invariants, id raft.NodeID, ents []raft.Entry) (executed, retries uint64, first *checker.Violation) {
+	sm := kv.New()
+	for _, e := range ents {
+		before := sm.Executed()
+		sm.Apply(e)
+		var client, seq uint64
+		switch {
+		case sm.Executed() > before:
+			c, q := sm.LastExecuted()
+			client, seq = uint64(c), uint64(q)
+			executed++
+		case e.Type == raft.EntryNormal:
+			retries++
+		}
+		if v := inv.ObserveApply(id, e, client, seq); v != nil && first == nil {
+			first = v
+		}
+	}
+	return executed, retries, first
+}

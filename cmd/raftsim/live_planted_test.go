@@ -1,0 +1,24 @@
+//go:build raftbugs
+
+package main
+
+import (
+	"testing"
+
+	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/bugs"
+	"github.com/raftsim/raftsim/raft/kv"
+)
+
+// With the planted bug that re-applies retried commands, the live run's
+// log check reports client-at-most-once.
+func TestPlantedLiveLogCheckCatchesDoubleApply(t *testing.T) {
+	bugs.Set(bugs.NoRetryDedup)
+	defer bugs.Set(bugs.None)
+	dir := t.TempDir()
+	writeLog(t, dir, []raft.Entry{cmdEntry(1, kv.Append(5, 1, "k", "x")), cmdEntry(2, kv.Append(5, 1, "k", "x"))})
+	lc, err := checkLogs([]raft.NodeID{1}, []string{dir})
+	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "client-at-most-once" {
+		t.Fatalf("checkLogs with a double apply = %+v, %v; want client-at-most-once", lc, err)
+	}
+}
