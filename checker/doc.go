@@ -69,7 +69,17 @@
 //     different value, since the log does not say why it failed. :info
 //     means Unknown. Log noise is skipped; a line that carries the
 //     "jepsen.util - " logger and a process, or that contains an event
-//     type such as :invoke, must parse. :nemesis lines are skipped.
+//     type such as :invoke, must parse. :nemesis lines are skipped. An
+//     :info may carry a reason, nil or nothing; a :fail may carry its
+//     reason (":timed-out") instead of the arguments.
+//   - [FormatJepsenEDN], Jepsen's history.edn, read with a real EDN parser
+//     (olympos.io/encoding/edn): one map per event at the top level or in
+//     one vector, possibly tagged as Jepsen's Op records. The register
+//     workload maps like the log above; the key-value workload
+//     (jepsen.independent) wraps each value as [key value], and each key
+//     becomes its own key. Completions without a value (a failed read, an
+//     :info) take their invocation's key and arguments. Events are timed
+//     by their ordinal; errors name the line each event starts on.
 //
 // # Raft invariants
 //

@@ -83,6 +83,14 @@ func FuzzParseJepsenEtcd(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, data, FormatJepsenEtcd) })
 }
 
+func FuzzParseJepsenEDN(f *testing.F) {
+	addFixtureSeeds(f, "../jepsen/*.edn")
+	f.Add([]byte(`[{:type :invoke, :f :read, :value [1 nil], :process 0} {:type :ok, :f :read, :value [1 3], :process 0}]`))
+	f.Add([]byte(`#jepsen.history.Op{:type :invoke, :f :cas, :value [1 [2 3]], :process 5} ; c`))
+	f.Add([]byte(`{:type :info :f :write :process 0 :value 99999999999999999999N}`))
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzParse(t, data, FormatJepsenEDN) })
+}
+
 func FuzzParseAuto(f *testing.F) {
 	f.Add([]byte(header))
 	f.Add([]byte(`{:process 0, :type :invoke, :f :get, :key "k", :value nil}`))

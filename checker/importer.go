@@ -19,15 +19,25 @@ const (
 	// per event.
 	FormatPorcupineKV
 	// FormatJepsenEtcd is a Jepsen log of etcd used as a compare-and-set
-	// register.
+	// register: the older text format, one jepsen.util log line per event.
 	FormatJepsenEtcd
+	// FormatJepsenEDN is Jepsen's history.edn: one EDN map per event, of
+	// the register or the key-value (independent keys) workload.
+	FormatJepsenEDN
+	formatLimit
 )
 
 var formatNames = [...]string{FormatAuto: "auto", FormatRaftsim: "raftsim",
-	FormatPorcupineKV: "porcupine-kv", FormatJepsenEtcd: "jepsen-etcd"}
+	FormatPorcupineKV: "porcupine-kv", FormatJepsenEtcd: "jepsen-etcd", FormatJepsenEDN: "jepsen-edn"}
+
+// FormatNames lists the names ParseFormat accepts, for help text and shell
+// completion.
+func FormatNames() []string {
+	return append([]string(nil), formatNames[FormatAuto:]...)
+}
 
 func (f Format) String() string {
-	if f >= FormatAuto && f <= FormatJepsenEtcd {
+	if f >= FormatAuto && f < formatLimit {
 		return formatNames[f]
 	}
 	return fmt.Sprintf("Format(%d)", uint8(f))
@@ -35,12 +45,12 @@ func (f Format) String() string {
 
 // ParseFormat returns the Format whose String is s, for command-line flags.
 func ParseFormat(s string) (Format, error) {
-	for f := FormatAuto; f <= FormatJepsenEtcd; f++ {
+	for f := FormatAuto; f < formatLimit; f++ {
 		if formatNames[f] == s {
 			return f, nil
 		}
 	}
-	return 0, fmt.Errorf("checker: unknown history format %q (want auto, raftsim, porcupine-kv or jepsen-etcd)", s)
+	return 0, fmt.Errorf("checker: unknown history format %q (want one of %s)", s, strings.Join(FormatNames(), ", "))
 }
 
 // ParseError reports bad input in a history file. Line is 1-based; 0
@@ -106,6 +116,8 @@ func Parse(name string, r io.Reader, format Format) (History, error) {
 		h, err = parsePorcupineKV(name, lines)
 	case FormatJepsenEtcd:
 		h, err = parseJepsenEtcd(name, lines)
+	case FormatJepsenEDN:
+		h, err = parseJepsenEDN(name, data)
 	default:
 		return History{}, fmt.Errorf("checker: parsing %s: invalid format %v", name, format)
 	}
@@ -135,10 +147,13 @@ func splitLines(data []byte) []string {
 	return lines
 }
 
-// detectFormat looks at the first non-blank line: our format and
-// porcupine's both start with a map, told apart by JSON's quoted keys and
-// EDN's keywords. Jepsen logs may open with any log noise, so they are
-// recognized by the logger name on any line.
+// detectFormat looks at the first non-blank line: our format, porcupine's
+// and Jepsen's history.edn all start with a map, told apart by JSON's
+// quoted keys and EDN's keywords, and among EDN maps by porcupine's :key
+// or its :get/:put/:append (Jepsen's register has no key and reads,
+// writes and compares-and-sets). A history.edn may also be one vector of
+// maps, or maps tagged as Jepsen's Op records. Jepsen logs may open with
+// any log noise, so they are recognized by the logger name on any line.
 func detectFormat(name string, lines []string) (Format, error) {
 	for i, l := range lines {
 		t := strings.TrimSpace(l)
@@ -150,10 +165,15 @@ func detectFormat(name string, lines []string) (Format, error) {
 			switch {
 			case strings.HasPrefix(rest, `"`):
 				return FormatRaftsim, nil
-			case strings.HasPrefix(rest, ":"):
+			case strings.HasPrefix(rest, ":") && isPorcupineKVLine(t):
 				return FormatPorcupineKV, nil
+			case strings.HasPrefix(rest, ":"):
+				return FormatJepsenEDN, nil
 			}
 			return 0, &ParseError{File: name, Line: i + 1, Msg: "cannot detect the history format: the line opens a map that is neither JSON nor EDN"}
+		}
+		if strings.HasPrefix(t, "[") || strings.HasPrefix(t, "#jepsen") || strings.HasPrefix(t, ";") {
+			return FormatJepsenEDN, nil
 		}
 		for _, l := range lines[i:] {
 			if strings.Contains(l, jepsenMarker) {
@@ -192,6 +212,10 @@ type event struct {
 	// Get results, meaningful on an :ok completion.
 	found, foundUnknown bool
 	output              string
+	// noArgs marks a completion that does not repeat its invocation's
+	// arguments (a :fail whose value is the reason, such as :timed-out);
+	// they are not compared.
+	noArgs bool
 }
 
 // pairer turns events into operations: an invocation opens an operation
@@ -210,7 +234,22 @@ func newPairer(file string) *pairer {
 	return &pairer{file: file, pending: map[uint64]int{}, pendingLine: map[uint64]int{}, seq: map[uint64]uint64{}}
 }
 
+// openKey returns the key of the operation process has open, if any.
+func (p *pairer) openKey(process uint64) (string, bool) {
+	i, open := p.pending[process]
+	if !open {
+		return "", false
+	}
+	return p.ops[i].Key, true
+}
+
+// add adds an event whose time is its line.
 func (p *pairer) add(ev event) error {
+	return p.addAt(ev, int64(ev.line))
+}
+
+// addAt adds an event that happened at time at; ev.line is for errors.
+func (p *pairer) addAt(ev event, at int64) error {
 	perr := func(field, format string, args ...any) error {
 		return &ParseError{File: p.file, Line: ev.line, Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
@@ -224,7 +263,7 @@ func (p *pairer) add(ev event) error {
 		p.pendingLine[ev.process] = ev.line
 		p.ops = append(p.ops, Operation{
 			ClientID: ev.process, Seq: p.seq[ev.process], Kind: ev.kind, Key: ev.key,
-			Value: ev.value, Expected: ev.expected, Invoke: int64(ev.line),
+			Value: ev.value, Expected: ev.expected, Invoke: at,
 		})
 		return nil
 	}
@@ -237,12 +276,12 @@ func (p *pairer) add(ev event) error {
 		return perr("f", "completes a %s but line %d invoked a %s", ev.kind, p.pendingLine[ev.process], op.Kind)
 	case ev.key != op.Key:
 		return perr("key", "completes key %q but line %d invoked key %q", ev.key, p.pendingLine[ev.process], op.Key)
-	case ev.typ != eventInfo && (ev.value != op.Value || ev.expected != op.Expected):
+	case ev.typ != eventInfo && !ev.noArgs && (ev.value != op.Value || ev.expected != op.Expected):
 		return perr("value", "arguments differ from the invocation on line %d", p.pendingLine[ev.process])
 	}
 	delete(p.pending, ev.process)
 	delete(p.pendingLine, ev.process)
-	op.Complete = int64(ev.line)
+	op.Complete = at
 	switch ev.typ {
 	case eventOK:
 		op.Outcome = OutcomeOK

@@ -18,8 +18,13 @@ const jepsenKey = "register"
 // compare-and-set register. Operation lines look like
 //
 //	INFO  jepsen.util - 3	:invoke	:cas	[3 0]
+//	INFO  jepsen.util - 1	:ok	:read	nil
+//	INFO  jepsen.util - 2	:fail	:read	:timed-out
+//	INFO  jepsen.util - 4	:info	:write
 //
-// with the process, :type, :f and value separated by tabs or spaces.
+// with the process, :type, :f and value separated by tabs or spaces. An
+// :info may carry a reason, nil or no value at all; a :fail may carry its
+// reason (a keyword) instead of the arguments.
 // Rules, so that noise is skipped but a damaged history is not:
 //   - a line containing "jepsen.util - " whose next token is an integer or
 //     a keyword is a history line and must parse;
@@ -114,12 +119,16 @@ func parseJepsenEvent(process, rest string) (event, string, error) {
 	default:
 		return ev, "f", fmt.Errorf("want :read, :write or :cas, got %q", f)
 	}
+	if ev.typ == eventInfo || ev.typ == eventFail && (value == "" || value[0] == ':') {
+		// Jepsen logs an indeterminate outcome with the reason
+		// (":timed-out"), nil, or nothing at all, and may log a failure
+		// with its reason instead of the arguments: neither observed a
+		// value, and the arguments are the invocation's.
+		ev.noArgs = true
+		return ev, "", nil
+	}
 	if value == "" {
 		return ev, "value", errors.New("missing")
-	}
-	if ev.typ == eventInfo {
-		// Jepsen logs the reason (":timed-out") instead of the value.
-		return ev, "", nil
 	}
 	switch ev.kind {
 	case OpGet:

@@ -149,6 +149,14 @@ func TestParseJepsenEtcd(t *testing.T) {
 		"INFO  jepsen.util - 5\t:invoke\t:cas\t[4 -5]\n" +
 		"INFO  jepsen.util - 5\t:ok\t:cas\t[4 -5]\n" +
 		"INFO  jepsen.util - 6\t:invoke\t:write\t7\n" +
+		"INFO  jepsen.util - 7\t:invoke\t:read\tnil\n" +
+		"INFO  jepsen.util - 7\t:fail\t:read\t:timed-out\n" +
+		"INFO  jepsen.util - 8\t:invoke\t:write\t9\n" +
+		"INFO  jepsen.util - 8\t:info\t:write\n" +
+		"INFO  jepsen.util - 9\t:invoke\t:cas\t[1 2]\n" +
+		"INFO  jepsen.util - 9\t:info\t:cas\tnil\n" +
+		"INFO  jepsen.util - 10\t:invoke\t:write\t5\n" +
+		"INFO  jepsen.util - 10\t:fail\t:write\t:timed-out\n" +
 		"WARN  jepsen.util - Timing out stragglers\n" +
 		"INFO jepsen.core - Run complete, writing\n"
 	h, err := Parse("etcd.log", strings.NewReader(text), FormatAuto)
@@ -163,8 +171,14 @@ func TestParseJepsenEtcd(t *testing.T) {
 		{ClientID: 3, Seq: 1, Kind: OpCAS, Key: r, Expected: "1", Value: "2", Invoke: 8, Complete: 10, Outcome: OutcomeFail},
 		{ClientID: 4, Seq: 1, Kind: OpGet, Key: r, Invoke: 11, Complete: 12, Outcome: OutcomeOK},
 		{ClientID: 5, Seq: 1, Kind: OpCAS, Key: r, Expected: "4", Value: "-5", Invoke: 13, Complete: 14, Outcome: OutcomeOK, Swapped: true},
-		// Open when the log ends (17 lines): unknown.
-		{ClientID: 6, Seq: 1, Kind: OpPut, Key: r, Value: "7", Invoke: 15, Complete: 18, Outcome: OutcomeUnknown},
+		// Open when the log ends (25 lines): unknown.
+		{ClientID: 6, Seq: 1, Kind: OpPut, Key: r, Value: "7", Invoke: 15, Complete: 26, Outcome: OutcomeUnknown},
+		// A failed read whose value is the reason; an :info with no value
+		// and one with nil; a failed write naming its reason.
+		{ClientID: 7, Seq: 1, Kind: OpGet, Key: r, Invoke: 16, Complete: 17, Outcome: OutcomeFail},
+		{ClientID: 8, Seq: 1, Kind: OpPut, Key: r, Value: "9", Invoke: 18, Complete: 19, Outcome: OutcomeUnknown},
+		{ClientID: 9, Seq: 1, Kind: OpCAS, Key: r, Expected: "1", Value: "2", Invoke: 20, Complete: 21, Outcome: OutcomeUnknown},
+		{ClientID: 10, Seq: 1, Kind: OpPut, Key: r, Value: "5", Invoke: 22, Complete: 23, Outcome: OutcomeFail},
 	}
 	if !reflect.DeepEqual(h.Ops, want) {
 		t.Fatalf("got\n%+v\nwant\n%+v", h.Ops, want)
@@ -187,6 +201,8 @@ func TestParseJepsenEtcdErrors(t *testing.T) {
 		{"bad type", "noise\n" + p + "0\t:begin\t:read\tnil", 2, "type", ":begin"},
 		{"bad f", p + "0\t:invoke\t:delete\tnil", 1, "f", ":delete"},
 		{"missing value", p + "0\t:invoke\t:read", 1, "value", "missing"},
+		{"ok without value", p + "0\t:invoke\t:write\t3\n" + p + "0\t:ok\t:write", 2, "value", "missing"},
+		{"fail of another value", p + "0\t:invoke\t:write\t3\n" + p + "0\t:fail\t:write\t4", 2, "value", "differ"},
 		{"read invoked with a value", p + "0\t:invoke\t:read\t3", 1, "value", "nil"},
 		{"write of nil", p + "0\t:invoke\t:write\tnil", 1, "value", "integer"},
 		{"write of a word", p + "0\t:invoke\t:write\tfive", 1, "value", "integer"},
@@ -218,6 +234,10 @@ func TestDetectFormat(t *testing.T) {
 		{`{:process 0, :type :invoke, :f :get, :key "k", :value nil}`, FormatPorcupineKV, ""},
 		{"{ , :process 0, :type :invoke, :f :get, :key \"k\", :value nil}", FormatPorcupineKV, ""},
 		{"log opens\nINFO  jepsen.util - 0\t:invoke\t:read\tnil", FormatJepsenEtcd, ""},
+		{"{:type :invoke, :f :read, :value nil, :process 0}", FormatJepsenEDN, ""},
+		{"[{:type :invoke, :f :read, :value nil, :process 0}]", FormatJepsenEDN, ""},
+		{"#jepsen.history.Op{:type :invoke, :f :read, :value nil, :process 0}", FormatJepsenEDN, ""},
+		{"; history\n{:type :invoke, :f :read, :value nil, :process 0}", FormatJepsenEDN, ""},
 		{"", 0, "empty"},
 		{"  \n\n", 0, "empty"},
 		{"# a README\nnothing here", 0, "cannot detect"},
@@ -238,7 +258,7 @@ func TestDetectFormat(t *testing.T) {
 }
 
 func TestParseFormat(t *testing.T) {
-	for f := FormatAuto; f <= FormatJepsenEtcd; f++ {
+	for f := FormatAuto; f < formatLimit; f++ {
 		if got, err := ParseFormat(f.String()); err != nil || got != f {
 			t.Errorf("ParseFormat(%q) = %v, %v", f.String(), got, err)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,8 +30,10 @@ func newCheckCmd(g *globals) *cobra.Command {
 		Short: "Check a recorded history for linearizability",
 		Long: `Check a client history for linearizability against the key-value model:
 raftsim's own JSON lines (written by 'raftsim run --history FILE'),
-porcupine's key-value logs or Jepsen etcd logs; the format is detected
-from the content unless --format names it.
+porcupine's key-value logs, Jepsen's history.edn (the register and
+key-value workloads: :invoke/:ok/:fail/:info of :read, :write and :cas),
+or the older Jepsen etcd log; the format is detected from the content
+unless --format names it.
 
 Exit status: 0 linearizable; 1 not linearizable, or undecided within the
 budget (never taken for a pass); 2 for a bad file.`,
@@ -89,7 +92,7 @@ budget (never taken for a pass); 2 for a bad file.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&format, "format", "auto", "history format: auto, raftsim, porcupine-kv or jepsen-etcd")
+	cmd.Flags().StringVar(&format, "format", "auto", "history format: "+strings.Join(checker.FormatNames(), ", "))
 	cmd.Flags().StringVar(&html, "html", "", "when not linearizable, write porcupine's visualization to `FILE`")
 	cmd.Flags().DurationVar(&budget, "budget", checker.DefaultLinearizabilityBudget, "wall-clock budget of the check")
 	return cmd
