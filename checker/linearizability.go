@@ -50,11 +50,23 @@ type LinearizabilityResult struct {
 func (r LinearizabilityResult) String() string {
 	switch {
 	case r.Verdict == VerdictIllegal && r.Located:
-		return fmt.Sprintf("illegal: key %s has no linearization (%d operations on %d keys checked)", showValue(r.Key), r.Ops, r.Keys)
+		return fmt.Sprintf("illegal: key %s has no linearization (%s checked)", showValue(r.Key), r.counts())
 	case r.Verdict == VerdictUnknown:
-		return fmt.Sprintf("unknown: the search ran out of budget (%d operations on %d keys)", r.Ops, r.Keys)
+		return fmt.Sprintf("unknown: the search ran out of budget (%s)", r.counts())
 	}
-	return fmt.Sprintf("%s (%d operations on %d keys)", r.Verdict, r.Ops, r.Keys)
+	return fmt.Sprintf("%s (%s)", r.Verdict, r.counts())
+}
+
+// counts spells "N operations on K keys", singular where a count is 1.
+func (r LinearizabilityResult) counts() string {
+	ops, keys := "operations", "keys"
+	if r.Ops == 1 {
+		ops = "operation"
+	}
+	if r.Keys == 1 {
+		keys = "key"
+	}
+	return fmt.Sprintf("%d %s on %d %s", r.Ops, ops, r.Keys, keys)
 }
 
 // CheckLinearizable tells whether h is linearizable with respect to the

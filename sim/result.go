@@ -148,7 +148,15 @@ type Result struct {
 	End       clock.Time
 	HealStart clock.Time
 	Failures  []Failure
+	// Stopped is set when the run ended at a safety failure, before the
+	// end its configuration planned.
+	Stopped bool
+	// History is the client history. Its last OpenAtEnd operations were
+	// still open when the run ended; they are closed as the checker needs
+	// them (a read as failed, since it had no effect; anything else as
+	// unknown) but are neither failed nor unknown for counting.
 	History   []checker.Operation
+	OpenAtEnd int
 	Roles     []RoleChange
 	Tenures   []Tenure
 	Faults    []FaultWindow
@@ -177,6 +185,12 @@ func (r *Result) Annotations() []checker.Annotation {
 			a.Node = f.Nodes[0]
 		}
 		out = append(out, a)
+	}
+	for _, f := range r.Failures {
+		if f.Kind == FailureInvariant || f.Kind == FailurePanic {
+			out = append(out, checker.Annotation{Start: int64(f.Time), End: int64(f.Time), Track: "failure", Node: f.Node,
+				Label: f.Kind.String() + " " + f.Name, Description: f.Message})
+		}
 	}
 	for _, rc := range r.Roles {
 		if rc.Role == raft.RoleLeader {
@@ -209,6 +223,7 @@ func (s *Simulator) splitVotes() uint64 {
 }
 
 func (s *Simulator) result() *Result {
+	closed := len(s.history)
 	s.openProposals()
 	// Operations still open at the end: writes may yet take effect;
 	// reads had no effect.
@@ -225,6 +240,7 @@ func (s *Simulator) result() *Result {
 			s.history = append(s.history, op)
 		}
 	}
+	open := len(s.history) - closed
 	s.faults.closeAll(s.now)
 	for i := range s.tenures {
 		if s.tenures[i].Ended == 0 {
@@ -235,9 +251,11 @@ func (s *Simulator) result() *Result {
 	s.msgs.InFlight = uint64(len(s.messages.items) - len(s.messages.free))
 	r := &Result{
 		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
-		History: s.history, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows, Missing: s.missing,
+		Stopped: s.stopped, History: s.history, OpenAtEnd: open, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
+		Missing: s.missing,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 	}
+	visualized := false
 	if !s.stopped && !s.cfg.SkipLinearizability && len(s.history) > 0 {
 		budget := s.cfg.LinearizabilityBudget
 		if budget == 0 {
@@ -252,6 +270,7 @@ func (s *Simulator) result() *Result {
 			case checker.VerdictIllegal:
 				s.fail(Failure{Kind: FailureLinearizability, Name: "linearizability", Message: lin.String()})
 				if s.cfg.VisualizationPath != "" {
+					visualized = true
 					if err := lin.WriteVisualization(s.cfg.VisualizationPath, r.Annotations()); err != nil {
 						s.fail(Failure{Kind: FailureLinearizability, Name: "visualization", Message: err.Error()})
 					}
@@ -259,6 +278,15 @@ func (s *Simulator) result() *Result {
 			case checker.VerdictUnknown:
 				s.fail(Failure{Kind: FailureInconclusive, Name: "linearizability-budget", Message: lin.String()})
 			}
+		}
+	}
+	if s.cfg.VisualizationPath != "" && !visualized && len(s.history) > 0 {
+		// Every run gets its visualization: a passing one, an undecided
+		// one, and one stopped by a safety failure (its history up to
+		// the failure, the failure marked).
+		r.Failures = s.failures
+		if _, err := checker.WriteHistoryVisualization(checker.History{Ops: s.history}, r.Annotations(), s.cfg.VisualizationPath, s.cfg.LinearizabilityBudget); err != nil {
+			s.fail(Failure{Kind: FailureLimit, Name: "visualization", Message: err.Error()})
 		}
 	}
 	s.trace(TraceEvent{Kind: TracePhase, Text: "end", N: uint64(len(s.failures))})

@@ -35,6 +35,7 @@ var lintAllowed = map[string]string{
 	"checker/linearizability.go: calls porcupine.CheckOperationsTimeout": "porcupine searches on goroutines against a wall-clock budget: " +
 		"the budget can turn OK into Unknown (never a pass), never into Illegal, and no trace depends on it",
 	"checker/linearizability.go: calls porcupine.CheckOperationsVerbose": "as above: the budgeted search for the failing key",
+	"checker/visualize.go: calls porcupine.CheckOperationsVerbose":       "as above: the partial linearizations a visualization draws",
 	"scenarios/library.go: imports sync": "sync.Once parses the embedded library once for all fuzz workers; " +
 		"no simulated decision depends on it",
 	"raft/bugs/on.go: imports sync/atomic": "raftbugs builds only: selftest's parallel runs count how often a planted bug fired; " +
