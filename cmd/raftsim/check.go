@@ -10,13 +10,16 @@ import (
 	"github.com/raftsim/raftsim/checker"
 )
 
+// checkSummary is what `raftsim check --json` prints; schema/check.v1.json
+// describes it.
 type checkSummary struct {
-	File    string `json:"file"`
-	Format  string `json:"format"`
-	Result  string `json:"result"`
-	Verdict string `json:"verdict"`
-	Ops     int    `json:"ops"`
-	Keys    int    `json:"keys"`
+	SchemaVersion int    `json:"schema_version"`
+	File          string `json:"file"`
+	Format        string `json:"format"`
+	Result        string `json:"result"`
+	Verdict       string `json:"verdict"`
+	Ops           int    `json:"ops"`
+	Keys          int    `json:"keys"`
 	// Key is a key whose operations cannot be linearized, when illegal.
 	Key  string `json:"key,omitempty"`
 	HTML string `json:"html,omitempty"`
@@ -54,7 +57,7 @@ budget (never taken for a pass); 2 for a bad file.`,
 			if err != nil {
 				return usageErrorf("%s: %v", args[0], err)
 			}
-			sum := checkSummary{File: args[0], Format: f.String(), Verdict: res.Verdict.String(), Ops: res.Ops, Keys: res.Keys, Result: "pass"}
+			sum := checkSummary{SchemaVersion: schemaVersion, File: args[0], Format: f.String(), Verdict: res.Verdict.String(), Ops: res.Ops, Keys: res.Keys, Result: "pass"}
 			if res.Verdict != checker.VerdictOK {
 				sum.Result = "fail"
 			}

@@ -107,12 +107,20 @@ func TestFailureWritesAReproducerThatReplays(t *testing.T) {
 	if code != exitUsage || !strings.Contains(perr, "[reproducer] planted") || !strings.Contains(perr, "no-such-bug") {
 		t.Fatalf("replay with a planted bug: exit %d: %s", code, perr)
 	}
-	// The recorded digest no longer matches: replay says how it differs.
+	// The recorded digest no longer matches, as after editing the file
+	// by hand: the same failure, a different trace, and exit 0.
 	bad := filepath.Join(dir, "tampered.toml")
 	os.WriteFile(bad, bytes.Replace(data, []byte(sum.TraceDigest), []byte(strings.Repeat("0", 64)), 1), 0o644)
 	tout, _, code := cli(t, "replay", bad)
-	if code != exitFail || !strings.Contains(tout, "trace digest  DIFFERS") || !strings.Contains(tout, "NOT reproduced") {
+	if code != exitPass || !strings.Contains(tout, "trace digest  DIFFERS") || !strings.Contains(tout, "the same failure, a different trace") {
 		t.Fatalf("tampered replay exit %d:\n%s", code, tout)
+	}
+	// The recorded failure differs: not reproduced, exit 1.
+	other := filepath.Join(dir, "other-failure.toml")
+	os.WriteFile(other, bytes.Replace(data, []byte(`failures = ["invariant/read-freshness"]`), []byte(`failures = ["invariant/election-safety"]`), 1), 0o644)
+	oout, _, code := cli(t, "replay", other)
+	if code != exitFail || !strings.Contains(oout, "failures      DIFFER") || !strings.Contains(oout, "NOT reproduced") {
+		t.Fatalf("replay of another failure exit %d:\n%s", code, oout)
 	}
 }
 
@@ -179,7 +187,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"bad shard", []string{"fuzz", "--shard", "0/3"}, `--shard: "0/3" is not i/n with 1 <= i <= n`},
 		{"shard beyond n", []string{"fuzz", "--shard", "4/3"}, "is not i/n"},
 		{"no seeds", []string{"fuzz", "--seeds", "0"}, "--seeds"},
-		{"fuzz with --trace", []string{"fuzz", "--seeds", "1", "--trace", filepath.Join(dir, "x")}, "--trace applies to run and replay"},
+		{"fuzz with --trace", []string{"fuzz", "--seeds", "1", "--trace", filepath.Join(dir, "x")}, "unknown flag: --trace"},
 		{"merge of a missing file", []string{"fuzz", "merge", filepath.Join(dir, "nope.json")}, "nope.json: no such file or directory"},
 		{"merge of a non-summary", []string{"fuzz", "merge", file("j.json", `{"hello": 1}`)}, "j.json: not a fuzz summary"},
 	}

@@ -10,8 +10,9 @@
 //	raftsim version                                 the version, and VCS details when built from git
 //	raftsim completion bash|zsh|fish|powershell     shell completion
 //
-// Global flags: --json (a machine-readable summary on stdout), --trace FILE
-// (the canonical trace as JSON lines), -v.
+// Shared flags, only on the commands that act on them: --json (a
+// machine-readable summary on stdout, described by schema/NAME.v1.json),
+// --trace FILE|- (the canonical trace as JSON lines; run and replay), -v.
 //
 // Exit status: 0 pass (for replay: the recorded failure reproduced); 1 a
 // failure found (for run, also when a scenario that expects a failure did

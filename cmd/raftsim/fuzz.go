@@ -34,7 +34,10 @@ type fuzzFlags struct {
 // so two runs, or merged shards and an unsharded run, compare equal. It
 // lists failing seeds only, so that a campaign of millions of seeds keeps
 // a small summary; the fingerprint stands for every run.
+//
+// schema/fuzz.v1.json describes it.
 type fuzzSummary struct {
+	SchemaVersion int    `json:"schema_version"`
 	SeedStart     uint64 `json:"seed_start"`
 	Seeds         uint64 `json:"seeds"`
 	DurationMs    int64  `json:"duration_ms"`
@@ -138,9 +141,6 @@ func shardSeeds(start, count, i, n uint64) []uint64 {
 }
 
 func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
-	if g.trace != "" {
-		return usageErrorf("--trace applies to run and replay; replay a fuzz reproducer to trace it")
-	}
 	if f.workers < 1 || f.duration <= 0 || f.budget <= 0 {
 		return usageErrorf("--workers, --duration and --budget must be positive")
 	}
@@ -182,7 +182,7 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 	} else {
 		printFuzz(cmd, &sum, f.workers, time.Since(start))
 	}
-	if sum.Failed > 0 {
+	if sum.Result != "pass" {
 		return errFailed
 	}
 	return nil
@@ -221,9 +221,14 @@ func (s *fuzzSummary) fingerprint() []byte {
 
 // finish sets the result.
 func (s *fuzzSummary) finish() {
+	s.SchemaVersion = schemaVersion
 	s.Result = "pass"
-	if s.Failed > 0 {
+	switch {
+	case s.Failed > 0:
 		s.Result = "fail"
+	case s.Runs > 0 && s.Inconclusive == s.Runs:
+		// Nothing failed, and nothing was verified either.
+		s.Result = "inconclusive"
 	}
 	if s.Failures == nil {
 		s.Failures = []seedResult{}
@@ -361,9 +366,9 @@ func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Dura
 	fmt.Fprintf(w, "raftsim fuzz: %s, %v of faults each\n", span, time.Duration(sum.DurationMs)*time.Millisecond)
 	if workers > 0 {
 		rate := float64(sum.Runs) / max(wall.Seconds(), 1e-9)
-		fmt.Fprintf(w, "  %d runs in %v on %d workers (%.1f seeds/s), %d failed\n", sum.Runs, wall.Round(time.Millisecond), workers, rate, sum.Failed)
+		fmt.Fprintf(w, "  %s in %v on %s (%.1f seeds/s), %d failed\n", plural(sum.Runs, "run"), wall.Round(time.Millisecond), plural(workers, "worker"), rate, sum.Failed)
 	} else {
-		fmt.Fprintf(w, "  %d runs (merged), %d failed\n", sum.Runs, sum.Failed)
+		fmt.Fprintf(w, "  %s (merged), %d failed\n", plural(sum.Runs, "run"), sum.Failed)
 	}
 	if sum.Stopped {
 		fmt.Fprintln(w, "  stopped at the first failure (--stop-on-failure)")
@@ -376,14 +381,17 @@ func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Dura
 		fmt.Fprintf(w, "  seed %d: %s\n    replay: raftsim replay %s\n", r.Seed, strings.Join(ids, ", "), r.Reproducer)
 	}
 	if sum.Inconclusive > 0 {
-		fmt.Fprintf(w, "  %d run(s) inconclusive: the linearizability check ran out of budget (--budget), and found nothing else\n", sum.Inconclusive)
+		fmt.Fprintf(w, "  %s inconclusive: the linearizability check ran out of budget (--budget), and found nothing else\n", plural(sum.Inconclusive, "run"))
 		for _, r := range sum.InconclusiveRuns {
 			fmt.Fprintf(w, "  seed %d: check it with: raftsim run --scenario %s --budget 10m\n", r.Seed, r.Reproducer)
 		}
 	}
-	if sum.Failed == 0 {
+	switch sum.Result {
+	case "pass":
 		fmt.Fprintln(w, "  result PASS")
-	} else {
+	case "inconclusive":
+		fmt.Fprintln(w, "  result INCONCLUSIVE: every run was inconclusive, so nothing was verified")
+	default:
 		fmt.Fprintln(w, "  result FAIL")
 	}
 }

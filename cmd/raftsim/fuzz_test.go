@@ -217,15 +217,16 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 }
 
 // A run whose linearizability check runs out of budget is inconclusive:
-// listed with its scenario file, counted apart, and no failure.
+// listed with its scenario file, counted apart, and no failure. A
+// campaign of inconclusive runs alone verified nothing: it does not pass.
 func TestFuzzInconclusiveIsNoFailure(t *testing.T) {
 	dir := t.TempDir()
 	out, errs, code := cli(t, "fuzz", "--json", "--seeds", "2", "--seed-start", "40", "--workers", "1", "--budget", "1ns", "--out", dir)
-	if code != exitPass {
+	if code != exitFail || strings.Contains(errs, "FAILED") || !strings.Contains(errs, "seed 41 inconclusive") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
 	}
 	sum := decode[fuzzSummary](t, out)
-	if sum.Result != "pass" || sum.Failed != 0 || sum.Inconclusive != 2 || len(sum.InconclusiveRuns) != 2 {
+	if sum.Result != "inconclusive" || sum.Failed != 0 || sum.Inconclusive != 2 || len(sum.InconclusiveRuns) != 2 {
 		t.Fatalf("summary %+v", sum)
 	}
 	for _, r := range sum.InconclusiveRuns {
@@ -235,7 +236,13 @@ func TestFuzzInconclusiveIsNoFailure(t *testing.T) {
 		}
 	}
 	human, _, _ := cli(t, "fuzz", "--seeds", "1", "--seed-start", "40", "--budget", "1ns", "--out", dir)
-	if !strings.Contains(human, "1 run(s) inconclusive") || !strings.Contains(human, "--budget 10m") || !strings.Contains(human, "result PASS") {
+	if !strings.Contains(human, "1 run inconclusive") || !strings.Contains(human, "--budget 10m") || !strings.Contains(human, "result INCONCLUSIVE") {
 		t.Fatalf("human summary:\n%s", human)
+	}
+	// One inconclusive run beside a passing one: the campaign passes.
+	mixed := fuzzSummary{Seeds: 2}
+	mixed.add([]seedResult{{Seed: 1, Result: "pass"}, sum.InconclusiveRuns[0]})
+	if mixed.finish(); mixed.Result != "pass" {
+		t.Fatalf("one pass and one inconclusive run: result %q", mixed.Result)
 	}
 }

@@ -40,7 +40,7 @@ be given once, and all must come from the same campaign.`,
 			} else {
 				printFuzz(cmd, sum, 0, time.Duration(0))
 			}
-			if sum.Failed > 0 {
+			if sum.Result != "pass" {
 				return errFailed
 			}
 			return nil
@@ -71,6 +71,9 @@ func readSummary(path string) (*fuzzSummary, error) {
 	var s fuzzSummary
 	if err := dec.Decode(&s); err != nil {
 		return nil, usageErrorf("%s: not a fuzz summary: %v", path, err)
+	}
+	if s.SchemaVersion != schemaVersion {
+		return nil, usageErrorf("%s: schema_version %d, want %d (written by another raftsim version)", path, s.SchemaVersion, schemaVersion)
 	}
 	return &s, nil
 }

@@ -16,14 +16,17 @@ import (
 // otherwise (or with --json) plain lines now and then. Failures are
 // reported as they are found. Only the collecting goroutine calls it.
 type progress struct {
-	w       io.Writer
-	bar     *progressbar.ProgressBar
-	total   int
-	done    int
-	failed  int
-	start   time.Time
-	every   int
-	verbose bool
+	w      io.Writer
+	bar    *progressbar.ProgressBar
+	total  int
+	done   int
+	failed int
+	// inconclusive counts runs whose only finding is a linearizability
+	// check out of budget: neither failed nor passed.
+	inconclusive int
+	start        time.Time
+	every        int
+	verbose      bool
 }
 
 func newProgress(w io.Writer, total int, jsonOut, verbose bool) *progress {
@@ -45,7 +48,10 @@ func newProgress(w io.Writer, total int, jsonOut, verbose bool) *progress {
 
 func (p *progress) add(r seedResult) {
 	p.done++
-	if r.Result != "pass" {
+	if r.Result == "inconclusive" {
+		p.inconclusive++
+		p.line("fuzz: seed %d inconclusive (the linearizability check ran out of budget): %s", r.Seed, r.Reproducer)
+	} else if r.Result != "pass" {
 		p.failed++
 		var ids []string
 		for _, f := range r.Failures {
@@ -59,14 +65,23 @@ func (p *progress) add(r seedResult) {
 		p.line("fuzz: seed %d passed (%d ops)", r.Seed, r.Ops)
 	}
 	if p.bar != nil {
-		p.bar.Describe(fmt.Sprintf("fuzz: %d failures", p.failed))
+		p.bar.Describe("fuzz: " + p.counts())
 		p.bar.Add(1)
 		return
 	}
 	if p.done%p.every == 0 || p.done == p.total {
 		rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
-		fmt.Fprintf(p.w, "fuzz: %d/%d seeds, %.1f seeds/s, %d failures\n", p.done, p.total, rate, p.failed)
+		fmt.Fprintf(p.w, "fuzz: %d/%d seeds, %.1f seeds/s, %s\n", p.done, p.total, rate, p.counts())
 	}
+}
+
+// counts says how many runs failed, and how many were inconclusive.
+func (p *progress) counts() string {
+	s := plural(p.failed, "failure")
+	if p.inconclusive > 0 {
+		s += fmt.Sprintf(", %d inconclusive", p.inconclusive)
+	}
+	return s
 }
 
 // line prints a line without tearing the bar.

@@ -54,9 +54,6 @@ for bad input.`,
 }
 
 func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
-	if g.trace != "" {
-		return usageErrorf("--trace applies to run and replay")
-	}
 	if f.workers < 1 || f.budget <= 0 {
 		return usageErrorf("--workers and --budget must be positive")
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -44,9 +45,6 @@ gives the same trace, byte for byte.`,
 		Version:       versionString(),
 	}
 	root.SetVersionTemplate("raftsim {{.Version}}\n")
-	root.PersistentFlags().BoolVar(&g.json, "json", false, "print a machine-readable JSON summary on stdout")
-	root.PersistentFlags().StringVar(&g.trace, "trace", "", "write the run's canonical trace to `FILE` as JSON lines (run, replay)")
-	root.PersistentFlags().BoolVarP(&g.verbose, "verbose", "v", false, "say more")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageErrorf("%v (see '%s --help')", err, c.CommandPath())
 	})
@@ -58,7 +56,46 @@ gives the same trace, byte for byte.`,
 	for _, extra := range extraCommands {
 		root.AddCommand(extra(g))
 	}
+	addGlobalFlags(root, g)
+	addCompletions(root)
 	return root, g
+}
+
+// globalFlags names the shared flags each command takes, by command path
+// below the root: a command is offered only the flags it acts on.
+var globalFlags = map[string][]string{
+	"run":        {"json", "trace", "verbose"},
+	"replay":     {"json", "trace", "verbose"},
+	"fuzz":       {"json", "verbose"},
+	"fuzz merge": {"json"},
+	"list":       {"json"},
+	"check":      {"json"},
+	"report":     {"json"},
+	"version":    {"json"},
+	"selftest":   {"json"},
+}
+
+// addGlobalFlags gives each command of the tree the shared flags
+// globalFlags lists for it.
+func addGlobalFlags(root *cobra.Command, g *globals) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		path := strings.TrimPrefix(c.CommandPath(), root.Name()+" ")
+		for _, name := range globalFlags[path] {
+			switch name {
+			case "json":
+				c.Flags().BoolVar(&g.json, "json", false, "print a machine-readable JSON summary on stdout (see schema/ for its JSON Schema)")
+			case "trace":
+				c.Flags().StringVar(&g.trace, "trace", "", "write the run's canonical trace to `FILE` as JSON lines (- for standard output)")
+			case "verbose":
+				c.Flags().BoolVarP(&g.verbose, "verbose", "v", false, "say more")
+			}
+		}
+		for _, sub := range c.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }
 
 // extraCommands are commands that only some builds have: selftest exists
@@ -99,14 +136,28 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	return exitCode(err)
 }
 
-// openTrace opens the --trace file, if one was asked for.
-func (g *globals) openTrace() (*os.File, error) {
-	if g.trace == "" {
-		return nil, nil
+// openTrace opens the --trace file, if one was asked for: "-" is the
+// command's standard output, and the summary then goes to standard error
+// (summary is where to print it). The caller closes the returned closer.
+func (g *globals) openTrace(cmd *cobra.Command) (trace io.Writer, summary io.Writer, closer io.Closer, err error) {
+	summary = cmd.OutOrStdout()
+	switch g.trace {
+	case "":
+		return nil, summary, noClose{}, nil
+	case "-":
+		if g.json {
+			return nil, nil, nil, usageErrorf("--trace - and --json both write to standard output; give --trace a FILE")
+		}
+		return cmd.OutOrStdout(), cmd.ErrOrStderr(), noClose{}, nil
 	}
 	f, err := os.Create(g.trace)
 	if err != nil {
-		return nil, usageErrorf("--trace: %v", err)
+		return nil, nil, nil, usageErrorf("--trace: %v", err)
 	}
-	return f, nil
+	return f, summary, f, nil
 }
+
+// noClose is the closer of a trace that is not a file of its own.
+type noClose struct{}
+
+func (noClose) Close() error { return nil }

@@ -44,7 +44,7 @@ find the failure its scenario expects; 2 for bad input.`,
 	cmd.Flags().StringVarP(&f.scenario, "scenario", "s", "", "a built-in scenario `NAME` or a scenario FILE (default: "+demoScenario+")")
 	cmd.Flags().Uint64Var(&f.seed, "seed", 0, "the seed (default: the scenario's)")
 	cmd.Flags().StringVar(&f.out, "out", defaultOutDir, "the `DIR` for reproducer files")
-	cmd.Flags().StringVar(&f.html, "html", "", "on a linearizability failure, write porcupine's visualization to `FILE`")
+	cmd.Flags().StringVar(&f.html, "html", "", "write porcupine's visualization of the history to `FILE` (on a linearizability failure: of the offending key)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to `FILE` (for 'raftsim check')")
 	cmd.Flags().DurationVar(&f.budget, "budget", 10*time.Second, "wall-clock budget of the linearizability check")
 	return cmd
@@ -76,14 +76,12 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 	cfg := s.ConfigFor(seed)
 	cfg.LinearizabilityBudget = f.budget
 	cfg.VisualizationPath = f.html
-	trace, err := g.openTrace()
+	trace, out, closer, err := g.openTrace(cmd)
 	if err != nil {
 		return err
 	}
-	if trace != nil {
-		defer trace.Close()
-		cfg.Trace = trace
-	}
+	defer closer.Close()
+	cfg.Trace = trace
 	start := time.Now()
 	res, err := sim.Run(cfg)
 	if err != nil {
@@ -112,7 +110,7 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 			return err
 		}
 	} else {
-		printRun(cmd.OutOrStdout(), s, sum, res, g.verbose)
+		printRun(out, s, sum, res, g.verbose)
 	}
 	if !res.Passed() || !sum.MetExpectation {
 		return errFailed
@@ -125,7 +123,19 @@ func writeHistoryFile(path, scenario string, seed uint64, res *sim.Result) error
 	if err != nil {
 		return usageErrorf("--history: %v", err)
 	}
-	h := checker.History{Meta: map[string]string{"scenario": scenario, "seed": strconv.FormatUint(seed, 10)}, Ops: res.History}
+	meta := map[string]string{"scenario": scenario, "seed": strconv.FormatUint(seed, 10)}
+	if res.OpenAtEnd > 0 {
+		meta["open_at_end"] = strconv.Itoa(res.OpenAtEnd) + " operations were open when the run ended (reads recorded as failed, others as unknown)"
+	}
+	if res.Stopped {
+		for _, f := range res.Failures {
+			if f.Kind.IsSafety() {
+				meta["stopped"] = "the run stopped at " + f.String() + "; the history ends there"
+				break
+			}
+		}
+	}
+	h := checker.History{Meta: meta, Ops: res.History}
 	if err := checker.WriteHistory(file, h); err != nil {
 		file.Close()
 		return fmt.Errorf("--history: %w", err)

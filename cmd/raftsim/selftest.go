@@ -62,11 +62,14 @@ type selftestRow struct {
 	Inconclusive int `json:"inconclusive,omitempty"`
 }
 
+// selftestSummary is what `raftsim selftest --json` prints;
+// schema/selftest.v1.json describes it.
 type selftestSummary struct {
-	Result  string        `json:"result"`
-	Bugs    []selftestRow `json:"bugs"`
-	Found   int           `json:"found"`
-	Control selftestRow   `json:"control"`
+	SchemaVersion int           `json:"schema_version"`
+	Result        string        `json:"result"`
+	Bugs          []selftestRow `json:"bugs"`
+	Found         int           `json:"found"`
+	Control       selftestRow   `json:"control"`
 	// MedianMs is the median wall time to find a bug, over found bugs.
 	MedianMs int64 `json:"median_ms"`
 }
@@ -101,6 +104,11 @@ found nothing.`,
 	fl.BoolVar(&f.shrink, "shrink", true, "minimize each bug's first failure")
 	fl.DurationVar(&f.checkBudget, "check-budget", 30*time.Second, "wall-clock budget of each linearizability check")
 	fl.StringVar(&f.out, "out", "", "write each bug's minimized failing scenario to `DIR`, for 'raftsim replay' (in a raftbugs build)")
+	var names []string
+	for _, in := range bugs.Catalog {
+		names = append(names, in.Name)
+	}
+	_ = cmd.RegisterFlagCompletionFunc("bug", fixedCompletion(names))
 	return cmd
 }
 
@@ -157,6 +165,7 @@ func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
 	if len(found) > 0 {
 		sum.MedianMs = found[len(found)/2]
 	}
+	sum.SchemaVersion = schemaVersion
 	sum.Result = "pass"
 	for _, r := range sum.Bugs {
 		if !r.Found && r.Masked == "" {

@@ -44,6 +44,14 @@ func TestFuzzMinimizesAndReplaysAPlantedBug(t *testing.T) {
 	_ = os.Remove(files[0])
 }
 
+func TestSelftestJSONSchema(t *testing.T) {
+	out, errs, code := cli(t, "selftest", "--json", "--bug", "vote-without-log-check", "--control-seeds", "4", "--budget", "30s", "--out", t.TempDir())
+	if code != exitPass {
+		t.Fatalf("selftest: exit %d\n%s%s", code, out, errs)
+	}
+	mustValidate(t, "selftest", out)
+}
+
 func TestSelftestFindsABug(t *testing.T) {
 	dir := t.TempDir()
 	out, errs, code := cli(t, "selftest", "--bug", "vote-without-log-check", "--control-seeds", "4", "--budget", "30s", "--out", dir)

@@ -53,15 +53,63 @@ type latencyJSON struct {
 	P99Us int64 `json:"p99_us"`
 }
 
-// runSummary is what `raftsim run --json` prints.
+// expectedJSON is a scenario's expectation: pass, or find one of the
+// named failures (failure names or kinds).
+type expectedJSON struct {
+	Pass     bool     `json:"pass"`
+	Failures []string `json:"failures"`
+}
+
+func expectationJSON(e scenarios.Expectation) expectedJSON {
+	return expectedJSON{Pass: e.Pass(), Failures: nonNil(e.Failures)}
+}
+
+// linearizabilityJSON is the linearizability check's verdict.
+type linearizabilityJSON struct {
+	// Verdict is ok, illegal, unknown (out of budget) or not-checked.
+	Verdict string `json:"verdict"`
+	// Reason says why the check did not run, when not-checked.
+	Reason string `json:"reason,omitempty"`
+	Ops    int    `json:"ops"`
+	Keys   int    `json:"keys"`
+	// Key is a key with no linearization, when illegal and located.
+	Key string `json:"key,omitempty"`
+}
+
+func linearizabilityOf(res *sim.Result) linearizabilityJSON {
+	lin := res.Linearizability
+	if lin.Verdict == 0 {
+		reason := "no client operations"
+		if !res.Passed() && len(res.History) > 0 {
+			reason = "the run stopped at a safety failure"
+		}
+		return linearizabilityJSON{Verdict: "not-checked", Reason: reason}
+	}
+	out := linearizabilityJSON{Verdict: lin.Verdict.String(), Ops: lin.Ops, Keys: lin.Keys}
+	if lin.Verdict == checker.VerdictIllegal && lin.Located {
+		out.Key = lin.Key
+	}
+	return out
+}
+
+// schemaVersion versions every machine-readable output: the JSON Schemas
+// in schema/ describe version 1. Adding a field is a change of the
+// schema files; renaming or retyping one also bumps the version.
+const schemaVersion = 1
+
+// runSummary is what `raftsim run --json` prints; schema/run.v1.json
+// describes it.
 type runSummary struct {
-	Scenario string `json:"scenario"`
-	Seed     uint64 `json:"seed"`
-	// Result is "pass" when the run found nothing, "fail" otherwise.
+	SchemaVersion int    `json:"schema_version"`
+	Scenario      string `json:"scenario"`
+	Seed          uint64 `json:"seed"`
+	// Result is "pass" when the run found nothing, "inconclusive" when
+	// its only finding is a linearizability check out of budget, "fail"
+	// otherwise.
 	Result string `json:"result"`
 	// Expected is the scenario's expectation; MetExpectation whether the
 	// run met it.
-	Expected       string        `json:"expected"`
+	Expected       expectedJSON  `json:"expected"`
 	MetExpectation bool          `json:"met_expectation"`
 	Failures       []failureJSON `json:"failures"`
 	TraceDigest    string        `json:"trace_digest"`
@@ -70,14 +118,21 @@ type runSummary struct {
 	OpsOK          uint64        `json:"ops_ok"`
 	OpsFailed      uint64        `json:"ops_failed"`
 	OpsUnknown     uint64        `json:"ops_unknown"`
-	VirtualMs      int64         `json:"virtual_ms"`
-	Nodes          int           `json:"nodes"`
-	LeaderChanges  uint64        `json:"leader_changes"`
-	Elections      uint64        `json:"elections"`
-	SplitVotes     uint64        `json:"split_votes"`
+	// OpsOpen counts operations still open when the run ended: neither
+	// failed nor unknown, they are counted apart.
+	OpsOpen   uint64 `json:"ops_open"`
+	VirtualMs int64  `json:"virtual_ms"`
+	// FaultPhaseMs is the configured fault phase; StoppedEarly is set when
+	// the run ended at a safety failure before its planned end.
+	FaultPhaseMs  int64  `json:"fault_phase_ms"`
+	StoppedEarly  bool   `json:"stopped_early"`
+	Nodes         int    `json:"nodes"`
+	LeaderChanges uint64 `json:"leader_changes"`
+	Elections     uint64 `json:"elections"`
+	SplitVotes    uint64 `json:"split_votes"`
 	// Latency is keyed by operation kind (get, put, append, delete, cas).
 	Latency         map[string]latencyJSON `json:"latency"`
-	Linearizability string                 `json:"linearizability"`
+	Linearizability linearizabilityJSON    `json:"linearizability"`
 	// MissingTargets counts timeline actions that found fewer targets
 	// than they name (no leader to crash, a named node already down);
 	// Missing lists them.
@@ -114,30 +169,37 @@ func percentile(sorted []int64, p int) int64 {
 	return sorted[max(rank, 1)-1]
 }
 
-func linearizabilityVerdict(res *sim.Result) string {
-	if res.Linearizability.Verdict == 0 {
-		return "not checked"
-	}
-	return res.Linearizability.Verdict.String()
-}
-
 func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Duration, reproduce string) runSummary {
-	result := "pass"
-	if !res.Passed() {
-		result = "fail"
-	}
 	return runSummary{
-		Scenario: s.Name, Seed: seed, Result: result,
-		Expected: s.Expect.String(), MetExpectation: s.Expect.Check(res) == nil,
+		SchemaVersion: schemaVersion,
+		Scenario:      s.Name, Seed: seed, Result: resultOf(res),
+		Expected: expectationJSON(s.Expect), MetExpectation: s.Expect.Check(res) == nil,
 		Failures:    failuresJSON(res.Failures),
 		TraceDigest: res.TraceDigest, TraceEvents: res.TraceEvents,
 		Ops: res.Stats.Ops, OpsOK: res.Stats.OpsOK, OpsFailed: res.Stats.OpsFailed, OpsUnknown: res.Stats.OpsUnknown,
-		VirtualMs: res.End.Duration().Milliseconds(), Nodes: s.Config.Nodes,
+		OpsOpen:   uint64(res.OpenAtEnd),
+		VirtualMs: res.End.Duration().Milliseconds(), FaultPhaseMs: s.Config.Duration.Milliseconds(), StoppedEarly: res.Stopped,
+		Nodes:         s.Config.Nodes,
 		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
-		Latency: latencies(res.History), Linearizability: linearizabilityVerdict(res),
+		Latency: latencies(res.History), Linearizability: linearizabilityOf(res),
 		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing),
 		WallMs: wall.Milliseconds(), Reproduce: reproduce,
 	}
+}
+
+// resultOf is "pass", "inconclusive" (the only finding is a
+// linearizability check that ran out of budget: nothing failed, nothing
+// was verified) or "fail".
+func resultOf(res *sim.Result) string {
+	if res.Passed() {
+		return "pass"
+	}
+	for _, f := range res.Failures {
+		if f.Kind != sim.FailureInconclusive {
+			return "fail"
+		}
+	}
+	return "inconclusive"
 }
 
 // onOff spells a boolean knob.
@@ -160,15 +222,22 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 	}
 	row("cluster", "%d nodes, %s reads, PreVote %s, CheckQuorum %s; %d clients on %d keys",
 		cfg.Nodes, cfg.Raft.ReadMode, onOff(!cfg.Raft.DisablePreVote), onOff(!cfg.Raft.DisableCheckQuorum), cfg.Workload.Clients, cfg.Workload.Keys)
-	row("time", "%v virtual (%v of faults, then healing), %d events, %v wall",
-		res.End.Duration().Round(time.Microsecond), cfg.Duration, res.Events, time.Duration(sum.WallMs)*time.Millisecond)
+	phases := fmt.Sprintf("%v of faults, then healing", cfg.Duration)
+	switch {
+	case res.Stopped:
+		phases = fmt.Sprintf("stopped at the safety failure; %v of faults and then healing were planned", cfg.Duration)
+	case res.End < res.HealStart:
+		phases = fmt.Sprintf("ended inside its %v of faults", cfg.Duration)
+	}
+	row("time", "%v virtual (%s), %s, %v wall",
+		res.End.Duration().Round(time.Microsecond), phases, plural(res.Events, "event"), time.Duration(sum.WallMs)*time.Millisecond)
 	first := "never"
 	if res.Stats.FirstLeader != 0 {
 		first = "first at " + res.Stats.FirstLeader.Duration().Round(time.Microsecond).String()
 	}
-	row("leaders", "%d elected (%s), %d candidacies, %d split votes", sum.LeaderChanges, first, sum.Elections, sum.SplitVotes)
-	open := sum.Ops - sum.OpsOK - sum.OpsFailed - sum.OpsUnknown
-	row("operations", "%d: %d ok, %d failed, %d unknown, %d open at the end", sum.Ops, sum.OpsOK, sum.OpsFailed, sum.OpsUnknown, open)
+	row("leaders", "%d elected (%s), %s, %s", sum.LeaderChanges, first,
+		pluralWord(sum.Elections, "candidacy", "candidacies"), plural(sum.SplitVotes, "split vote"))
+	row("operations", "%d: %d ok, %d failed, %d unknown, %d open at the end", sum.Ops, sum.OpsOK, sum.OpsFailed, sum.OpsUnknown, sum.OpsOpen)
 	var lat []string
 	for _, k := range []string{"get", "put", "append", "delete", "cas"} {
 		if l, ok := sum.Latency[k]; ok {
@@ -187,24 +256,27 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 		row("timeline", "%d of %d actions found fewer targets than they name: timeline[%d] %s at %v: %s%s",
 			len(res.Missing), len(cfg.Timeline), m.Action, m.Kind, m.Time, m.Reason, more)
 	}
-	lin := sum.Linearizability
+	lin := "not checked (" + sum.Linearizability.Reason + ")"
 	if res.Linearizability.Verdict != 0 {
 		lin = res.Linearizability.String()
-	} else if !res.Passed() {
-		lin += " (the run stopped at a safety failure)"
 	}
 	row("linearizability", "%s", lin)
 	row("invariants", "%s", verdictOf(res, sim.FailureInvariant, sim.FailurePanic))
 	row("liveness", "%s", livenessVerdict(res))
 	row("trace digest", "%s", sum.TraceDigest)
 	if sum.Result == "pass" {
-		row("result", "PASS (expected: %s)", sum.Expected)
+		row("result", "PASS (expected: %s)", s.Expect)
 	} else {
 		met := "as expected"
 		if !sum.MetExpectation {
-			met = "expected: " + sum.Expected
+			met = "expected: " + s.Expect.String()
 		}
-		row("result", "FAIL (%s)", met)
+		verdict := "FAIL"
+		if sum.Result == "inconclusive" {
+			verdict = "INCONCLUSIVE: nothing failed, linearizability not verified (try a larger --budget)"
+			met = "expected: " + s.Expect.String()
+		}
+		row("result", "%s (%s)", verdict, met)
 		for _, f := range res.Failures {
 			fmt.Fprintf(w, "    %s\n", f)
 		}
