@@ -62,6 +62,7 @@ lint: ## gofmt, go vet, and the determinism lint.
 	cd raft/bench && $(GO) vet ./...
 	cd raft/bench/etcd36 && $(GO) vet ./...
 	cd raft/bench/driver && $(GO) vet ./...
+	cd raft/bench/etcdload && $(GO) vet ./...
 	$(GO) test -count=1 -run 'TestDeterminismLint' ./cmd/raftsim/
 
 .PHONY: determinism
@@ -102,6 +103,15 @@ redis-tools: ## Install redis-cli and redis-benchmark (Debian's redis-tools) if 
 	@command -v redis-cli >/dev/null && command -v redis-benchmark >/dev/null || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
 	@redis-cli --version
+
+.PHONY: bench-tools
+bench-tools: redis-tools ## Install redis-server and etcd (Debian's etcd-server) for bench-cluster, if missing.
+	@command -v redis-server >/dev/null && command -v etcd >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server etcd-server >/dev/null; }
+
+.PHONY: bench-cluster
+bench-cluster: bench-tools ## Real clusters on loopback: raftsim and redis-server under redis-benchmark, etcd under etcdload.
+	GO=$(GO) raft/bench/cluster.sh
 
 .PHONY: clean
 clean: ## Remove build output and reproducers.

@@ -217,9 +217,9 @@ func simulatorTwin(f *liveFlags, res liveResult) sim.Config {
 	return cfg
 }
 
-// The simulated fsync latency of the twin run: what fsync of a small
-// append costs on this kind of machine's disk (see the closing figures
-// of `make bench-live`).
+// The simulated fsync latency of the twin run: about what an append and
+// fsync of the file store costs on the 2-core development machines
+// (go test -bench AppendSync ./raft/filestore/).
 const (
 	liveSyncMin = 500 * time.Microsecond
 	liveSyncMax = 3 * time.Millisecond
