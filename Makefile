@@ -96,7 +96,7 @@ live: build ## Real processes under real faults, checked like a simulation (LIVE
 
 .PHONY: live-short
 live-short: build ## The live test CI runs: about 20 seconds.
-	$(RAFTSIM) live --nodes 3 --duration 15s --heal 5s --seed 1
+	$(RAFTSIM) live --nodes 3 --duration 15s --heal 6s --seed 1
 
 .PHONY: redis-tools
 redis-tools: ## Install redis-cli and redis-benchmark (Debian's redis-tools) if missing.

@@ -22,7 +22,7 @@ func TestLiveShortRun(t *testing.T) {
 	tmp := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "live", "--nodes", "3", "--duration", "5s", "--heal", "3s",
+	cmd := exec.CommandContext(ctx, bin, "live", "--nodes", "3", "--duration", "5s", "--heal", "6s",
 		"--faults", "kill,pause,partition,oneway,latency", "--seed", "3", "--clients", "4", "--report", rep)
 	cmd.Env = append(os.Environ(), "TMPDIR="+tmp)
 	out, err := cmd.CombinedOutput()

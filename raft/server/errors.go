@@ -1,6 +1,9 @@
 package server
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrUnknownOutcome: the request was proposed, but the server can no
 // longer tell whether it will take effect: this node lost leadership
@@ -8,6 +11,12 @@ import "errors"
 // It may still commit. A client that must know retries with the same
 // client ID and sequence number (kv sessions make that safe).
 var ErrUnknownOutcome = errors.New("server: outcome unknown")
+
+// The causes of ErrUnknownOutcome, so that a client reads why.
+var (
+	errLeadershipLost = fmt.Errorf("%w: this node stopped leading before the command was applied; it may still commit", ErrUnknownOutcome)
+	errStoppedPending = fmt.Errorf("%w: the server stopped before the command was applied; it may still commit", ErrUnknownOutcome)
+)
 
 // ErrBusy: the request was not proposed, because a bound was reached (the
 // request queue, or the leader's uncommitted entries). Retrying later is

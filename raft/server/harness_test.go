@@ -116,7 +116,7 @@ func (c *testCluster) start(id raft.NodeID) {
 	}
 	n.gate = newGate(n.tr)
 	n.srv, err = New(Config{ID: id, Voters: c.ids, Storage: n.st, Transport: n.gate,
-		TickInterval: 5 * time.Millisecond, ElectionTicks: 20, HeartbeatTicks: 2})
+		TickInterval: 10 * time.Millisecond, ElectionTicks: 30, HeartbeatTicks: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,7 +62,7 @@ func (c *Call) Wait(ctx context.Context) (Result, error) {
 	case r := <-c.p.done:
 		return r, r.Err
 	case <-ctx.Done():
-		return Result{}, fmt.Errorf("%w: %w", ErrUnknownOutcome, ctx.Err())
+		return Result{}, fmt.Errorf("%w: no outcome before the caller gave up (%w)", ErrUnknownOutcome, ctx.Err())
 	case <-c.s.done:
 		// Run ends every pending proposal before closing done; one that
 		// it had not taken from the queue was never proposed.

@@ -144,7 +144,7 @@ func (s *Server) Run(ctx context.Context) (err error) {
 		return errors.New("server: Run called twice")
 	}
 	defer func() {
-		s.endAll(ErrUnknownOutcome, ErrStopped)
+		s.endAll(errStoppedPending, ErrStopped)
 		close(s.done)
 		s.publish()
 	}()
@@ -259,7 +259,7 @@ func (s *Server) roleChange(ss raft.SoftState) {
 	if was == raft.RoleLeader && ss.Role != raft.RoleLeader {
 		// Proposals may still commit under the next leader: their outcome
 		// is unknown, not failed. Reads changed nothing: they just fail.
-		s.endAll(ErrUnknownOutcome, ErrReadAborted)
+		s.endAll(errLeadershipLost, ErrReadAborted)
 	}
 }
 
