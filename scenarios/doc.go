@@ -78,12 +78,17 @@
 // keys each takes besides at and action (targets: see below):
 //
 //	crash, power_loss, pause, isolate   targets
+//	reconnect                           targets: each reaches every node that is not
+//	                                    isolated again, both ways (undoes isolate node
+//	                                    by node; nodes reconnected together reach each
+//	                                    other)
 //	restart                             nodes, random, as, require (none: every crashed node)
 //	resume                              nodes, random, as, require (none: every paused node)
 //	partition                           groups = [[1, 2], [3, 4, 5]] (unlisted nodes are isolated);
 //	                                    leader = true moves the leader into the first group
 //	bridge                              nodes = [3], groups = [[1, 2], [4, 5]]
 //	cut_one_way, clog, unclog           from, to
+//	connect                             from, to: undoes the cut of that one link
 //	heal                                nothing: every cut and clog ends
 //	link                                from, to (neither: every link), and the [network] keys;
 //	                                    keys left out keep the [network] values
@@ -91,11 +96,17 @@
 //	clock_drift                         targets, drift_ppm (+-500000)
 //	clock_jump                          targets, jump ("-300ms"; a jump at
 //	                                    0s sets a clock's skew)
-//	crash_new_leaders                   until, within, restart_after: from at to until,
-//	                                    every new leader is crashed within "within" of
-//	                                    its election and restarted restart_after later
-//	                                    (files written before relative times spell
-//	                                    within "after"; with at, that still reads)
+//	crash_new_leaders                   until, within, restart_after, include_leader: from
+//	                                    at to until, every new leader is crashed within
+//	                                    "within" of its election (a delay drawn from the
+//	                                    seed) and restarted restart_after later ("100ms",
+//	                                    or a range "100ms..300ms" drawn for each crash);
+//	                                    include_leader = true hits the leader in office
+//	                                    when it starts too (files written before relative
+//	                                    times spell within "after"; with at, that reads)
+//	isolate_new_leaders                 until, within, reconnect_after, include_leader:
+//	                                    the same, isolating each new leader and
+//	                                    reconnecting it reconnect_after later
 //
 // # Time, waits and proposals
 //
@@ -171,6 +182,13 @@
 //	at = "2s"
 //	action = "resume"
 //	nodes = ["old_leader"]
+//
+// Isolations are undone node by node with reconnect, so "swap sides" is
+// two actions at one instant (isolate one side, reconnect the other), and
+// a one-way cut link by link with connect. Reconnecting a node that is not
+// isolated, or connecting a link that is not cut, is an error in the file
+// when the timeline says so, and a missing target at run time otherwise
+// (so is isolating a node that is isolated already).
 //
 // The timeline is checked statically: crashing a node that is already down,
 // restarting or pausing a node that is down, resuming one that is not

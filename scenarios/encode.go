@@ -189,8 +189,12 @@ func (e *encoder) action(a *sim.Action) {
 			default:
 				e.kv("on", strconv.Itoa(a.On))
 			}
-		case "restart_after":
-			e.kv("restart_after", quote(formatDuration(a.RestartAfter)))
+		case "restart_after", "reconnect_after":
+			e.kv(k, quote(formatRange(a.RestartAfter, max(a.RestartAfter, a.RestartAfterMax))))
+		case "include_leader":
+			if a.IncludeLeader {
+				e.kv("include_leader", "true")
+			}
 		}
 	}
 	if a.Kind == sim.ActLink {

@@ -309,6 +309,11 @@ func (st *timelineState) clone() *timelineState {
 	for k, v := range st.names {
 		c.names[k] = v
 	}
+	c.isolated = slices.Clone(st.isolated)
+	c.cut = make(map[[2]raft.NodeID]int, len(st.cut))
+	for k, v := range st.cut {
+		c.cut[k] = v
+	}
 	return &c
 }
 

@@ -199,3 +199,70 @@ func TestParseNemesisLegacyAfter(t *testing.T) {
 		t.Fatalf("encoded as\n%s", enc)
 	}
 }
+
+func TestParseRejectsBadReconnects(t *testing.T) {
+	iso := func(at, nodes string) string { return entry(`at = "`+at+`"`, `action = "isolate"`, `nodes = `+nodes) }
+	checkParseErrors(t, []parseErrorCase{
+		{"reconnect of a connected node", langBase + iso("1s", "[1]") + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1, 2]`),
+			"x.toml:10: timeline[1].nodes: ", "node 2 is not isolated at 2s"},
+		{"reconnect after a heal", langBase + iso("1s", "[1]") + entry(`at = "1500ms"`, `action = "heal"`) + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1]`),
+			"x.toml:13: timeline[2].nodes: ", "node 1 is not isolated at 2s"},
+		{"reconnect without targets", langBase + entry(`at = "1s"`, `action = "reconnect"`),
+			"x.toml:3: timeline[0].nodes: ", "a reconnect action needs nodes"},
+		{"connect of an open link", langBase + entry(`at = "1s"`, `action = "connect"`, `from = 1`, `to = 2`),
+			"x.toml:6: timeline[0].from: ", "link 1 -> 2 is not cut at 1s"},
+		{"connect of the other direction", langBase + entry(`at = "1s"`, `action = "cut_one_way"`, `from = 1`, `to = 2`) + entry(`at = "2s"`, `action = "connect"`, `from = 2`, `to = 1`),
+			"x.toml:11: timeline[1].from: ", "link 2 -> 1 is not cut at 2s"},
+		{"reconnect at the instant of a partition", langBase + iso("1s", "[1]") + entry(`at = "2s"`, `action = "partition"`, `groups = [[2], [3, 4, 5]]`) + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1]`),
+			"x.toml:12: timeline[2].at: ", "conflicts with timeline[1], which cuts links at the same instant 2s"},
+		{"partition at the instant of a reconnect", langBase + iso("1s", "[1]") + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1]`) + entry(`at = "2s"`, `action = "partition"`, `groups = [[2], [3, 4, 5]]`),
+			"x.toml:12: timeline[2].at: ", "conflicts with timeline[1], which reconnects at the same instant 2s"},
+		{"isolate and reconnect a node at once", langBase + iso("1s", "[1]") + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1]`) + iso("2s", "[1]"),
+			"x.toml:12: timeline[2].at: ", "conflicts with timeline[1], which also sets the connections of node 1 at 2s"},
+		{"nemesis without its comeback", langBase + entry(`at = "1s"`, `action = "isolate_new_leaders"`, `until = "2s"`, `within = "5ms"`),
+			"x.toml:5: timeline[0].action: ", "a isolate_new_leaders action needs reconnect_after"},
+		{"restart range upside down", langBase + entry(`at = "1s"`, `action = "crash_new_leaders"`, `until = "2s"`, `within = "5ms"`, `restart_after = "300ms..100ms"`),
+			"x.toml:8: timeline[0].restart_after: ", "the upper bound is below the lower bound"},
+		{"reconnect_after on a crash nemesis", langBase + entry(`at = "1s"`, `action = "crash_new_leaders"`, `until = "2s"`, `reconnect_after = "100ms"`),
+			"x.toml:7: timeline[0].reconnect_after: ", "a crash_new_leaders action takes no reconnect_after"},
+		{"include_leader of the wrong type", langBase + entry(`at = "1s"`, `action = "isolate_new_leaders"`, `until = "2s"`, `reconnect_after = "100ms"`, `include_leader = 1`),
+			"x.toml:8: timeline[0].include_leader: ", "is an integer, want true or false"},
+	})
+}
+
+// Swapping sides is two actions at one instant; a name bound to the
+// leader is reconnected whoever it was.
+func TestParseAcceptsReconnects(t *testing.T) {
+	text := "nodes = 5\nduration = \"4s\"\n" +
+		entry(`at = "0s"`, `wait = "leader"`, `within = "1s"`) +
+		entry(`after = "0s"`, `action = "isolate"`, `leader_and = 1`, `as = "side_a"`) +
+		entry(`after = "0s"`, `action = "isolate"`, `except_leader = true`, `as = "side_b"`) +
+		entry(`after = "500ms"`, `action = "reconnect"`, `nodes = ["side_b"]`) +
+		entry(`after = "500ms"`, `action = "isolate"`, `nodes = ["side_b"]`) +
+		entry(`after = "0s"`, `action = "reconnect"`, `nodes = ["side_a"]`) +
+		entry(`after = "100ms"`, `action = "cut_one_way"`, `from = 1`, `to = 2`) +
+		entry(`after = "100ms"`, `action = "connect"`, `from = 1`, `to = 2`) +
+		entry(`after = "0s"`, `action = "isolate_new_leaders"`, `until = "3900ms"`, `within = "5ms"`, `reconnect_after = "50ms..150ms"`, `include_leader = true`) +
+		entry(`after = "0s"`, `action = "crash_new_leaders"`, `until = "3900ms"`, `within = "5ms"`, `restart_after = "100ms"`)
+	s, err := Parse("swap.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Config.Timeline
+	if n := tl[8]; n.Kind != sim.ActIsolateNewLeaders || n.RestartAfter != 50*time.Millisecond || n.RestartAfterMax != 150*time.Millisecond || !n.IncludeLeader {
+		t.Fatalf("isolate_new_leaders %+v", n)
+	}
+	if n := tl[9]; n.RestartAfter != 100*time.Millisecond || n.RestartAfterMax != 0 {
+		t.Fatalf("crash_new_leaders %+v", n)
+	}
+	roundTrip(t, s)
+	if _, err := sim.Run(s.ConfigFor(3)); err != nil {
+		t.Fatal(err)
+	}
+	// At one fixed instant too.
+	text = langBase + entry(`at = "1s"`, `action = "isolate"`, `nodes = [1, 2]`) +
+		entry(`at = "2s"`, `action = "isolate"`, `nodes = [3]`) + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1, 2]`)
+	if _, err := Parse("swap2.toml", []byte(text)); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -36,8 +36,22 @@ type timelineState struct {
 	// names maps the names bound by as to their nodes.
 	names   map[string]binding
 	clogged map[[2]raft.NodeID]int
+	// isolated[id] is set while node id is known to be isolated; cut
+	// holds the links cut_one_way cut.
+	// someIsolated counts isolations of nodes known only at run time (the
+	// nemesis's too) and someReconnected records a reconnect of such
+	// nodes, since the last heal: they make the state uncertain.
+	isolated        []int
+	cut             map[[2]raft.NodeID]int
+	someIsolated    int
+	someReconnected bool
+	// cutsUncertain is set while a partition, bridge or isolation may
+	// have cut links that connect would open.
+	cutsUncertain bool
+
 	// instant and touched record what the actions at the current time
-	// have set: "node:3", "drift:3", "link:1>2", "network".
+	// have set: "node:3", "drift:3", "link:1>2", "network", "net:3" (a
+	// node's connections), "cuts" and "uncut".
 	instant time.Duration
 	touched map[string]int
 }
@@ -54,6 +68,7 @@ func newTimelineState(nodes int) *timelineState {
 	return &timelineState{
 		nodes: nodes, down: make([]bool, nodes+1), paused: make([]bool, nodes+1), by: make([]int, nodes+1),
 		clogged: map[[2]raft.NodeID]int{}, instant: -1, touched: map[string]int{}, names: map[string]binding{},
+		isolated: make([]int, nodes+1), cut: map[[2]raft.NodeID]int{},
 	}
 }
 
@@ -107,6 +122,10 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], which also sets %s at %v: put them at different times", j, desc, a.At)
 		}
 		return "", ""
+	}
+	if at != st.instant {
+		st.instant = at
+		clear(st.touched)
 	}
 	known, dynamic, unbound := st.targets(a)
 	if unbound != "" {
@@ -177,6 +196,10 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		// restart of a named node may find it down.
 		st.leaderDown++
 		return "", ""
+	case sim.ActIsolateNewLeaders:
+		st.someIsolated++
+		st.cutsUncertain = true
+		return "", ""
 	case sim.ActHeal:
 		// Cuts compose, so partitions at one instant do not conflict; a
 		// heal at the same instant as any of them would undo it or not
@@ -185,14 +208,87 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], which changes the partitions at the same instant %v: put them at different times", j, a.At)
 		}
 		clear(st.clogged)
+		clear(st.isolated)
+		clear(st.cut)
+		st.someIsolated, st.someReconnected, st.cutsUncertain = 0, false, false
 		st.touch(i, at, "heal")
 		return "", ""
+	case sim.ActReconnect, sim.ActConnect:
+		return st.stepUncut(i, a, at, conflict, known, dynamic)
 	}
 	if isNetworkCut(a.Kind) {
 		if j, ok := st.touched["heal"]; ok && st.instant == at {
 			return "at", fmt.Sprintf("conflicts with timeline[%d], a heal at the same instant %v: put them at different times", j, a.At)
 		}
+		if f, m := st.stepCut(i, a, at, conflict, known, dynamic); m != "" {
+			return f, m
+		}
 		st.touch(i, at, "network")
+	}
+	return "", ""
+}
+
+// stepCut checks and applies an isolation, a partition, a bridge or a
+// one-way cut.
+func (st *timelineState) stepCut(i int, a *sim.Action, at time.Duration, conflict func(what, desc string) (string, string), known []raft.NodeID, dynamic bool) (field, msg string) {
+	if a.Kind != sim.ActIsolate {
+		// Undoing cuts at the same instant as making them: the file's
+		// order would decide.
+		if j, ok := st.touched["uncut"]; ok && st.instant == at {
+			return "at", fmt.Sprintf("conflicts with timeline[%d], which reconnects at the same instant %v: put them at different times", j, a.At)
+		}
+		st.touch(i, at, "cuts")
+	}
+	switch a.Kind {
+	case sim.ActIsolate:
+		for _, id := range known {
+			if f, m := conflict(fmt.Sprintf("net:%d", id), fmt.Sprintf("the connections of node %d", id)); m != "" {
+				return f, m
+			}
+			// Isolating an isolated node is accepted, as it always was (the
+			// generator and reproducers have such timelines): at run time
+			// it is reported as a missing target.
+			st.isolated[id] = 1
+		}
+		if dynamic {
+			st.someIsolated++
+		}
+	case sim.ActCutOneWay:
+		st.cut[[2]raft.NodeID{a.From, a.To}] = i
+	}
+	st.cutsUncertain = st.cutsUncertain || a.Kind != sim.ActCutOneWay
+	return "", ""
+}
+
+// stepUncut checks and applies a reconnect or a connect: what it undoes
+// must be cut.
+func (st *timelineState) stepUncut(i int, a *sim.Action, at time.Duration, conflict func(what, desc string) (string, string), known []raft.NodeID, dynamic bool) (field, msg string) {
+	if j, ok := st.touched["cuts"]; ok && st.instant == at {
+		return "at", fmt.Sprintf("conflicts with timeline[%d], which cuts links at the same instant %v: put them at different times", j, a.At)
+	}
+	if j, ok := st.touched["heal"]; ok && st.instant == at {
+		return "at", fmt.Sprintf("conflicts with timeline[%d], a heal at the same instant %v: put them at different times", j, a.At)
+	}
+	st.touch(i, at, "uncut")
+	if a.Kind == sim.ActConnect {
+		link := [2]raft.NodeID{a.From, a.To}
+		if _, ok := st.cut[link]; !ok && !st.cutsUncertain {
+			return "from", fmt.Sprintf("link %d -> %d is not cut at %v", a.From, a.To, a.At)
+		}
+		delete(st.cut, link)
+		return "", ""
+	}
+	for _, id := range known {
+		if f, m := conflict(fmt.Sprintf("net:%d", id), fmt.Sprintf("the connections of node %d", id)); m != "" {
+			return f, m
+		}
+		if st.isolated[id] == 0 && st.someIsolated == 0 {
+			return "nodes", fmt.Sprintf("node %d is not isolated at %v", id, a.At)
+		}
+		st.isolated[id] = 0
+	}
+	if dynamic {
+		st.someReconnected = true
 	}
 	return "", ""
 }

@@ -34,7 +34,10 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActClockDrift: append(slices.Clone(targetKeys), "drift_ppm"),
 	sim.ActClockJump:  append(slices.Clone(targetKeys), "jump"),
 
-	sim.ActCrashNewLeaders: {"until", "within", "restart_after"},
+	sim.ActCrashNewLeaders:   {"until", "within", "restart_after", "include_leader"},
+	sim.ActIsolateNewLeaders: {"until", "within", "reconnect_after", "include_leader"},
+	sim.ActReconnect:         targetKeys,
+	sim.ActConnect:           {"from", "to"},
 
 	sim.ActWait:    {"within", "on"},
 	sim.ActPropose: targetKeys,
@@ -254,8 +257,12 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 			} else {
 				t.duration("within", &a.Within)
 			}
-		case "restart_after":
-			t.duration("restart_after", &a.RestartAfter)
+		case "restart_after", "reconnect_after":
+			if single, ok := t.durationRange(k, &a.RestartAfter, &a.RestartAfterMax); ok && single {
+				a.RestartAfterMax = 0
+			}
+		case "include_leader":
+			t.boolean("include_leader", &a.IncludeLeader)
 		case "on":
 			decodeOn(t, cfg.Nodes, &a)
 		}
@@ -334,7 +341,19 @@ func checkAction(t *table, a *sim.Action) bool {
 		if len(a.Groups) < 2 && !t.has("groups") {
 			t.fail("groups", "a partition needs groups = [[...], [...]]")
 		}
-	case sim.ActCutOneWay, sim.ActClog, sim.ActUnclog:
+	case sim.ActReconnect:
+		if !a.HasTargets() {
+			t.fail("nodes", "a reconnect action needs nodes = [...] or one of %s", strings.Join(selectorKeys, ", "))
+		}
+	case sim.ActCrashNewLeaders, sim.ActIsolateNewLeaders:
+		back := "restart_after"
+		if a.Kind == sim.ActIsolateNewLeaders {
+			back = "reconnect_after"
+		}
+		if !t.has(back) {
+			t.fail("action", "a %s action needs %s: how long its victims stay away", a.Kind, back)
+		}
+	case sim.ActCutOneWay, sim.ActClog, sim.ActUnclog, sim.ActConnect:
 		if a.From == 0 || a.To == 0 {
 			t.fail("from", "a %s action needs from and to", a.Kind)
 		}

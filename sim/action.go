@@ -70,6 +70,15 @@ const (
 	// ActPropose hands Count proposals to each target node at once, each
 	// its own operation in the history (an append to key "p").
 	ActPropose
+	// ActReconnect undoes ActIsolate node by node: each target reaches
+	// every node that is not isolated again, both ways.
+	ActReconnect
+	// ActConnect undoes a cut of the directed link From -> To.
+	ActConnect
+	// ActIsolateNewLeaders is ActCrashNewLeaders with isolation instead of
+	// a crash: from At until Until, every new leader is isolated within
+	// After of its election and reconnected RestartAfter later.
+	ActIsolateNewLeaders
 	actionKindLimit
 )
 
@@ -86,6 +95,7 @@ var actionKindNames = [...]string{
 	ActClog: "clog", ActUnclog: "unclog", ActHeal: "heal", ActLink: "link",
 	ActSlowDisk: "slow_disk", ActClockDrift: "clock_drift", ActClockJump: "clock_jump",
 	ActCrashNewLeaders: "crash_new_leaders", ActWait: "wait", ActPropose: "propose",
+	ActReconnect: "reconnect", ActConnect: "connect", ActIsolateNewLeaders: "isolate_new_leaders",
 }
 
 func (k ActionKind) String() string {
@@ -172,10 +182,16 @@ type Action struct {
 	SyncMax  time.Duration
 	Drift    clock.PPM
 	Jump     time.Duration
-	// Until, After and RestartAfter shape ActCrashNewLeaders.
-	Until        time.Duration
-	After        time.Duration
-	RestartAfter time.Duration
+	// Until, After and RestartAfter shape ActCrashNewLeaders and
+	// ActIsolateNewLeaders; the delay before a node comes back is drawn
+	// from [RestartAfter, RestartAfterMax] when RestartAfterMax is larger.
+	// IncludeLeader arms the nemesis against the leader in office when
+	// it starts, as if just elected.
+	Until           time.Duration
+	After           time.Duration
+	RestartAfter    time.Duration
+	RestartAfterMax time.Duration
+	IncludeLeader   bool
 
 	// Names add the nodes that earlier actions bound with As.
 	Names []string
@@ -275,8 +291,10 @@ func (a *Action) validate(c *Config) error {
 			}
 		}
 		return nil
-	case ActCutOneWay, ActClog, ActUnclog:
+	case ActCutOneWay, ActClog, ActUnclog, ActConnect:
 		return needLink()
+	case ActReconnect:
+		return needTargets()
 	case ActLink:
 		if a.From != 0 || a.To != 0 {
 			if err := needLink(); err != nil {
@@ -302,7 +320,10 @@ func (a *Action) validate(c *Config) error {
 			return errors.New("jump: a clock jump of zero does nothing")
 		}
 		return needTargets()
-	case ActCrashNewLeaders:
+	case ActCrashNewLeaders, ActIsolateNewLeaders:
+		if a.RestartAfterMax != 0 && a.RestartAfterMax < a.RestartAfter {
+			return fmt.Errorf("restart_after: [%v, %v] is not a valid range", a.RestartAfter, a.RestartAfterMax)
+		}
 		if a.Until <= a.At || a.Until > c.Duration {
 			return fmt.Errorf("until: %v must be after at (%v) and at most the fault phase's end (%v)", a.Until, a.At, c.Duration)
 		}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/raft"
@@ -48,6 +47,16 @@ func (f *faultLog) stop(now clock.Time, kind string, nodes []raft.NodeID) {
 	}
 }
 
+// stopLabel ends the open windows of kind whose label starts with label.
+func (f *faultLog) stopLabel(now clock.Time, kind, label string) {
+	for i := range f.windows {
+		if f.open[i] && f.windows[i].Kind == kind && strings.HasPrefix(f.windows[i].Label, label) {
+			f.windows[i].End = now
+			f.open[i] = false
+		}
+	}
+}
+
 func (f *faultLog) closeAll(now clock.Time) {
 	for i := range f.windows {
 		if f.open[i] {
@@ -77,6 +86,9 @@ func (s *Simulator) runAction(i int) {
 	var missing string
 	if a.Kind.takesNodes() {
 		nodes, missing = s.resolve(i, a)
+	}
+	if a.Kind == ActConnect && s.net.Connected(a.From, a.To) {
+		missing = fmt.Sprintf("link %d -> %d is not cut", a.From, a.To)
 	}
 	shown := nodes
 	if a.Kind.allWhenUnnamed() && !a.HasTargets() {
@@ -139,10 +151,12 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 			}
 		}
 	case ActIsolate:
-		for _, id := range nodes {
-			must(s.net.Isolate(id))
-		}
-		s.faults.start(s.now, "partition", nodes, "isolate "+idList(nodes))
+		s.isolateNodes(nodes)
+	case ActReconnect:
+		s.reconnectNodes(nodes)
+	case ActConnect:
+		must(s.net.Connect(a.From, a.To))
+		s.faults.stop(s.now, "partition", []raft.NodeID{a.From, a.To})
 	case ActPartition:
 		must(s.net.Partition(a.Groups...))
 		s.faults.stop(s.now, "partition", nil)
@@ -163,6 +177,7 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 		s.release(rels)
 		s.faults.stop(s.now, "clog", []raft.NodeID{a.From, a.To})
 	case ActHeal:
+		clear(s.isolated)
 		s.release(s.net.Heal())
 		s.faults.stop(s.now, "partition", nil)
 		s.faults.stop(s.now, "clog", nil)
@@ -186,10 +201,8 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 			s.retime(n)
 		}
 		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("drift %v", a.Drift))
-	case ActCrashNewLeaders:
-		s.churn = churn{until: clock.Time(0).Add(a.Until), after: a.After, restartAfter: a.RestartAfter}
-		s.faults.start(s.now, "crash", nil, fmt.Sprintf("crash new leaders within %v", a.After))
-		s.schedule(event{at: s.churn.until, kind: evChurn, ref: churnEnd})
+	case ActCrashNewLeaders, ActIsolateNewLeaders:
+		s.startNemesis(a)
 	case ActClockJump:
 		for _, id := range nodes {
 			n := s.nodes[id-1]
@@ -221,52 +234,6 @@ func (s *Simulator) leaderPartition(a *Action) *Action {
 		}
 	}
 	return &r
-}
-
-// churn is the state of an ActCrashNewLeaders nemesis.
-type churn struct {
-	until        clock.Time
-	after        time.Duration
-	restartAfter time.Duration
-}
-
-const (
-	churnCrash = iota + 1
-	churnRestart
-	churnEnd
-)
-
-// onNewLeader arms the nemesis, if active, against a node just elected.
-func (s *Simulator) onNewLeader(n *node) {
-	if s.now >= s.churn.until || s.healing {
-		return
-	}
-	d := time.Duration(0)
-	if s.churn.after > 0 {
-		d = time.Duration(s.faultRand.Int64N(int64(s.churn.after) + 1))
-	}
-	s.schedule(event{at: s.now.Add(d), kind: evChurn, node: n.pos, inc: n.inc, ref: churnCrash})
-}
-
-func (s *Simulator) onChurn(e event) {
-	switch e.ref {
-	case churnEnd:
-		s.faults.stop(s.now, "crash", nil)
-	case churnCrash:
-		n := s.nodes[e.node]
-		if !n.up || n.inc != e.inc || s.healing {
-			return
-		}
-		s.trace(TraceEvent{Kind: TraceAction, Node: n.id, Text: "crash_new_leaders: crash"})
-		s.crash(n, false)
-		s.schedule(event{at: s.now.Add(s.churn.restartAfter), kind: evChurn, node: n.pos, inc: n.inc, ref: churnRestart})
-	case churnRestart:
-		n := s.nodes[e.node]
-		if n.up || n.inc != e.inc {
-			return
-		}
-		s.restart(n)
-	}
 }
 
 // retime reschedules a node's next tick after its clock changed.

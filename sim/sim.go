@@ -61,7 +61,12 @@ type Simulator struct {
 
 	// faultRand draws the nemeses' random choices (its own stream).
 	faultRand *rand.Rand
-	churn     churn
+	// churn and isolator are the crash_new_leaders and
+	// isolate_new_leaders nemeses.
+	churn, isolator nemesis
+	// isolated[pos] is set while node pos is cut off by an isolation
+	// (isolate, isolate_new_leaders), until reconnect or heal.
+	isolated []bool
 	// scenarioRand draws the timeline's run-time choices: the nodes of
 	// follower and random selectors.
 	scenarioRand *rand.Rand
@@ -142,6 +147,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		})
 	}
 	s.progressed = make([]bool, len(s.clients))
+	s.isolated = make([]bool, cfg.Nodes)
 	return s, nil
 }
 
@@ -349,6 +355,7 @@ func (s *Simulator) onPhase(p uint64) {
 func (s *Simulator) heal() {
 	s.healing = true
 	s.trace(TraceEvent{Kind: TracePhase, Text: "heal"})
+	clear(s.isolated)
 	s.release(s.net.Heal())
 	s.resetLinks()
 	for _, n := range s.nodes {

@@ -37,7 +37,7 @@ type MissingTarget struct {
 func (k ActionKind) takesNodes() bool {
 	switch k {
 	case ActCrash, ActPowerLoss, ActRestart, ActPause, ActResume, ActIsolate,
-		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose:
+		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose, ActReconnect:
 		return true
 	}
 	return false
@@ -130,6 +130,14 @@ func (s *Simulator) ineligible(k ActionKind, n *node) string {
 	case ActResume:
 		if !n.paused {
 			return fmt.Sprintf("node %d is not paused", n.id)
+		}
+	case ActIsolate:
+		if s.isolated[n.pos] {
+			return fmt.Sprintf("node %d is isolated already", n.id)
+		}
+	case ActReconnect:
+		if !s.isolated[n.pos] {
+			return fmt.Sprintf("node %d is not isolated", n.id)
 		}
 	case ActPropose:
 		if !n.up {
