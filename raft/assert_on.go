@@ -19,6 +19,16 @@ func (n *Node) checkInvariants() {
 		panic(fmt.Sprintf("raft: node %d: applied %d is past the durable log (stable %d)", n.id, l.applied, l.stable))
 	case l.stable > last || l.stable+1 < l.first:
 		panic(fmt.Sprintf("raft: node %d: stable %d outside [%d, %d]", n.id, l.stable, l.first-1, last))
+	case l.snap != nil && (l.snap.Meta.Index+1 < l.first || l.snap.Meta.Index > l.committed):
+		panic(fmt.Sprintf("raft: node %d: snapshot at %d outside [%d, committed %d]", n.id, l.snap.Meta.Index, l.first-1, l.committed))
+	case l.snap == nil && l.first != 1:
+		panic(fmt.Sprintf("raft: node %d: log starts at %d without a snapshot", n.id, l.first))
+	case l.snapRestore != (l.applied < l.snapIndex()):
+		panic(fmt.Sprintf("raft: node %d: restore pending %v with applied %d and snapshot at %d", n.id, l.snapRestore, l.applied, l.snapIndex()))
+	case !l.snapRestore && l.applied+1 < l.first:
+		panic(fmt.Sprintf("raft: node %d: compacted to %d, past applied %d", n.id, l.first-1, l.applied))
+	case l.compact > l.snapIndex():
+		panic(fmt.Sprintf("raft: node %d: storage compaction to %d past the snapshot at %d", n.id, l.compact, l.snapIndex()))
 	case l.lastTerm() > n.term:
 		panic(fmt.Sprintf("raft: node %d: last entry's term %d is after the node's term %d", n.id, l.lastTerm(), n.term))
 	}

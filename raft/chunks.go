@@ -14,26 +14,33 @@ const (
 	chunkMask  = chunkSize - 1
 )
 
-// chunkedEntries is a list of entries in chunks of chunkSize. Every chunk
-// but the last is full. Slices handed out by span stay valid and
-// unchanged forever: truncation copies the kept part of a chunk instead of
-// writing over it.
+// chunkedEntries is a list of entries in chunks of chunkSize. Entry i
+// lives at position head+i: compaction moves head forward and drops the
+// chunks it leaves behind, so the memory of a compacted prefix is freed a
+// whole chunk at a time. Every chunk but the last is full. Slices handed
+// out by span stay valid and unchanged forever: truncation copies the
+// kept part of a chunk instead of writing over it, and compaction writes
+// nothing at all (messages in flight may still carry compacted entries).
 type chunkedEntries struct {
 	chunks [][]Entry
-	n      int
+	// head is the position of entry 0 in chunks[0].
+	// Invariant: 0 <= head < chunkSize, and head == 0 when n == 0.
+	head int
+	n    int
 }
 
 func (c *chunkedEntries) len() int { return c.n }
 
 // at returns entry i; 0 <= i < len().
 func (c *chunkedEntries) at(i int) *Entry {
-	return &c.chunks[i>>chunkShift][i&chunkMask]
+	p := c.head + i
+	return &c.chunks[p>>chunkShift][p&chunkMask]
 }
 
 // append adds entries at the end.
 func (c *chunkedEntries) append(ents []Entry) {
 	for len(ents) > 0 {
-		if c.n&chunkMask == 0 && c.n>>chunkShift == len(c.chunks) {
+		if p := c.head + c.n; p&chunkMask == 0 && p>>chunkShift == len(c.chunks) {
 			c.chunks = append(c.chunks, make([]Entry, 0, chunkSize))
 		}
 		last := &c.chunks[len(c.chunks)-1]
@@ -52,7 +59,12 @@ func (c *chunkedEntries) truncate(n int) {
 	if n == c.n {
 		return
 	}
-	k, o := n>>chunkShift, n&chunkMask
+	if n == 0 {
+		c.reset()
+		return
+	}
+	p := c.head + n
+	k, o := p>>chunkShift, p&chunkMask
 	if o == 0 {
 		clear(c.chunks[k:])
 		c.chunks = c.chunks[:k]
@@ -65,6 +77,28 @@ func (c *chunkedEntries) truncate(n int) {
 	c.n = n
 }
 
+// dropFront discards the first k entries. Chunks wholly before the new
+// head are released; the entries themselves are not touched.
+func (c *chunkedEntries) dropFront(k int) {
+	if k < 0 || k > c.n {
+		panic(fmt.Sprintf("raft: drop %d entries of %d", k, c.n))
+	}
+	if k == c.n {
+		c.reset()
+		return
+	}
+	p := c.head + k
+	if d := p >> chunkShift; d > 0 {
+		clear(c.chunks[:d])
+		c.chunks = c.chunks[d:]
+	}
+	c.head = p & chunkMask
+	c.n -= k
+}
+
+// reset empties the list, releasing every chunk.
+func (c *chunkedEntries) reset() { *c = chunkedEntries{} }
+
 // span returns entries [lo, hi) if they lie in one chunk, or else the
 // longest prefix of them that does; it is empty only if lo == hi.
 func (c *chunkedEntries) span(lo, hi int) []Entry {
@@ -74,10 +108,10 @@ func (c *chunkedEntries) span(lo, hi int) []Entry {
 	if lo == hi {
 		return nil
 	}
-	k := lo >> chunkShift
-	end := min(hi, (k+1)<<chunkShift)
-	ch := c.chunks[k]
-	return ch[lo&chunkMask : end-k<<chunkShift : end-k<<chunkShift]
+	plo, phi := c.head+lo, c.head+hi
+	k := plo >> chunkShift
+	end := min(phi, (k+1)<<chunkShift) - k<<chunkShift
+	return c.chunks[k][plo&chunkMask : end : end]
 }
 
 // copyRange returns a new slice holding entries [lo, hi).

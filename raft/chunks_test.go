@@ -20,7 +20,7 @@ func TestChunkedEntriesMatchesSlice(t *testing.T) {
 		var out []handed
 		next := Index(1)
 		for range rapid.IntRange(1, 60).Draw(t, "steps") {
-			switch rapid.IntRange(0, 3).Draw(t, "op") {
+			switch rapid.IntRange(0, 4).Draw(t, "op") {
 			case 0, 1:
 				k := rapid.IntRange(0, 3*chunkSize).Draw(t, "append")
 				var ents []Entry
@@ -45,13 +45,23 @@ func TestChunkedEntriesMatchesSlice(t *testing.T) {
 				if len(s) == 0 || len(s) > hi-lo {
 					t.Fatalf("span(%d, %d) has %d entries", lo, hi, len(s))
 				}
-				if lo>>chunkShift == (hi-1)>>chunkShift && len(s) != hi-lo {
+				if (c.head+lo)>>chunkShift == (c.head+hi-1)>>chunkShift && len(s) != hi-lo {
 					t.Fatalf("span(%d, %d) within one chunk has %d entries", lo, hi, len(s))
 				}
 				out = append(out, handed{lo, s, append([]Entry(nil), s...)})
+			case 4:
+				// Compaction drops a prefix; what was handed out stays.
+				k := rapid.IntRange(0, len(ref)).Draw(t, "drop")
+				c.dropFront(k)
+				ref = ref[k:]
 			}
 			if c.len() != len(ref) {
 				t.Fatalf("len %d, want %d", c.len(), len(ref))
+			}
+			// Compaction frees whole chunks: only the chunks holding live
+			// entries are kept.
+			if want := (c.head + c.n + chunkSize - 1) >> chunkShift; len(c.chunks) != want {
+				t.Fatalf("%d chunks for %d entries from head %d, want %d", len(c.chunks), c.n, c.head, want)
 			}
 			for i := range ref {
 				if c.at(i).Index != ref[i].Index || c.at(i).Term != ref[i].Term {

@@ -83,6 +83,24 @@ type Config struct {
 	// return ErrReadDropped. Default 4096.
 	MaxPendingReads int
 
+	// SnapshotEvery is the compaction policy: SnapshotDue reports true once
+	// the state machine has applied this many entries since the latest
+	// snapshot. Zero turns the policy off (the caller may still Compact).
+	SnapshotEvery int
+	// SnapshotKeep is how many entries Compact keeps before a snapshot's
+	// index, so that a follower lagging by fewer catches up by entries
+	// rather than by a snapshot. Default 0.
+	SnapshotKeep int
+	// SnapshotChunkBytes is the size of the chunks a snapshot is sent in
+	// (MsgSnap). Default 1 MiB.
+	SnapshotChunkBytes uint64
+	// MaxInflightSnapshotChunks bounds the unacknowledged chunks of a
+	// snapshot transfer to one follower. Default 4.
+	MaxInflightSnapshotChunks int
+	// MaxSnapshotBytes bounds the snapshot a follower accepts: it holds
+	// the chunks in memory until the last arrives. Default 1 GiB.
+	MaxSnapshotBytes uint64
+
 	// ReadMode is ReadIndex (the default) or ReadLease.
 	ReadMode ReadMode
 	// LeaseDriftTicks is subtracted from the election timeout to bound a
@@ -131,8 +149,15 @@ func (c *Config) validate() error {
 	setDefault(&c.MaxInflightMsgs, 256)
 	setDefault(&c.MaxUncommittedEntries, 4096)
 	setDefault(&c.MaxPendingReads, 4096)
+	setDefault(&c.MaxInflightSnapshotChunks, 4)
 	if c.MaxBytesPerMsg == 0 {
 		c.MaxBytesPerMsg = 1 << 20
+	}
+	if c.SnapshotChunkBytes == 0 {
+		c.SnapshotChunkBytes = 1 << 20
+	}
+	if c.MaxSnapshotBytes == 0 {
+		c.MaxSnapshotBytes = 1 << 30
 	}
 	if c.ReadMode == 0 {
 		c.ReadMode = ReadIndex
@@ -144,6 +169,8 @@ func (c *Config) validate() error {
 		{"ElectionTicks", c.ElectionTicks}, {"HeartbeatTicks", c.HeartbeatTicks},
 		{"MaxEntriesPerMsg", c.MaxEntriesPerMsg}, {"MaxInflightMsgs", c.MaxInflightMsgs},
 		{"MaxUncommittedEntries", c.MaxUncommittedEntries}, {"MaxPendingReads", c.MaxPendingReads},
+		{"SnapshotEvery", c.SnapshotEvery}, {"SnapshotKeep", c.SnapshotKeep},
+		{"MaxInflightSnapshotChunks", c.MaxInflightSnapshotChunks},
 	} {
 		if f.v < 0 {
 			return fmt.Errorf("raft: config: %s is %d, must be positive", f.name, f.v)

@@ -13,12 +13,20 @@
 //
 // and carries out its output, a Ready batch, in this order:
 //
-//  1. persist: write Ready.HardState and Ready.Entries to Storage, and Sync
-//     when Ready.MustSync;
+//  1. persist: write Ready.Snapshot (Storage.ApplySnapshot), then
+//     Ready.HardState and Ready.Entries to Storage, then compact the
+//     storage to Ready.Compact (Storage.Compact), and Sync when
+//     Ready.MustSync;
 //  2. send Ready.Messages;
-//  3. apply Ready.CommittedEntries to the StateMachine and serve
+//  3. apply: when Ready.RestoreSnapshot, reset the state machine to
+//     Ready.Snapshot; then apply Ready.CommittedEntries and serve
 //     Ready.ReadStates once their index is applied;
 //  4. call Advance.
+//
+// Two more calls drive log compaction (§7): when SnapshotDue says so (the
+// Config.SnapshotEvery policy), or whenever it likes, the caller passes
+// Compact the state machine's snapshot at an applied index; the next
+// Ready carries it to store and the compaction to do.
 //
 // The order is the safety contract. A message may vouch for persisted
 // state: a vote grant promises the vote is durable (§5.2: one vote per
@@ -27,6 +35,35 @@
 // before step 1 completes can elect two leaders in a term or lose a
 // committed entry when a node crashes. Applying before step 1 could apply
 // an entry that a crash then erases from this node's log.
+//
+// # Snapshots in the contract
+//
+// A snapshot takes the place of log entries, so the order of its steps is
+// what keeps a crash at any point from losing them:
+//
+//   - A snapshot the node made (Compact) is written before the compaction
+//     that depends on it, and the Storage makes the compaction durable no
+//     earlier than the snapshot (see Storage): a crash after step 1 but
+//     before the sync loses both, and the entries are back; a crash after
+//     the sync keeps both. At no point does the durable state hold neither
+//     an entry nor a snapshot covering it. Compact refuses an index the
+//     state machine has not applied, so the snapshot never claims state
+//     the node does not hold.
+//   - A snapshot installed from the leader (§7, InstallSnapshot) comes
+//     with MustSync, and the answer that tells the leader so
+//     (MsgAppResp) leaves in step 2 of the same Ready: the follower
+//     vouches for the snapshot only once it is durable. A crash before
+//     the sync brings the old log back and the leader learned nothing; a
+//     crash after it keeps the snapshot.
+//   - The state machine is restored in step 3, after the sync: it never
+//     holds state its durable log and snapshot cannot give back. A crash
+//     between step 1 and step 3 leaves the state machine behind the stored
+//     snapshot; on restart, Config.Applied is below it and the first Ready
+//     hands the snapshot over again (RestoreSnapshot), while storing it a
+//     second time changes nothing.
+//   - A snapshot not ahead of the commit index is ignored, so the applied
+//     index never moves back; one whose last entry the log holds only
+//     advances the commit index, and the entries after it stay (§7).
 //
 // # Durability across restarts
 //
@@ -67,11 +104,17 @@
 //     segmented log with checksums.
 //   - The StateMachine interface; raft/kv is the default key-value
 //     machine with exactly-once client sessions.
+//   - Log compaction and snapshots (§7): Compact with a keep-behind
+//     window (Config.SnapshotKeep) or the SnapshotEvery policy, never past
+//     the applied index; InstallSnapshot as MsgSnap chunks with a window
+//     of unacknowledged chunks, resent from the follower's offset after a
+//     loss, restarted cleanly after a leader change (transfer.go).
 //
 // The log is indexed from a first index with the term of its predecessor
-// kept, so compaction and snapshots (§7) can move the start; cluster
-// configurations are a log entry type (EntryConfig), so membership changes
-// (§6) travel through the log.
+// kept, which compaction moves. A snapshot records the configuration at
+// its index (ConfState: voters now, with fields for learners and joint
+// configurations); cluster configurations are a log entry type
+// (EntryConfig), so membership changes (§6) travel through the log.
 //
 // # Example
 //
@@ -84,22 +127,35 @@
 //	// on every message received:          n.Step(m)
 //	for n.HasReady() {
 //		rd := n.Ready()
+//		if !rd.Snapshot.IsEmpty() {
+//			st.ApplySnapshot(rd.Snapshot)
+//		}
 //		if !rd.HardState.IsZero() {
 //			st.SetHardState(rd.HardState)
 //		}
 //		st.Append(rd.Entries)
+//		if rd.Compact > 0 {
+//			st.Compact(rd.Compact)
+//		}
 //		if rd.MustSync {
 //			st.Sync()
 //		}
 //		send(rd.Messages)
+//		if rd.RestoreSnapshot {
+//			sm.Restore(rd.Snapshot.Data)
+//		}
 //		for _, e := range rd.CommittedEntries {
 //			sm.Apply(e)
 //		}
 //		n.Advance(rd)
+//		if n.SnapshotDue() {
+//			n.Compact(sm.AppliedIndex(), sm.Snapshot())
+//		}
 //	}
 //
 // Invariants are asserted where state changes; a broken one panics with
 // the values involved, since continuing on corrupt state could lose
 // committed data. API misuse by the caller returns sentinel errors
-// (ErrNotLeader, ErrProposalDropped, ErrInvalidMessage).
+// (ErrNotLeader, ErrProposalDropped, ErrInvalidMessage,
+// ErrCompactUnapplied, ErrSnapshotOutOfDate).
 package raft

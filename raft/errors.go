@@ -18,6 +18,15 @@ var ErrReadDropped = errors.New("raft: read request dropped")
 // its first retained entry.
 var ErrCompacted = errors.New("raft: requested index is compacted")
 
+// ErrSnapshotOutOfDate is returned by Compact for a snapshot no newer
+// than the node's latest one (or while the state machine is still to be
+// restored from that one).
+var ErrSnapshotOutOfDate = errors.New("raft: snapshot is not newer than the latest one")
+
+// ErrCompactUnapplied is returned by Compact for an index the state
+// machine has not applied: the core never compacts past it.
+var ErrCompactUnapplied = errors.New("raft: compacting past the applied index")
+
 // ErrUnavailable is returned by Storage when the requested index is past
 // its last entry.
 var ErrUnavailable = errors.New("raft: requested entry is unavailable")

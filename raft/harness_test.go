@@ -1,6 +1,7 @@
 package raft
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -20,6 +21,10 @@ type cluster struct {
 	// cut[a][b] drops messages from a to b.
 	cut map[NodeID]map[NodeID]bool
 	cfg func(*Config)
+	// drop, when set, drops the messages it returns true for.
+	drop func(m Message) bool
+	// delivered counts the messages delivered, by type.
+	delivered [NumMessageTypes]int
 }
 
 func newCluster(t testing.TB, n int, opts ...func(*Config)) *cluster {
@@ -70,6 +75,11 @@ func (c *cluster) process(id NodeID) {
 	for n.HasReady() {
 		rd := n.Ready()
 		s := c.stores[id]
+		if !rd.Snapshot.IsEmpty() {
+			if err := s.ApplySnapshot(rd.Snapshot); err != nil {
+				c.t.Fatal(err)
+			}
+		}
 		if !rd.HardState.IsZero() {
 			if err := s.SetHardState(rd.HardState); err != nil {
 				c.t.Fatal(err)
@@ -78,12 +88,20 @@ func (c *cluster) process(id NodeID) {
 		if err := s.Append(rd.Entries); err != nil {
 			c.t.Fatal(err)
 		}
+		if rd.Compact > 0 {
+			if err := s.Compact(rd.Compact); err != nil {
+				c.t.Fatal(err)
+			}
+		}
 		if rd.MustSync {
 			if err := s.Sync(); err != nil {
 				c.t.Fatal(err)
 			}
 		}
 		c.queue = append(c.queue, rd.Messages...)
+		if rd.RestoreSnapshot {
+			c.applied[id] = decodeApplied(c.t, rd.Snapshot)
+		}
 		for _, e := range rd.CommittedEntries {
 			if want := Index(len(c.applied[id])) + 1; e.Index != want {
 				c.t.Fatalf("node %d applied %d, want %d", id, e.Index, want)
@@ -92,7 +110,53 @@ func (c *cluster) process(id NodeID) {
 		}
 		c.reads[id] = append(c.reads[id], rd.ReadStates...)
 		n.Advance(rd)
+		if n.SnapshotDue() {
+			// The state machine is the sequence of entries applied; its
+			// snapshot is that sequence, encoded.
+			a := c.applied[id]
+			if err := n.Compact(Index(len(a)), encodeApplied(a)); err != nil {
+				c.t.Fatalf("node %d: Compact(%d): %v", id, len(a), err)
+			}
+		}
 	}
+}
+
+// encodeApplied is the snapshot of a test state machine that remembers
+// every entry it applied, in order: index, term, type and data of each.
+func encodeApplied(ents []Entry) []byte {
+	var b []byte
+	for _, e := range ents {
+		b = binary.AppendUvarint(b, uint64(e.Index))
+		b = binary.AppendUvarint(b, uint64(e.Term))
+		b = append(b, byte(e.Type))
+		b = binary.AppendUvarint(b, uint64(len(e.Data)))
+		b = append(b, e.Data...)
+	}
+	return b
+}
+
+// decodeApplied restores encodeApplied's state and checks that it is the
+// state at the snapshot's index.
+func decodeApplied(t interface{ Fatalf(string, ...any) }, s Snapshot) []Entry {
+	var out []Entry
+	b := s.Data
+	for len(b) > 0 {
+		var e Entry
+		idx, n := binary.Uvarint(b)
+		b = b[n:]
+		term, n := binary.Uvarint(b)
+		b = b[n:]
+		e.Index, e.Term, e.Type = Index(idx), Term(term), EntryType(b[0])
+		l, n := binary.Uvarint(b[1:])
+		b = b[1+n:]
+		e.Data = append([]byte(nil), b[:l]...)
+		b = b[l:]
+		out = append(out, e)
+	}
+	if Index(len(out)) != s.Meta.Index || len(out) > 0 && out[len(out)-1].Term != s.Meta.Term {
+		t.Fatalf("snapshot %v holds %d entries, the last of term %v", s, len(out), out[len(out)-1:])
+	}
+	return out
 }
 
 func (c *cluster) processAll() {
@@ -119,10 +183,11 @@ func (c *cluster) deliver() int {
 		q := c.queue
 		c.queue = nil
 		for _, m := range q {
-			if c.cut[m.From][m.To] {
+			if c.cut[m.From][m.To] || c.drop != nil && c.drop(m) {
 				continue
 			}
 			delivered++
+			c.delivered[m.Type]++
 			if err := c.nodes[m.To].Step(m); err != nil {
 				c.t.Fatalf("step %v: %v", m, err)
 			}

@@ -12,19 +12,38 @@ import (
 // is where the caller makes it durable.
 //
 // Indexes: entry i of entries has index first+i. The entry before the
-// retained log, at first-1, is known only by its term (prevTerm); it is
-// the boundary that log compaction (§7) will move.
+// retained log, at first-1, is known only by its term (prevTerm): it is
+// the last entry compaction (§7) discarded, or the last one a snapshot
+// replaced, or the empty prefix at index 0.
 type raftLog struct {
 	entries  chunkedEntries
 	first    Index
 	prevTerm Term
 
+	// snap is the node's latest snapshot: one it made (Compact) or one it
+	// installed from a leader; nil when it has none. The log continues
+	// the snapshot: entries after snap's index are all held.
+	// Invariant: first-1 <= snap.Meta.Index <= committed.
+	snap *Snapshot
+	// snapUnstable is set while snap is still to be written to Storage:
+	// the next Ready carries it.
+	snapUnstable bool
+	// snapRestore is set while the state machine is still to be restored
+	// from snap: after an install, or a restart with Config.Applied below
+	// the stored snapshot. The next Ready carries it for step 3.
+	// Invariant: snapRestore iff applied < snap.Meta.Index.
+	snapRestore bool
+	// compact is the index up to which Storage may discard entries, still
+	// to be handed out in a Ready (Ready.Compact); 0 when none.
+	compact Index
+
 	// committed is the highest index known to be committed.
 	// Invariant: committed <= lastIndex().
 	committed Index
 	// applied is the highest index handed to the caller for applying and
-	// acknowledged by Advance.
-	// Invariant: applied <= committed.
+	// acknowledged by Advance (or restored from a snapshot).
+	// Invariant: applied <= committed; first-1 <= applied unless
+	// snapRestore: compaction never passes what was applied.
 	applied Index
 	// stable is the highest index known to be in Storage, written and
 	// synced by the caller. Entries after it are in the next Ready.
@@ -35,8 +54,15 @@ type raftLog struct {
 	verified Index
 }
 
-// newRaftLog builds the log from what Storage holds, which is durable.
+// newRaftLog builds the log from what Storage holds, which is durable:
+// its snapshot, if any, and the entries that follow it. Entries the
+// storage still keeps below the snapshot's index (Compact leaves some for
+// lagging followers) are not loaded: the snapshot covers them.
 func newRaftLog(s Storage) (*raftLog, error) {
+	snap, err := s.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("raft: reading snapshot: %w", err)
+	}
 	first, err := s.FirstIndex()
 	if err != nil {
 		return nil, fmt.Errorf("raft: reading first index: %w", err)
@@ -51,33 +77,109 @@ func newRaftLog(s Storage) (*raftLog, error) {
 	if last+1 < first {
 		return nil, fmt.Errorf("raft: storage reports last index %d before first index %d", last, first)
 	}
-	l := &raftLog{first: first, stable: last}
-	if last >= first {
-		ents, err := s.Entries(first, last+1)
+	base := snap.Meta.Index
+	if err := checkStoredSnapshot(s, snap, first, last); err != nil {
+		return nil, err
+	}
+	l := &raftLog{first: base + 1, prevTerm: snap.Meta.Term, stable: max(last, base)}
+	if !snap.IsEmpty() {
+		l.snap = &snap
+	}
+	if lo := max(first, base+1); last >= lo {
+		ents, err := s.Entries(lo, last+1)
 		if err != nil {
-			return nil, fmt.Errorf("raft: reading entries [%d, %d]: %w", first, last, err)
+			return nil, fmt.Errorf("raft: reading entries [%d, %d]: %w", lo, last, err)
 		}
-		if len(ents) != int(last-first+1) {
-			return nil, fmt.Errorf("raft: storage returned %d entries for [%d, %d]", len(ents), first, last)
+		if err := checkStoredEntries(ents, lo, last); err != nil {
+			return nil, err
 		}
-		for i := range ents {
-			if ents[i].Index != first+Index(i) {
-				return nil, fmt.Errorf("raft: storage entry %d has index %d, want %d", i, ents[i].Index, first+Index(i))
-			}
-			if i > 0 && ents[i].Term < ents[i-1].Term {
-				return nil, fmt.Errorf("raft: storage entry %d has term %d below its predecessor's %d", ents[i].Index, ents[i].Term, ents[i-1].Term)
-			}
+		if len(ents) > 0 && ents[0].Term < l.prevTerm {
+			return nil, fmt.Errorf("raft: storage entry %d has term %d below its snapshot's term %d", lo, ents[0].Term, l.prevTerm)
 		}
 		l.entries.append(ents)
 	}
-	// An empty log starts at index 1 after the implicit entry 0 of term 0.
-	// A log that starts later would need a snapshot to know prevTerm.
-	if first != 1 {
-		return nil, fmt.Errorf("raft: storage starts at index %d but snapshots are not supported yet", first)
-	}
-	l.applied = first - 1
-	l.committed = first - 1
+	l.applied = base
+	l.committed = base
+	l.verified = base
 	return l, nil
+}
+
+// restoreApplied sets the commit and applied indexes of a restarted node:
+// the stored commit index, and what the state machine holds (applied,
+// Config.Applied). The state machine may be ahead of the stored commit
+// index (commit-only hard state changes need no sync): whatever it applied
+// was committed. It may be behind the stored snapshot, after a crash
+// between storing an installed snapshot and restoring the state machine
+// from it, or when the state machine keeps nothing across restarts: then
+// the first Ready hands it the snapshot again.
+func (l *raftLog) restoreApplied(commit, applied Index) error {
+	if applied > 0 && bugs.Fire(bugs.AppliedNotRestored) {
+		applied = 0
+	}
+	if applied > l.lastIndex() {
+		return fmt.Errorf("raft: Applied %d is past the stored log's last index %d", applied, l.lastIndex())
+	}
+	l.committed = max(l.committed, commit, applied)
+	l.applied = applied
+	l.snapRestore = applied < l.snapIndex()
+	return nil
+}
+
+// checkStoredSnapshot checks that the stored log continues the stored
+// snapshot: no gap between them, and the entry at the snapshot's index,
+// when still held, is the one the snapshot replaced.
+func checkStoredSnapshot(s Storage, snap Snapshot, first, last Index) error {
+	if snap.IsEmpty() {
+		// An empty log starts at index 1 after the implicit entry 0 of
+		// term 0; a log that starts later needs a snapshot to say what
+		// came before.
+		if first != 1 {
+			return fmt.Errorf("raft: storage log starts at index %d but it holds no snapshot: entries 1..%d are lost", first, first-1)
+		}
+		return nil
+	}
+	base := snap.Meta.Index
+	if snap.Meta.Term == 0 {
+		return fmt.Errorf("raft: stored snapshot at index %d has term 0", base)
+	}
+	if first > base+1 {
+		return fmt.Errorf("raft: storage log starts at index %d, after its snapshot at index %d: entries %d..%d are lost", first, base, base+1, first-1)
+	}
+	if first <= base && last >= base {
+		e, err := s.Entries(base, base+1)
+		if err != nil {
+			return fmt.Errorf("raft: reading entry %d: %w", base, err)
+		}
+		if len(e) != 1 || e[0].Term != snap.Meta.Term {
+			return fmt.Errorf("raft: storage holds entry %d of another term than its snapshot's %d", base, snap.Meta.Term)
+		}
+	}
+	return nil
+}
+
+// checkStoredEntries checks that ents are [lo, last] in order with terms
+// that never decrease.
+func checkStoredEntries(ents []Entry, lo, last Index) error {
+	if len(ents) != int(last-lo+1) {
+		return fmt.Errorf("raft: storage returned %d entries for [%d, %d]", len(ents), lo, last)
+	}
+	for i := range ents {
+		if ents[i].Index != lo+Index(i) {
+			return fmt.Errorf("raft: storage entry %d has index %d, want %d", i, ents[i].Index, lo+Index(i))
+		}
+		if i > 0 && ents[i].Term < ents[i-1].Term {
+			return fmt.Errorf("raft: storage entry %d has term %d below its predecessor's %d", ents[i].Index, ents[i].Term, ents[i-1].Term)
+		}
+	}
+	return nil
+}
+
+// snapIndex is the index of the node's latest snapshot, or 0.
+func (l *raftLog) snapIndex() Index {
+	if l.snap == nil {
+		return 0
+	}
+	return l.snap.Meta.Index
 }
 
 func (l *raftLog) lastIndex() Index { return l.first + Index(l.entries.len()) - 1 }
@@ -217,12 +319,22 @@ func (l *raftLog) findConflictByTerm(i Index, t Term) (Index, Term) {
 	if last := l.lastIndex(); i > last {
 		i = last
 	}
+	if i+1 < l.first {
+		// Below the log: the term is compacted away.
+		return i, 0
+	}
 	for ; i >= l.first; i-- {
 		if et := l.entries.at(int(i - l.first)).Term; et <= t {
 			return i, et
 		}
 	}
-	return l.first - 1, l.prevTerm
+	if l.prevTerm <= t || l.first == 1 {
+		return l.first - 1, l.prevTerm
+	}
+	// The answer lies in the compacted prefix, whose terms are gone: name
+	// the index before first-1, of unknown term (0). A leader then knows
+	// to send its snapshot.
+	return l.first - 2, 0
 }
 
 // commitTo raises the commit index; it never lowers it.

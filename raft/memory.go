@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/raftsim/raftsim/raft/bugs"
 )
 
 // MemoryStorage is a Storage held in memory, with an explicit durability
@@ -25,30 +27,50 @@ import (
 // on a store that skipped the reopen. Term and LastHeld, for checkers,
 // still answer.
 //
+// A snapshot and a compaction have the same durability boundary as every
+// other write: PowerLoss takes back an unsynced snapshot, and with it any
+// compaction since the last Sync (the discarded entries return), but never
+// a synced one.
+//
 // Entries are never copied in: Append keeps the caller's slices (see the
 // Storage contract), which for a Node's Ready are immutable views of its
 // own log. Storing the log twice would double the memory each commit
 // touches, and first touches of fresh memory dominate the commit path.
 type MemoryStorage struct {
-	hs HardState
-	// segs holds the log as consecutive runs of entries; segs[0] starts at
-	// index 1.
-	segs []segment
-	last Index
+	hs   HardState
+	snap Snapshot
+	// segs holds the log, entries first..last, as consecutive runs; the
+	// entry at first-1 (compacted, or the snapshot's last) has term
+	// prevTerm.
+	// Invariant: first-1 <= snap.Meta.Index <= last.
+	segs     []segment
+	first    Index
+	prevTerm Term
+	last     Index
 
-	// The durable state is synced, plus the log up to durableKeep
-	// followed by durableTail: an unsynced truncation keeps the durable
-	// runs it cut, so a crash can bring them back.
-	// Invariant: durableKeep <= last.
-	synced      HardState
-	durableKeep Index
-	durableTail []segment
+	// The durable state is synced and syncedSnap, and the log that starts
+	// at syncedFirst (after an entry of term syncedPrevTerm): durableHead,
+	// then segs up to durableKeep, then durableTail. An unsynced
+	// compaction keeps the durable runs it discarded in durableHead, an
+	// unsynced truncation those it cut in durableTail, so that a crash
+	// can bring them back. Sync forgets both.
+	// Invariant: durableHead covers [syncedFirst, min(durableKeep,
+	// first-1)], and durableTail starts at durableKeep+1; durableKeep <=
+	// last.
+	synced         HardState
+	syncedSnap     Snapshot
+	syncedFirst    Index
+	syncedPrevTerm Term
+	durableHead    []segment
+	durableKeep    Index
+	durableTail    []segment
 
 	// crashed is true between Crash (or PowerLoss) and Reopen.
 	crashed bool
 
 	// Syncs counts successful Sync calls (Reopen's included); Writes
-	// counts Append and SetHardState calls.
+	// counts Append, SetHardState, ApplySnapshot and Compact calls that
+	// changed something.
 	Syncs, Writes uint64
 }
 
@@ -63,7 +85,7 @@ type segment struct {
 }
 
 // NewMemoryStorage returns an empty store.
-func NewMemoryStorage() *MemoryStorage { return &MemoryStorage{} }
+func NewMemoryStorage() *MemoryStorage { return &MemoryStorage{first: 1, syncedFirst: 1} }
 
 // InitialState implements Storage.
 func (s *MemoryStorage) InitialState() (HardState, error) {
@@ -73,12 +95,20 @@ func (s *MemoryStorage) InitialState() (HardState, error) {
 	return s.hs, nil
 }
 
+// Snapshot implements Storage.
+func (s *MemoryStorage) Snapshot() (Snapshot, error) {
+	if s.crashed {
+		return Snapshot{}, ErrNotReopened
+	}
+	return s.snap, nil
+}
+
 // FirstIndex implements Storage.
 func (s *MemoryStorage) FirstIndex() (Index, error) {
 	if s.crashed {
 		return 0, ErrNotReopened
 	}
-	return 1, nil
+	return s.first, nil
 }
 
 // LastIndex implements Storage.
@@ -94,7 +124,7 @@ func (s *MemoryStorage) Entries(lo, hi Index) ([]Entry, error) {
 	if s.crashed {
 		return nil, ErrNotReopened
 	}
-	if lo < 1 {
+	if lo < s.first {
 		return nil, ErrCompacted
 	}
 	if hi > s.last+1 || lo > hi {
@@ -111,32 +141,41 @@ func (s *MemoryStorage) Entries(lo, hi Index) ([]Entry, error) {
 }
 
 // Term returns the term of the entry at i (0 at index 0) and whether the
-// store holds it. Checkers use it to read a crashed node's log, so it
+// store knows it: i is held, or is the last entry compacted or replaced
+// by the snapshot. Checkers use it to read a crashed node's log, so it
 // answers between Crash and Reopen too.
 func (s *MemoryStorage) Term(i Index) (Term, bool) {
-	if i == 0 {
+	switch {
+	case i == 0:
 		return 0, true
-	}
-	if i > s.last {
+	case i+1 == s.first:
+		return s.prevTerm, true
+	case i < s.first || i > s.last:
 		return 0, false
 	}
 	sg := s.segs[s.find(i)]
 	return sg.ents[i-sg.first].Term, true
 }
 
-// LastHeld returns the index of the last entry the store holds. Like
-// Term, it is for checkers and answers between Crash and Reopen too.
+// LastHeld returns the index of the last entry the store holds (or its
+// snapshot's, if the log after it is empty). Like Term, it is for
+// checkers and answers between Crash and Reopen too.
 func (s *MemoryStorage) LastHeld() Index { return s.last }
 
-// find returns the position of the segment holding index i <= last.
+// SnapshotIndex returns the index of the snapshot the store holds, or 0.
+// Like Term, it answers between Crash and Reopen too.
+func (s *MemoryStorage) SnapshotIndex() Index { return s.snap.Meta.Index }
+
+// find returns the position of the segment holding index i in
+// [first, last].
 func (s *MemoryStorage) find(i Index) int {
 	return sort.Search(len(s.segs), func(k int) bool {
 		return s.segs[k].first+Index(len(s.segs[k].ents)) > i
 	})
 }
 
-// truncate drops the entries after index keep and returns the runs it
-// dropped.
+// truncate drops the entries after index keep (first-1 <= keep) and
+// returns the runs it dropped.
 func (s *MemoryStorage) truncate(keep Index) []segment {
 	if keep >= s.last {
 		return nil
@@ -157,12 +196,74 @@ func (s *MemoryStorage) truncate(keep Index) []segment {
 	return cut
 }
 
+// dropFront discards the entries up to index c (first <= c <= last) and
+// returns the runs it dropped.
+func (s *MemoryStorage) dropFront(c Index) []segment {
+	s.prevTerm, _ = s.Term(c)
+	k := s.find(c)
+	sg := s.segs[k]
+	n := c + 1 - sg.first
+	cut := append([]segment(nil), s.segs[:k]...)
+	cut = append(cut, segment{first: sg.first, ents: sg.ents[:n:n]})
+	if int(n) == len(sg.ents) {
+		k++
+	} else {
+		s.segs[k] = segment{first: c + 1, ents: sg.ents[n:]}
+	}
+	clear(s.segs[:k])
+	s.segs = s.segs[k:]
+	s.first = c + 1
+	return cut
+}
+
+// clip returns the parts of runs at or below index hi.
+func clip(runs []segment, hi Index) []segment {
+	var out []segment
+	for _, sg := range runs {
+		if sg.first > hi {
+			break
+		}
+		end := min(hi, sg.first+Index(len(sg.ents))-1)
+		out = append(out, segment{first: sg.first, ents: sg.ents[: end-sg.first+1 : end-sg.first+1]})
+	}
+	return out
+}
+
+// trimFront returns the parts of runs after index lo.
+func trimFront(runs []segment, lo Index) []segment {
+	var out []segment
+	for _, sg := range runs {
+		if end := sg.first + Index(len(sg.ents)) - 1; end > lo {
+			skip := max(sg.first, lo+1) - sg.first
+			out = append(out, segment{first: sg.first + skip, ents: sg.ents[skip:]})
+		}
+	}
+	return out
+}
+
 func (s *MemoryStorage) push(sg segment) {
 	if len(sg.ents) == 0 {
 		return
 	}
 	s.segs = append(s.segs, sg)
 	s.last = sg.first + Index(len(sg.ents)) - 1
+}
+
+// cutAfter truncates the log after keep, saving the durable runs it cuts.
+func (s *MemoryStorage) cutAfter(keep Index) {
+	cut := s.truncate(keep)
+	if keep < s.durableKeep {
+		// The cut runs up to durableKeep were durable: keep them, ahead of
+		// any kept earlier (those lie further right).
+		s.durableTail = append(clip(cut, s.durableKeep), s.durableTail...)
+		s.durableKeep = keep
+	}
+}
+
+// compactTo discards the entries up to c (first <= c <= last), saving the
+// durable runs it discards.
+func (s *MemoryStorage) compactTo(c Index) {
+	s.durableHead = append(s.durableHead, clip(s.dropFront(c), s.durableKeep)...)
 }
 
 // Append implements Storage. It keeps ents: the caller must not modify
@@ -174,26 +275,15 @@ func (s *MemoryStorage) Append(ents []Entry) error {
 	if len(ents) == 0 {
 		return nil
 	}
-	s.Writes++
 	at := ents[0].Index
-	if at < 1 || at > s.last+1 {
-		return fmt.Errorf("raft: memory storage: append at index %d, log ends at %d", at, s.last)
+	if at < s.first || at > s.last+1 {
+		return fmt.Errorf("raft: memory storage: append at index %d, log holds [%d, %d]", at, s.first, s.last)
 	}
-	cut := s.truncate(at - 1)
-	if at <= s.durableKeep {
-		// The cut runs up to durableKeep were durable: keep them, ahead of
-		// any kept earlier (those lie further right).
-		var saved []segment
-		for _, sg := range cut {
-			if sg.first > s.durableKeep {
-				break
-			}
-			end := min(s.durableKeep, sg.first+Index(len(sg.ents))-1)
-			saved = append(saved, segment{first: sg.first, ents: sg.ents[: end-sg.first+1 : end-sg.first+1]})
-		}
-		s.durableTail = append(saved, s.durableTail...)
-		s.durableKeep = at - 1
+	if at <= s.snap.Meta.Index {
+		return fmt.Errorf("raft: memory storage: append at index %d, inside the snapshot at %d", at, s.snap.Meta.Index)
 	}
+	s.Writes++
+	s.cutAfter(at - 1)
 	s.push(segment{first: at, ents: ents[:len(ents):len(ents)]})
 	return nil
 }
@@ -208,6 +298,58 @@ func (s *MemoryStorage) SetHardState(hs HardState) error {
 	return nil
 }
 
+// ApplySnapshot implements Storage.
+func (s *MemoryStorage) ApplySnapshot(snap Snapshot) error {
+	if s.crashed {
+		return ErrNotReopened
+	}
+	i := snap.Meta.Index
+	if i == 0 || snap.Meta.Term == 0 {
+		return fmt.Errorf("raft: memory storage: snapshot %d/%d has no index or term", snap.Meta.Term, i)
+	}
+	if i <= s.snap.Meta.Index {
+		return nil
+	}
+	s.Writes++
+	if t, ok := s.Term(i); !ok || t != snap.Meta.Term {
+		// §7: the log does not hold the snapshot's last entry; it is
+		// replaced whole.
+		s.cutAfter(min(i, s.last))
+		if hi := min(i, s.last); hi >= s.first {
+			s.compactTo(hi)
+		}
+		s.segs, s.first, s.prevTerm, s.last = nil, i+1, snap.Meta.Term, i
+	}
+	s.snap = snap
+	return nil
+}
+
+// Compact implements Storage.
+func (s *MemoryStorage) Compact(index Index) error {
+	if s.crashed {
+		return ErrNotReopened
+	}
+	if index > s.snap.Meta.Index {
+		return fmt.Errorf("raft: memory storage: compacting to %d, past the snapshot at %d", index, s.snap.Meta.Index)
+	}
+	if index < s.first {
+		return nil
+	}
+	s.Writes++
+	if index > s.syncedSnap.Meta.Index && bugs.Fire(bugs.CompactBeforeSnapshotSync) {
+		// The discard is durable at once, before the snapshot that
+		// covers it: a power loss now leaves a log that starts after
+		// the durable snapshot ends.
+		s.dropFront(index)
+		s.durableHead = nil
+		s.durableTail = trimFront(s.durableTail, index)
+		s.syncedFirst, s.syncedPrevTerm = s.first, s.prevTerm
+		return nil
+	}
+	s.compactTo(index)
+	return nil
+}
+
 // Sync implements Storage: everything written so far becomes durable.
 func (s *MemoryStorage) Sync() error {
 	if s.crashed {
@@ -219,7 +361,9 @@ func (s *MemoryStorage) Sync() error {
 
 func (s *MemoryStorage) sync() {
 	s.Syncs++
-	s.synced = s.hs
+	s.synced, s.syncedSnap = s.hs, s.snap
+	s.syncedFirst, s.syncedPrevTerm = s.first, s.prevTerm
+	s.durableHead = nil
 	s.durableKeep = s.last
 	s.durableTail = nil
 }
@@ -249,16 +393,24 @@ func (s *MemoryStorage) Reopen() {
 // store usable: PowerLoss and Reopen in one step, since what remains is
 // durable already.
 func (s *MemoryStorage) DiscardUnsynced() {
-	s.hs = s.synced
-	s.truncate(s.durableKeep)
-	for _, sg := range s.durableTail {
+	s.hs, s.snap = s.synced, s.syncedSnap
+	var runs []segment
+	if s.durableKeep >= s.first {
+		s.truncate(s.durableKeep)
+		runs = s.segs
+	}
+	runs = append(append(s.durableHead, runs...), s.durableTail...)
+	s.segs, s.first, s.prevTerm, s.last = nil, s.syncedFirst, s.syncedPrevTerm, s.syncedFirst-1
+	for _, sg := range runs {
 		s.push(sg)
 	}
+	s.durableHead, s.durableTail = nil, nil
 	s.durableKeep = s.last
-	s.durableTail = nil
 }
 
 // Unsynced reports whether any write awaits a Sync.
 func (s *MemoryStorage) Unsynced() bool {
-	return s.hs != s.synced || s.durableKeep != s.last || len(s.durableTail) > 0
+	return s.hs != s.synced || s.snap.Meta.Index != s.syncedSnap.Meta.Index ||
+		s.first != s.syncedFirst || s.durableKeep != s.last ||
+		len(s.durableHead) > 0 || len(s.durableTail) > 0
 }

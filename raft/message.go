@@ -28,6 +28,19 @@ const (
 	// heartbeat round, echoed back so that reads can confirm leadership.
 	MsgHeartbeat
 	MsgHeartbeatResp
+	// MsgSnap is InstallSnapshot (§7), one chunk at a time: Snapshot
+	// carries the snapshot's metadata and bytes [Offset, Offset+len(Data))
+	// of its data. Index and LogTerm repeat the snapshot's last included
+	// index and term; Context is the transfer round (see MsgSnapResp).
+	MsgSnap
+	// MsgSnapResp acknowledges a chunk that did not complete the snapshot:
+	// Snapshot.Offset is how many bytes of it the follower holds in order.
+	// Reject means the chunk did not start there (a chunk before it was
+	// lost, or the follower restarted): the leader resends from Offset.
+	// Context echoes the chunk's round, so that the answers to chunks sent
+	// before a resend do not cause another. A completed snapshot is
+	// answered by a MsgAppResp, once it is durable.
+	MsgSnapResp
 )
 
 var messageTypeNames = [...]string{
@@ -39,6 +52,8 @@ var messageTypeNames = [...]string{
 	MsgAppResp:       "AppResp",
 	MsgHeartbeat:     "Heartbeat",
 	MsgHeartbeatResp: "HeartbeatResp",
+	MsgSnap:          "Snap",
+	MsgSnapResp:      "SnapResp",
 }
 
 // NumMessageTypes bounds the MessageType values, for tables indexed by type.
@@ -54,7 +69,7 @@ func (t MessageType) String() string {
 // IsResponse reports whether t answers a request.
 func (t MessageType) IsResponse() bool {
 	switch t {
-	case MsgPreVoteResp, MsgVoteResp, MsgAppResp, MsgHeartbeatResp:
+	case MsgPreVoteResp, MsgVoteResp, MsgAppResp, MsgHeartbeatResp, MsgSnapResp:
 		return true
 	}
 	return false
@@ -78,6 +93,10 @@ type Message struct {
 	// the follower's log might still match the leader's.
 	RejectHint Index
 	Context    uint64
+	// Snapshot is the chunk of MsgSnap, or the position of MsgSnapResp;
+	// nil in every other type. A pointer keeps the messages of the hot
+	// path small.
+	Snapshot *SnapshotChunk
 }
 
 func (m Message) String() string {
@@ -97,6 +116,17 @@ func (m Message) String() string {
 	case MsgHeartbeatResp:
 		s += fmt.Sprintf(" round=%d", m.Context)
 	case MsgPreVoteResp, MsgVoteResp:
+		if m.Reject {
+			s += " reject"
+		}
+	case MsgSnap, MsgSnapResp:
+		if c := m.Snapshot; c != nil {
+			s += fmt.Sprintf(" snap=%d/%d off=%d", c.Meta.Term, c.Meta.Index, c.Offset)
+			if m.Type == MsgSnap {
+				s += fmt.Sprintf(" len=%d total=%d", len(c.Data), c.Total)
+			}
+		}
+		s += fmt.Sprintf(" round=%d", m.Context)
 		if m.Reject {
 			s += " reject"
 		}

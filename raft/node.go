@@ -47,6 +47,9 @@ type Node struct {
 	roundTicks [roundHistory]uint64
 	reads      []readRequest
 
+	// recv is a snapshot being received from the leader (transfer.go).
+	recv snapshotReceive
+
 	msgs       []Message
 	spareMsgs  []Message
 	readStates []ReadState
@@ -71,42 +74,39 @@ func NewNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	voters := cfg.Voters
+	if l.snap != nil {
+		// The snapshot records the configuration at its index (§7); it
+		// supersedes the initial one.
+		cs := l.snap.Meta.ConfState
+		if err := cs.validate(); err != nil {
+			return nil, fmt.Errorf("raft: stored snapshot: %w", err)
+		}
+		if !slices.Contains(cs.Voters, cfg.ID) {
+			return nil, fmt.Errorf("raft: stored snapshot's configuration %v does not include node %d", cs.Voters, cfg.ID)
+		}
+		voters = cs.Voters
+	}
 	if hs.Commit > l.lastIndex() {
 		return nil, fmt.Errorf("raft: stored commit index %d is past the stored log's last index %d", hs.Commit, l.lastIndex())
 	}
-	if hs.Vote != None && !slices.Contains(cfg.Voters, hs.Vote) {
+	if hs.Vote != None && !slices.Contains(voters, hs.Vote) {
 		return nil, fmt.Errorf("raft: stored vote for node %d, which is not a voter", hs.Vote)
 	}
 	if lt := l.lastTerm(); lt > hs.Term {
 		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
 	}
-	l.committed = hs.Commit
-	if cfg.Applied > 0 && !bugs.Fire(bugs.AppliedNotRestored) {
-		// The state machine may be ahead of the persisted commit index:
-		// commit-only hard state changes need no sync. Whatever it applied
-		// was committed.
-		if cfg.Applied > l.lastIndex() {
-			return nil, fmt.Errorf("raft: Applied %d is past the stored log's last index %d", cfg.Applied, l.lastIndex())
-		}
-		l.committed = max(l.committed, cfg.Applied)
-		l.applied = cfg.Applied
+	if err := l.restoreApplied(hs.Commit, cfg.Applied); err != nil {
+		return nil, err
 	}
 	n := &Node{
-		id:     cfg.ID,
-		cfg:    cfg,
-		term:   hs.Term,
-		vote:   hs.Vote,
-		log:    l,
-		voters: cfg.Voters,
-		prs:    make([]progress, len(cfg.Voters)),
-		votes:  make([]int8, len(cfg.Voters)),
+		id:   cfg.ID,
+		cfg:  cfg,
+		term: hs.Term,
+		vote: hs.Vote,
+		log:  l,
 	}
-	for i, v := range n.voters {
-		n.prs[i] = progress{id: v, inflight: newInflights(cfg.MaxInflightMsgs)}
-		if v == n.id {
-			n.self = i
-		}
-	}
+	n.setVoters(voters)
 	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed}
 	n.becomeFollower(n.term, None)
 	n.prevSS = n.softState()
@@ -171,10 +171,13 @@ func (n *Node) Step(m Message) error {
 }
 
 // Ready is a batch of work for the caller, who must, in this order:
-//  1. write HardState (if not zero) and Entries to Storage, then Sync if
+//  1. persist: write Snapshot (if not empty, Storage.ApplySnapshot),
+//     HardState (if not zero) and Entries to Storage, then compact the
+//     storage up to Compact (if not zero, Storage.Compact), then Sync if
 //     MustSync;
 //  2. send Messages;
-//  3. apply CommittedEntries to the state machine, in order, and serve
+//  3. apply: if RestoreSnapshot, reset the state machine to
+//     Snapshot.Data; then apply CommittedEntries, in order, and serve
 //     ReadStates whose index has been applied;
 //  4. call Advance.
 //
@@ -184,6 +187,22 @@ type Ready struct {
 	SoftState *SoftState
 	// HardState is the state to persist, or zero when unchanged.
 	HardState HardState
+	// Snapshot, when not empty, is to be stored before Entries, which
+	// follow it. It is either one the node made (Compact), whose state
+	// the state machine holds already, or one received from the leader
+	// (§7), which replaces the log unless the log holds its last entry:
+	// then RestoreSnapshot is set.
+	Snapshot Snapshot
+	// RestoreSnapshot asks step 3 to reset the state machine to Snapshot
+	// before applying CommittedEntries, which continue after its index.
+	// It is also set after a restart whose Config.Applied is below the
+	// stored snapshot; storing the same snapshot again changes nothing.
+	RestoreSnapshot bool
+	// Compact, when not zero, lets storage discard its entries up to this
+	// index (Storage.Compact). It never passes the latest snapshot's
+	// index, and the storage makes the discard durable no earlier than
+	// that snapshot.
+	Compact Index
 	// Entries are to be appended to Storage (truncating any conflicting
 	// suffix there, see Storage.Append).
 	Entries []Entry
@@ -191,12 +210,13 @@ type Ready struct {
 	// same Ready's Entries, which step 1 made durable.
 	CommittedEntries []Entry
 	// Messages may be sent only once step 1 is done: they vouch for it
-	// (a vote granted, an append acknowledged).
+	// (a vote granted, an append acknowledged, a snapshot installed).
 	Messages []Message
 	// ReadStates are completed read requests (see ReadIndex).
 	ReadStates []ReadState
-	// MustSync is true when the hard state's term or vote changed or
-	// entries were written: then step 1 ends with Storage.Sync.
+	// MustSync is true when the hard state's term or vote changed, entries
+	// were written or a snapshot from the leader was: then step 1 ends
+	// with Storage.Sync.
 	MustSync bool
 }
 
@@ -212,6 +232,7 @@ func (n *Node) HasReady() bool {
 	n.flush()
 	return len(n.msgs) > 0 || len(n.readStates) > 0 ||
 		n.log.hasUnstable() || n.log.committed > n.log.applied ||
+		n.log.snapUnstable || n.log.snapRestore || n.log.compact > 0 ||
 		n.hardState() != n.prevHS || n.softState() != n.prevSS
 }
 
@@ -242,9 +263,27 @@ func (n *Node) Ready() Ready {
 		rd.MustSync = true
 		durable = n.log.lastIndex()
 	}
-	if hi := n.log.appliable(durable); hi > n.log.applied {
-		hi = min(hi, n.log.applied+maxApplyPerReady)
-		rd.CommittedEntries = n.log.slice(n.log.applied+1, hi+1)
+	applied := n.log.applied
+	if l := n.log; l.snapUnstable || l.snapRestore {
+		rd.Snapshot = *l.snap
+		rd.RestoreSnapshot = l.snapRestore
+		if l.snapRestore {
+			// The state machine restarts from the snapshot; entries
+			// follow it.
+			applied = l.snap.Meta.Index
+		}
+		// An installed snapshot is vouched for by the answer to the
+		// leader, which leaves with this Ready: sync first. One the node
+		// made itself vouches for nothing; storage makes it durable
+		// before the compaction that depends on it.
+		rd.MustSync = rd.MustSync || l.snapUnstable && l.snapRestore
+	}
+	if c := n.log.compact; c > 0 {
+		rd.Compact = c
+	}
+	if hi := n.log.appliable(durable); hi > applied {
+		hi = min(hi, applied+maxApplyPerReady)
+		rd.CommittedEntries = n.log.slice(applied+1, hi+1)
 	}
 	rd.Messages = n.msgs
 	n.msgs = n.spareMsgs[:0]
@@ -262,6 +301,7 @@ func (n *Node) Advance(rd Ready) {
 		panic("raft: Advance without an outstanding Ready")
 	}
 	n.readyOut = false
+	n.log.advanceSnapshot(rd)
 	n.log.stableTo(rd.Entries)
 	if k := len(rd.CommittedEntries); k > 0 {
 		n.log.appliedTo(rd.CommittedEntries[k-1].Index)
@@ -293,6 +333,12 @@ type Status struct {
 	Applied   Index
 	LastIndex Index
 	LastTerm  Term
+	// FirstIndex is the first entry the node's log holds (LastIndex+1
+	// when it holds none); entries before it are compacted.
+	FirstIndex Index
+	// SnapshotIndex is the index of the node's latest snapshot, or 0: the
+	// entries up to it are committed and held in the snapshot.
+	SnapshotIndex Index
 }
 
 // Status returns the node's current state.
@@ -301,6 +347,7 @@ func (n *Node) Status() Status {
 		ID: n.id, Term: n.term, Vote: n.vote, Role: n.role, Leader: n.lead,
 		Commit: n.log.committed, Applied: n.log.applied,
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
+		FirstIndex: n.log.first, SnapshotIndex: n.log.snapIndex(),
 	}
 }
 

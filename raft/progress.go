@@ -14,6 +14,10 @@ const (
 	// streams entries, optimistically advancing Next, with at most
 	// MaxInflightMsgs MsgApps unacknowledged.
 	replicateState
+	// snapshotState: the follower needs entries the leader has compacted
+	// away; the leader sends it its snapshot (transfer.go) and no entries
+	// until the follower has installed it.
+	snapshotState
 )
 
 func (s replicaState) String() string {
@@ -22,6 +26,8 @@ func (s replicaState) String() string {
 		return "probe"
 	case replicateState:
 		return "replicate"
+	case snapshotState:
+		return "snapshot"
 	}
 	return fmt.Sprintf("replicaState(%d)", uint8(s))
 }
@@ -48,6 +54,9 @@ type progress struct {
 	// resend asks for a MsgApp even if there is nothing new to send: the
 	// follower is alive but behind, and what was sent may be lost.
 	resend bool
+	// snap is the snapshot transfer in snapshotState. Its round survives
+	// the transfer, so that answers to an earlier one are told apart.
+	snap snapshotSend
 }
 
 func (p *progress) String() string {
@@ -55,6 +64,7 @@ func (p *progress) String() string {
 }
 
 func (p *progress) becomeProbe() {
+	p.endSnapshot()
 	p.state = probeState
 	p.probeSent = false
 	p.inflight.reset()
@@ -62,11 +72,16 @@ func (p *progress) becomeProbe() {
 }
 
 func (p *progress) becomeReplicate() {
+	p.endSnapshot()
 	p.state = replicateState
 	p.probeSent = false
 	p.inflight.reset()
 	p.next = p.match + 1
 }
+
+// endSnapshot drops the transfer's reference to the snapshot, so that an
+// old snapshot's data is freed once no transfer needs it.
+func (p *progress) endSnapshot() { p.snap.snap = nil }
 
 // paused reports whether the leader must not send this follower another
 // MsgApp now.
@@ -76,6 +91,8 @@ func (p *progress) paused() bool {
 		return p.probeSent
 	case replicateState:
 		return p.inflight.full()
+	case snapshotState:
+		return true // chunks have their own window (transfer.go)
 	}
 	panic(fmt.Sprintf("raft: progress of %d in invalid state %d", p.id, p.state))
 }

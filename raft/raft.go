@@ -24,6 +24,9 @@ func (n *Node) checkMessage(m Message) error {
 	if m.Type != MsgApp && len(m.Entries) > 0 {
 		return fmt.Errorf("%w: %s carries entries", ErrInvalidMessage, m.Type)
 	}
+	if err := n.checkSnapshotMessage(m); err != nil {
+		return err
+	}
 	if m.Type == MsgApp {
 		prevTerm := m.LogTerm
 		for i, e := range m.Entries {
@@ -76,7 +79,7 @@ func (n *Node) step(m Message) error {
 		case m.Type == MsgPreVoteResp && !m.Reject:
 			// Granted pre-votes carry the term we would campaign in; we
 			// take it only when a quorum grants.
-		case m.Type == MsgApp || m.Type == MsgHeartbeat:
+		case m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap:
 			n.becomeFollower(m.Term, m.From)
 		default:
 			n.becomeFollower(m.Term, None)
@@ -87,7 +90,7 @@ func (n *Node) step(m Message) error {
 			return n.handleAppend(m)
 		}
 		switch m.Type {
-		case MsgApp, MsgHeartbeat:
+		case MsgApp, MsgHeartbeat, MsgSnap:
 			// A leader from an older term that is cut off from the rest
 			// may never learn of the new term while PreVote or CheckQuorum
 			// keeps us from disrupting it; tell it.
@@ -133,6 +136,10 @@ func (n *Node) stepFollower(m Message) error {
 		n.electionElapsed = 0
 		n.lead = m.From
 		n.handleHeartbeat(m)
+	case MsgSnap:
+		n.electionElapsed = 0
+		n.lead = m.From
+		n.handleSnapshot(m)
 	}
 	return nil
 }
@@ -146,6 +153,9 @@ func (n *Node) stepCandidate(m Message) error {
 	case MsgHeartbeat:
 		n.becomeFollower(m.Term, m.From)
 		n.handleHeartbeat(m)
+	case MsgSnap:
+		n.becomeFollower(m.Term, m.From)
+		n.handleSnapshot(m)
 	case MsgPreVoteResp:
 		if n.role == RolePreCandidate {
 			n.handleVoteResponse(m)
@@ -216,6 +226,8 @@ func (n *Node) reset(term Term) {
 	if term != n.term {
 		n.term = term
 		n.vote = None
+		// A transfer in progress came from the leader of the old term.
+		n.recv = snapshotReceive{}
 	}
 	n.lead = None
 	n.electionElapsed = 0
@@ -265,6 +277,7 @@ func (n *Node) tickLeader() {
 		n.heartbeatElapsed = 0
 		n.broadcastHeartbeat()
 	}
+	n.tickSnapshots()
 }
 
 func (n *Node) quorumActive() bool {

@@ -42,6 +42,10 @@ func (n *Node) flush() {
 // maybeSendAppend sends pr the entries it lacks, or an empty MsgApp when
 // it lacks only the newest commit index. It reports whether it sent.
 func (n *Node) maybeSendAppend(pr *progress) bool {
+	if pr.state == snapshotState {
+		pr.resend = false
+		return n.sendSnapshotChunks(pr)
+	}
 	last := n.log.lastIndex()
 	if pr.paused() {
 		return false
@@ -54,6 +58,12 @@ func (n *Node) maybeSendAppend(pr *progress) bool {
 	prev := pr.next - 1
 	prevTerm, ok := n.log.term(prev)
 	if !ok {
+		if prev+1 < n.log.first {
+			// The follower needs entries compacted away: send the
+			// snapshot instead (§7).
+			pr.becomeSnapshot(n.log.snap, n.cfg.ElectionTicks)
+			return n.sendSnapshotChunks(pr)
+		}
 		panic(fmt.Sprintf("raft: node %d: no term for index %d to send to %d (log [%d, %d])", n.id, prev, pr.id, n.log.first, last))
 	}
 	var ents []Entry
@@ -109,12 +119,21 @@ func (n *Node) stepLeader(m Message) {
 			return
 		}
 		if pr.maybeUpdate(m.Index) {
-			if pr.state == probeState {
+			switch {
+			case pr.state == probeState:
 				pr.becomeReplicate()
+			case pr.state == snapshotState && (pr.match+1 >= n.log.first || pr.match >= pr.snap.snap.Meta.Index):
+				// The follower installed the snapshot, or caught up some
+				// other way: entries again (or a newer snapshot, if the
+				// log moved on meanwhile).
+				pr.becomeProbe()
 			}
 			n.maybeCommit()
 		}
 		n.needFlush = true
+	case MsgSnapResp:
+		pr.recentActive = true
+		n.handleSnapshotResp(pr, m)
 	case MsgHeartbeatResp:
 		pr.recentActive = true
 		// The follower is alive: a probe may be retried.
@@ -145,6 +164,8 @@ func (n *Node) stepLeader(m Message) {
 // at m.Index, by whole terms when the follower named its conflicting term.
 func (n *Node) handleAppendReject(pr *progress, m Message) {
 	switch pr.state {
+	case snapshotState:
+		return // answers a MsgApp sent before the transfer began
 	case replicateState:
 		if m.Index <= pr.match {
 			return // stale: we know it matches further

@@ -18,12 +18,23 @@ package raft
 // tell them apart, and would vote on them, acknowledge them to a leader
 // and apply them. filestore.Open therefore fsyncs what it recovered, and
 // MemoryStorage.Reopen models the same.
+//
+// A snapshot (§7) replaces the log up to its index. A Storage holds the
+// latest one written, and a log that continues it: the entries after the
+// snapshot's index are all held, and some before it may be too, until
+// Compact discards them. A compaction becomes durable no earlier than the
+// snapshot that covers it, so that no crash can leave a log that neither
+// holds an entry nor covers it with a snapshot.
 type Storage interface {
 	// InitialState returns the hard state last written (after a restart,
 	// what survived), or the zero HardState for a node that never ran.
 	InitialState() (HardState, error)
-	// FirstIndex is the index of the first entry still held. It is
-	// LastIndex()+1 when the log is empty.
+	// Snapshot returns the latest snapshot written (after a restart, what
+	// survived), or the zero Snapshot.
+	Snapshot() (Snapshot, error)
+	// FirstIndex is the index of the first entry still held, at most the
+	// snapshot's index plus one. It is LastIndex()+1 when the log is
+	// empty.
 	FirstIndex() (Index, error)
 	// LastIndex is the index of the last entry held, or FirstIndex()-1.
 	LastIndex() (Index, error)
@@ -42,6 +53,19 @@ type Storage interface {
 	Append(entries []Entry) error
 	// SetHardState records hs.
 	SetHardState(hs HardState) error
+	// ApplySnapshot records snap, the state after the entries up to
+	// snap.Meta.Index. If the log holds the entry at that index with
+	// snap.Meta.Term, it is kept whole (Compact discards its prefix);
+	// otherwise every entry is discarded and the log continues at
+	// snap.Meta.Index+1 (§7). A snapshot no newer than the one held
+	// changes nothing. Snapshot data is immutable: an implementation may
+	// keep the slice.
+	ApplySnapshot(snap Snapshot) error
+	// Compact discards the entries up to index, which must not pass the
+	// snapshot's index. The discard becomes durable no earlier than that
+	// snapshot: a crash that loses the snapshot brings the entries back.
+	// Compacting at or below FirstIndex()-1 changes nothing.
+	Compact(index Index) error
 	// Sync makes every earlier write durable.
 	Sync() error
 }
@@ -60,4 +84,13 @@ type StateMachine interface {
 	// machine holds. After a restart the node resumes applying after it, so
 	// that no entry is applied twice (Config.Applied).
 	AppliedIndex() Index
+	// Snapshot returns the whole replicated state as of AppliedIndex, for
+	// Node.Compact (§7). Replicas at the same applied index return equal
+	// bytes.
+	Snapshot() []byte
+	// Restore replaces the whole state, applied index included, with one
+	// that Snapshot returned, on this replica or another (a snapshot
+	// installed from the leader, Ready.RestoreSnapshot). It returns an
+	// error, and changes nothing, for bytes that are not such a snapshot.
+	Restore(data []byte) error
 }

@@ -18,6 +18,12 @@ const (
 	AppliedNotRestored
 	FixedElectionTimeout
 	HeartbeatCommitUncapped
+	// The snapshot bugs (§7) join the catalogue once the simulator
+	// exercises compaction.
+	CompactBeforeSnapshotSync
+	InstallStaleSnapshot
+	DiscardLogOnInstall
+	SnapshotChunkGap
 	// Count bounds the Bug values.
 	Count
 )
