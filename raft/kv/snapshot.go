@@ -80,6 +80,8 @@ func (s *Store) Restore(b []byte) error {
 	if err != nil {
 		return err
 	}
+	// Executed counts this Store's executions, whatever state it holds.
+	st.executed = s.executed
 	*s = st
 	return nil
 }
