@@ -14,6 +14,8 @@
 //     it) or FateHold (the link is clogged: netsim keeps the caller's opaque
 //     id and hands it back from Unclog or Heal, oldest first, for the
 //     simulator to deliver at that moment).
+//   - After a drop, LastDrop says why: loss, a one-way cut ("cut link"), a
+//     partition (isolation and bridges included) or a full hold queue.
 //
 // Each directed link has a LinkConfig (a delay model, loss, duplication and
 // reordering, as integer Ratios), from a default or a per-link override;

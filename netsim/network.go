@@ -68,6 +68,10 @@ type link struct {
 	overridden bool
 	// cut drops every message sent, and every copy arriving, while set.
 	cut bool
+	// cutBy is why the link is cut (DropCut for a one-way cut,
+	// DropPartition for a partition, isolation or bridge); meaningful
+	// only while cut is set. The latest fault to cut the link names it.
+	cutBy DropReason
 	// clogged holds every copy arriving while set.
 	clogged bool
 	// held is the FIFO of held copies, oldest first.
@@ -97,7 +101,43 @@ type Network struct {
 	holdSeq uint64
 	// arrivals backs the slice Send returns.
 	arrivals [CopiesMax]clock.Time
+	// lastDrop is why the latest message Send or Arrive dropped was
+	// dropped; see LastDrop.
+	lastDrop DropReason
 }
+
+// DropReason says why the network dropped a message.
+type DropReason uint8
+
+const (
+	// DropLoss: the link's loss chance lost it.
+	DropLoss DropReason = iota + 1
+	// DropCut: a one-way cut of the link (Cut).
+	DropCut
+	// DropPartition: a partition, an isolation or a bridge cut the link.
+	DropPartition
+	// DropOverflow: the link was clogged and its hold queue full.
+	DropOverflow
+)
+
+func (r DropReason) String() string {
+	switch r {
+	case DropLoss:
+		return "loss"
+	case DropCut:
+		return "cut link"
+	case DropPartition:
+		return "partition"
+	case DropOverflow:
+		return "clog overflow"
+	}
+	return fmt.Sprintf("DropReason(%d)", uint8(r))
+}
+
+// LastDrop returns why the latest message that Send lost or Arrive
+// dropped was dropped (zero before any drop). Call it right after the
+// Send that returned no arrival, or the Arrive that returned FateDrop.
+func (n *Network) LastDrop() DropReason { return n.lastDrop }
 
 // New returns a fully connected network over nodes, each link configured
 // by defaults. Every node that may ever join the cluster must be listed:
@@ -224,6 +264,7 @@ func (n *Network) Send(now clock.Time, from, to raft.NodeID, kind raft.MessageTy
 	c.Sent++
 	if l.cut {
 		c.DroppedCut++
+		n.lastDrop = l.cutBy
 		return nil
 	}
 	// The IsZero tests skip calls that would draw nothing anyway; they
@@ -231,6 +272,7 @@ func (n *Network) Send(now clock.Time, from, to raft.NodeID, kind raft.MessageTy
 	cfg := &l.cfg
 	if !cfg.Loss.IsZero() && cfg.Loss.Chance(n.rng) {
 		c.DroppedLoss++
+		n.lastDrop = DropLoss
 		return nil
 	}
 	copies := 1
@@ -259,11 +301,13 @@ func (n *Network) Arrive(now clock.Time, from, to raft.NodeID, kind raft.Message
 	c := l.counter(kind)
 	if l.cut {
 		c.DroppedInFlight++
+		n.lastDrop = l.cutBy
 		return FateDrop
 	}
 	if l.clogged {
 		if len(l.held) >= HeldMax {
 			c.DroppedOverflow++
+			n.lastDrop = DropOverflow
 			return FateDrop
 		}
 		n.holdSeq++

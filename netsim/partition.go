@@ -26,7 +26,7 @@ func (n *Network) Cut(from, to raft.NodeID) error {
 	if err != nil {
 		return fmt.Errorf("netsim: Cut: %w", err)
 	}
-	l.cut = true
+	l.cut, l.cutBy = true, DropCut
 	return nil
 }
 
@@ -58,8 +58,8 @@ func (n *Network) setNodeCut(op string, node raft.NodeID, cut bool) error {
 	size := len(n.ids)
 	for q := range size {
 		if q != p {
-			n.links[p*size+q].cut = cut
-			n.links[q*size+p].cut = cut
+			n.links[p*size+q].cut, n.links[p*size+q].cutBy = cut, DropPartition
+			n.links[q*size+p].cut, n.links[q*size+p].cutBy = cut, DropPartition
 		}
 	}
 	return nil
@@ -78,7 +78,7 @@ func (n *Network) Partition(groups ...[]raft.NodeID) error {
 	for p := range size {
 		for q := range size {
 			if p != q && (group[p] < 0 || group[p] != group[q]) {
-				n.links[p*size+q].cut = true
+				n.links[p*size+q].cut, n.links[p*size+q].cutBy = true, DropPartition
 			}
 		}
 	}
@@ -101,7 +101,7 @@ func (n *Network) Bridge(bridge raft.NodeID, sideA, sideB []raft.NodeID) error {
 	for p := range size {
 		for q := range size {
 			if (group[p] == 1 && group[q] == 2) || (group[p] == 2 && group[q] == 1) {
-				n.links[p*size+q].cut = true
+				n.links[p*size+q].cut, n.links[p*size+q].cutBy = true, DropPartition
 			}
 		}
 	}

@@ -284,6 +284,40 @@ func TestHeldOverflowDrops(t *testing.T) {
 	if c := n.LinkTotals(1, 2); c.DroppedOverflow != 1 || c.Pending != HeldMax {
 		t.Fatalf("counters %+v", c)
 	}
+	if r := n.LastDrop(); r != DropOverflow {
+		t.Fatalf("LastDrop() = %v, want %v", r, DropOverflow)
+	}
+}
+
+// Every drop says why: loss, a one-way cut, or a partition (isolation and
+// bridges included), at send time and in flight.
+func TestDropReasons(t *testing.T) {
+	lossy := Reliable(Constant(ms))
+	lossy.Loss = Ratio{Num: 1, Den: 1}
+	n := newNet(t, 1, five, lossy)
+	if got := n.Send(0, 1, 2, raft.MsgApp); len(got) != 0 || n.LastDrop() != DropLoss || n.LastDrop().String() != "loss" {
+		t.Fatalf("certain loss: %v, %v", got, n.LastDrop())
+	}
+	n = newNet(t, 1, five, Reliable(Constant(ms)))
+	mustOK(t, n.Cut(1, 2))
+	if got := n.Send(0, 1, 2, raft.MsgApp); len(got) != 0 || n.LastDrop() != DropCut || n.LastDrop().String() != "cut link" {
+		t.Fatalf("one-way cut: %v, %v", got, n.LastDrop())
+	}
+	for _, fault := range []func() error{
+		func() error { return n.Partition([]raft.NodeID{1, 2}, []raft.NodeID{3, 4, 5}) },
+		func() error { return n.Isolate(3) },
+		func() error { return n.Bridge(1, []raft.NodeID{2}, []raft.NodeID{3, 4, 5}) },
+	} {
+		n = newNet(t, 1, five, Reliable(Constant(ms)))
+		arrivals := slices.Clone(n.Send(0, 2, 3, raft.MsgApp))
+		mustOK(t, fault())
+		if f := n.Arrive(arrivals[0], 2, 3, raft.MsgApp, 1); f != FateDrop || n.LastDrop() != DropPartition {
+			t.Fatalf("in flight across a partition: %v, %v", f, n.LastDrop())
+		}
+		if got := n.Send(arrivals[0], 2, 3, raft.MsgApp); len(got) != 0 || n.LastDrop().String() != "partition" {
+			t.Fatalf("sent across a partition: %v, %v", got, n.LastDrop())
+		}
+	}
 }
 
 func TestTopology(t *testing.T) {

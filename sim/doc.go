@@ -9,6 +9,9 @@
 // client, each disk). A run is therefore a pure function of its Config:
 // the same Config yields a byte-identical canonical trace, whose SHA-256
 // digest is the run's fingerprint, on any machine and any GOMAXPROCS.
+// Each message sent gets an ID (its ordinal among the sends) that its
+// send, duplicate, hold, delivery and drop events carry, and a drop says
+// why: loss, cut link, partition, clog overflow or crashed receiver.
 //
 // A run has two phases. In the fault phase the Timeline's actions crash,
 // restart, pause and partition nodes, change links, slow disks and skew

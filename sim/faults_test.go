@@ -20,6 +20,7 @@ type line struct {
 	Node  uint64 `json:"node"`
 	Peer  uint64 `json:"peer"`
 	Msg   string `json:"msg"`
+	ID    uint64 `json:"id"`
 	Term  uint64 `json:"term"`
 	Index uint64 `json:"index"`
 	N     uint64 `json:"n"`
@@ -72,7 +73,7 @@ func TestEachFaultHappens(t *testing.T) {
 				if n := count(lines, func(l line) bool { return l.Node == 2 && l.Ev != "drop" && between(l, at+time.Nanosecond, until) }); n != 0 {
 					t.Errorf("crashed node 2 did %d things while down", n)
 				}
-				if n := count(lines, func(l line) bool { return l.Ev == "drop" && l.Text == "down" && l.Peer == 2 }); n == 0 {
+				if n := count(lines, func(l line) bool { return l.Ev == "drop" && l.Text == DropCrashedReceiver && l.Peer == 2 }); n == 0 {
 					t.Error("no message to the crashed node was dropped")
 				}
 			}},

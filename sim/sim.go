@@ -40,7 +40,7 @@ type Simulator struct {
 	nodes   []*node
 	clients []*client
 
-	messages slab[raft.Message]
+	messages slab[sentMessage]
 	requests slab[request]
 	replies  slab[reply]
 	// held maps message IDs a clogged link holds to their slab index.
@@ -235,43 +235,57 @@ func (s *Simulator) dispatch(e event) {
 	}
 }
 
-// sendMessage hands a message to the network, which decides its fate.
+// sentMessage is a message in flight and the ID its send was traced
+// with; every copy of one send (duplicates) carries the same ID.
+type sentMessage struct {
+	m  raft.Message
+	id uint64
+}
+
+// DropCrashedReceiver is the trace text of a message that reached a
+// crashed node; the network's own reasons are netsim.DropReason strings.
+const DropCrashedReceiver = "crashed receiver"
+
+// sendMessage hands a message to the network, which decides its fate. The
+// message's ID is its ordinal among the messages sent (MessageAccount.Sent).
 func (s *Simulator) sendMessage(m raft.Message) {
-	s.trace(TraceEvent{Kind: TraceSend, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term, Index: m.Index})
-	arrivals := s.net.Send(s.now, m.From, m.To, m.Type)
 	s.msgs.Sent++
+	id := s.msgs.Sent
+	s.trace(TraceEvent{Kind: TraceSend, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, Index: m.Index})
+	arrivals := s.net.Send(s.now, m.From, m.To, m.Type)
 	s.msgs.Copies += uint64(len(arrivals))
 	if len(arrivals) == 0 {
 		s.msgs.LostAtSend++
-		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term, Text: "loss"})
+		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, Text: s.net.LastDrop().String()})
 		return
 	}
 	if len(arrivals) > 1 {
-		s.trace(TraceEvent{Kind: TraceDuplicate, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term, N: uint64(len(arrivals) - 1)})
+		s.trace(TraceEvent{Kind: TraceDuplicate, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, N: uint64(len(arrivals) - 1)})
 	}
 	for _, at := range arrivals {
-		s.schedule(event{at: at, kind: evDeliver, node: int(m.To) - 1, ref: s.messages.put(m)})
+		s.schedule(event{at: at, kind: evDeliver, node: int(m.To) - 1, ref: s.messages.put(sentMessage{m: m, id: id})})
 	}
 }
 
 func (s *Simulator) onDeliver(e event) {
-	m := s.messages.items[e.ref]
+	sm := s.messages.items[e.ref]
+	m := sm.m
 	switch s.net.Arrive(s.now, m.From, m.To, m.Type, e.ref) {
 	case netsim.FateDrop:
 		s.msgs.DroppedArrival++
 		s.messages.take(e.ref)
-		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term, Text: "partition"})
+		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: sm.id, Term: m.Term, Text: s.net.LastDrop().String()})
 		return
 	case netsim.FateHold:
 		s.held[e.ref] = e.ref
-		s.trace(TraceEvent{Kind: TraceHold, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term})
+		s.trace(TraceEvent{Kind: TraceHold, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: sm.id, Term: m.Term})
 		return
 	}
 	n := s.nodes[e.node]
 	if !n.up {
 		s.msgs.DroppedDown++
 		s.messages.take(e.ref)
-		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, Term: m.Term, Text: "down"})
+		s.trace(TraceEvent{Kind: TraceDrop, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: sm.id, Term: m.Term, Text: DropCrashedReceiver})
 		return
 	}
 	if n.paused {
@@ -280,7 +294,7 @@ func (s *Simulator) onDeliver(e event) {
 	}
 	s.msgs.Delivered++
 	s.messages.take(e.ref)
-	s.trace(TraceEvent{Kind: TraceDeliver, Node: m.To, Peer: m.From, Msg: m.Type, Term: m.Term, Index: m.Index})
+	s.trace(TraceEvent{Kind: TraceDeliver, Node: m.To, Peer: m.From, Msg: m.Type, MsgID: sm.id, Term: m.Term, Index: m.Index})
 	if err := n.rn.Step(m); err != nil {
 		s.violation(&checker.Violation{Invariant: "valid-messages", Message: fmt.Sprintf("node %d refused %v: %v", n.id, m, err)}, n.id)
 		return
@@ -296,7 +310,7 @@ func (s *Simulator) release(rels []netsim.Released) {
 			panic(fmt.Sprintf("sim: network released message %d, which it never held", rel.ID))
 		}
 		delete(s.held, rel.ID)
-		m := s.messages.items[ref]
+		m := s.messages.items[ref].m
 		s.schedule(event{at: s.now, kind: evDeliver, node: int(m.To) - 1, ref: ref})
 	}
 }

@@ -19,7 +19,7 @@ type TraceKind uint8
 const (
 	TraceSend      TraceKind = iota + 1 // a node sent a message
 	TraceDeliver                        // a message reached its node
-	TraceDrop                           // the network or a dead node dropped a message
+	TraceDrop                           // the network or a dead node dropped a message (Text: why)
 	TraceDuplicate                      // the network duplicated a message
 	TraceHold                           // a clogged link held a message
 	TraceTick                           // a node's tick timer fired (N ticks)
@@ -57,12 +57,16 @@ func (k TraceKind) String() string {
 // TraceEvent is one line of the canonical trace. Fields a kind does not
 // use are zero and left out of the JSON line.
 type TraceEvent struct {
-	Seq   uint64
-	Time  clock.Time
-	Kind  TraceKind
-	Node  raft.NodeID
-	Peer  raft.NodeID
-	Msg   raft.MessageType
+	Seq  uint64
+	Time clock.Time
+	Kind TraceKind
+	Node raft.NodeID
+	Peer raft.NodeID
+	Msg  raft.MessageType
+	// MsgID identifies a message on its send, duplicate, hold, delivery
+	// and drop events: the ordinal of its send among the run's messages.
+	// Duplicated copies share it.
+	MsgID uint64
 	Term  raft.Term
 	Index raft.Index
 	N     uint64
@@ -90,6 +94,10 @@ func (e *TraceEvent) AppendJSON(b []byte) []byte {
 		b = append(b, `,"msg":"`...)
 		b = append(b, e.Msg.String()...)
 		b = append(b, '"')
+	}
+	if e.MsgID != 0 {
+		b = append(b, `,"id":`...)
+		b = strconv.AppendUint(b, e.MsgID, 10)
 	}
 	if e.Term != 0 {
 		b = append(b, `,"term":`...)
@@ -146,6 +154,7 @@ func (t *tracer) record(e TraceEvent) {
 	b = append(b, byte(e.Kind), byte(e.Msg))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Node))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Peer))
+	b = binary.LittleEndian.AppendUint64(b, e.MsgID)
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Term))
 	b = binary.LittleEndian.AppendUint64(b, uint64(e.Index))
 	b = binary.LittleEndian.AppendUint64(b, e.N)
