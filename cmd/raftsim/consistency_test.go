@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -161,5 +162,33 @@ func TestREADMEDebuggingSteps(t *testing.T) {
 	cli(t, "run", "--scenario", repro, "--history", hist, "--out", dir)
 	if out, _, code := cli(t, "check", hist); code != exitPass || !strings.Contains(out, "linearizable") {
 		t.Fatalf("step 3: check exit %d\n%s", code, out)
+	}
+}
+
+// run --export-trace and --export-otel write files the viewers read.
+func TestExportTrace(t *testing.T) {
+	dir := t.TempDir()
+	chrome, otlp := filepath.Join(dir, "t.json"), filepath.Join(dir, "o.json")
+	if _, errs, code := cli(t, "run", "--scenario", "leader-crash", "--export-trace", chrome, "--export-otel", otlp); code != exitPass {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var c struct {
+		TraceEvents []struct {
+			Ph string `json:"ph"`
+		} `json:"traceEvents"`
+	}
+	var o struct {
+		ResourceSpans []any `json:"resourceSpans"`
+	}
+	data, _ := os.ReadFile(chrome)
+	if err := json.Unmarshal(data, &c); err != nil || len(c.TraceEvents) < 1000 {
+		t.Fatalf("chrome export: %v, %d events", err, len(c.TraceEvents))
+	}
+	data, _ = os.ReadFile(otlp)
+	if err := json.Unmarshal(data, &o); err != nil || len(o.ResourceSpans) != 6 {
+		t.Fatalf("otlp export: %v, %d resources (want 5 nodes and the clients)", err, len(o.ResourceSpans))
+	}
+	if _, errs, code := cli(t, "run", "--export-trace", filepath.Join(dir, "missing", "t.json")); code != exitUsage || !strings.Contains(errs, "--export-trace") {
+		t.Fatalf("unwritable export: exit %d, %q", code, errs)
 	}
 }

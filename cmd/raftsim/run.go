@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/sim"
+	"github.com/raftsim/raftsim/sim/export"
 )
 
 type runFlags struct {
@@ -20,6 +23,9 @@ type runFlags struct {
 	html     string
 	history  string
 	budget   time.Duration
+	// exportTrace and exportOTel name the Chrome trace-event and OTLP
+	// span files to write.
+	exportTrace, exportOTel string
 }
 
 func newRunCmd(g *globals) *cobra.Command {
@@ -47,6 +53,8 @@ find the failure its scenario expects; 2 for bad input.`,
 	cmd.Flags().StringVar(&f.html, "html", "", "write porcupine's visualization of the history to `FILE` (on a linearizability failure: of the offending key)")
 	cmd.Flags().StringVar(&f.history, "history", "", "write the client history to `FILE` (for 'raftsim check')")
 	cmd.Flags().DurationVar(&f.budget, "budget", 10*time.Second, "wall-clock budget of the linearizability check")
+	cmd.Flags().StringVar(&f.exportTrace, "export-trace", "", "write the run as Chrome trace-event JSON to `FILE`, for Perfetto (ui.perfetto.dev) or chrome://tracing")
+	cmd.Flags().StringVar(&f.exportOTel, "export-otel", "", "write the run as OpenTelemetry (OTLP JSON) spans to `FILE`")
 	return cmd
 }
 
@@ -82,6 +90,15 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 	}
 	defer closer.Close()
 	cfg.Trace = trace
+	var rec *export.Recorder
+	if f.exportTrace != "" || f.exportOTel != "" {
+		rec = export.NewRecorder()
+		if trace != nil {
+			cfg.Trace = io.MultiWriter(trace, rec)
+		} else {
+			cfg.Trace = rec
+		}
+	}
 	start := time.Now()
 	res, err := sim.Run(cfg)
 	if err != nil {
@@ -104,6 +121,9 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 		if err := writeHistoryFile(f.history, s.Name, seed, res); err != nil {
 			return err
 		}
+	}
+	if err := writeExports(f, rec, res, export.Meta{Scenario: s.Name, Command: reproduceCommand(arg, seed)}); err != nil {
+		return err
 	}
 	if g.json {
 		if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
@@ -141,4 +161,42 @@ func writeHistoryFile(path, scenario string, seed uint64, res *sim.Result) error
 		return fmt.Errorf("--history: %w", err)
 	}
 	return file.Close()
+}
+
+// writeExports writes the --export-trace and --export-otel files.
+func writeExports(f *runFlags, rec *export.Recorder, res *sim.Result, meta export.Meta) error {
+	if rec == nil {
+		return nil
+	}
+	if err := rec.Err(); err != nil {
+		return err
+	}
+	for _, e := range []struct {
+		flag, path string
+		write      func(io.Writer, *sim.Result, *export.Recorder, export.Meta) error
+	}{
+		{"--export-trace", f.exportTrace, export.WriteChrome},
+		{"--export-otel", f.exportOTel, export.WriteOTLP},
+	} {
+		if e.path == "" {
+			continue
+		}
+		file, err := os.Create(e.path)
+		if err != nil {
+			return usageErrorf("%s: %v", e.flag, err)
+		}
+		w := bufio.NewWriter(file)
+		if err := e.write(w, res, rec, meta); err != nil {
+			file.Close()
+			return fmt.Errorf("%s: %w", e.flag, err)
+		}
+		if err := w.Flush(); err != nil {
+			file.Close()
+			return fmt.Errorf("%s: %w", e.flag, err)
+		}
+		if err := file.Close(); err != nil {
+			return fmt.Errorf("%s: %w", e.flag, err)
+		}
+	}
+	return nil
 }
