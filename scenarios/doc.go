@@ -198,10 +198,54 @@
 // bound to them) are known only at run time; after such an action, only
 // certain contradictions are rejected.
 //
+// # Checks
+//
+// A [[check]] block states what must hold over a window of the run. It is
+// evaluated online, as the run goes; the first moment it does not hold it
+// fails (kind "check", named by name, else by its kind with dashes:
+// "no-commit"), once, and the run goes on. One key gives its kind:
+//
+//	no_commit = true        no node of the set commits past what it knew when the window opened
+//	no_leader = true        no node of the set is leader at any moment
+//	one_leader = true       at most one node of the set leads at any moment, and one does at the end
+//	leader_within = "1s"    within 1s of from, a leader that reaches a majority is in the set
+//	term_stable = true      no node of the set moves to a higher term
+//	applied_on = "all"      the entries committed at from are applied on every node up
+//	                        ("majority", or a number of nodes) by until
+//	progress_within = "2s"  within 2s of from, an operation invoked after from completes OK
+//	                        (a client's or a proposal's): liveness mid-run, with a node down
+//	max_messages = 30       the nodes send at most 30 messages; messages = "requests"
+//	                        (votes, appends, heartbeats: what a test harness counts as RPCs)
+//	                        or "responses" counts only those
+//
+// and the other keys its window and nodes:
+//
+//	name = "old-leader-idle"    the failure's name (lower-case, digits, '-')
+//	from = "1s"                 from the start of the run (default 0s), or
+//	from = "old_leader+500ms"   from the moment the timeline entry that bound
+//	                            old_leader ran (a wait: ended), plus an offset
+//	until = "rejoined"          the same forms; default: the end of the fault
+//	                            phase. Timed checks (leader_within,
+//	                            progress_within) end at from + their time.
+//	nodes = [1, "old_leader"]   the nodes watched (resolved when the window
+//	                            opens; default every node): no_commit,
+//	                            no_leader, one_leader, leader_within, term_stable
+//	connected = true            no_leader, one_leader: leave out, at each
+//	                            moment, nodes an isolation cut off
+//
+// A name a window is anchored to must be bound by exactly one timeline
+// entry. A wait's as binds the moment it ended (and, for a leader wait,
+// the leader it found). A window anchored to an entry that never runs
+// never opens ("not reached" in the summary); one whose until comes
+// before its from fails. The summary lists each window's verdict and what
+// happened in it - operations by outcome, leaders elected, how far the
+// commit index rose, messages sent - and so does --json ("windows").
+//
 // # Expectations
 //
 // expect lists failure names: a sim.Failure's Name ("read-freshness",
-// "leader-after-heal") or Kind ("linearizability", "invariant", "liveness").
+// "leader-after-heal", a check's name) or Kind ("linearizability",
+// "invariant", "liveness", "check", "scenario").
 // A run meets the expectation when it finds at least one failure and every
 // failure it finds is listed. "pass" (the default) means no failure at all.
 //

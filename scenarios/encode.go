@@ -60,6 +60,9 @@ func Encode(s *Scenario) []byte {
 	for i := range cfg.Timeline {
 		e.action(&cfg.Timeline[i])
 	}
+	for i := range cfg.Checks {
+		e.check(&cfg.Checks[i])
+	}
 	return []byte(e.b.String())
 }
 
@@ -182,12 +185,8 @@ func (e *encoder) action(a *sim.Action) {
 				e.kv("within", quote(formatDuration(a.Within)))
 			}
 		case "on":
-			switch a.On {
-			case sim.OnMajority:
-			case sim.OnAll:
-				e.kv("on", quote("all"))
-			default:
-				e.kv("on", strconv.Itoa(a.On))
+			if a.On != sim.OnMajority {
+				e.kv("on", onValue(a.On))
 			}
 		case "restart_after", "reconnect_after":
 			e.kv(k, quote(formatRange(a.RestartAfter, max(a.RestartAfter, a.RestartAfterMax))))

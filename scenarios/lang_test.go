@@ -129,7 +129,7 @@ func TestParseRejectsBadTimesAndWaits(t *testing.T) {
 		{"commit wait without proposals", langBase + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`),
 			"x.toml:5: timeline[0].wait: ", "a commit wait needs a propose entry before it"},
 		{"targets on a wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `leader = true`),
-			"x.toml:7: timeline[0].leader: ", "a wait takes no leader (it takes within, on)"},
+			"x.toml:7: timeline[0].leader: ", "a wait takes no leader (it takes within, on, as)"},
 		{"action and wait", langBase + entry(`at = "1s"`, `action = "heal"`, `wait = "leader"`),
 			"x.toml:6: timeline[0].wait: ", "an entry is one of an action, a wait and a propose; this one has action already"},
 		{"wait spelled as an action", langBase + entry(`at = "1s"`, `action = "wait"`),
@@ -264,5 +264,100 @@ func TestParseAcceptsReconnects(t *testing.T) {
 		entry(`at = "2s"`, `action = "isolate"`, `nodes = [3]`) + entry(`at = "2s"`, `action = "reconnect"`, `nodes = [1, 2]`)
 	if _, err := Parse("swap2.toml", []byte(text)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// check writes one [[check]] block.
+func check(lines ...string) string {
+	return "[[check]]\n" + strings.Join(lines, "\n") + "\n"
+}
+
+func TestParseRejectsBadChecks(t *testing.T) {
+	isoLeader := entry(`at = "1s"`, `action = "isolate"`, `leader = true`, `as = "old"`)
+	checkParseErrors(t, []parseErrorCase{
+		{"no kind", langBase + check(`from = "1s"`),
+			"x.toml:3: check[0]: ", "a check needs its kind: one of no_commit, no_leader"},
+		{"two kinds", langBase + check(`no_commit = true`, `term_stable = true`),
+			"x.toml:5: check[0].term_stable: ", "a check has one kind; this one is no_commit already"},
+		{"false kind", langBase + check(`no_leader = false`),
+			"x.toml:4: check[0].no_leader: ", "no_leader = false asserts nothing"},
+		{"bad within", langBase + check(`leader_within = "soon"`),
+			"x.toml:4: check[0].leader_within: ", "is not a duration"},
+		{"until on a timed check", langBase + check(`progress_within = "1s"`, `until = "2s"`),
+			"x.toml:5: check[0].until: ", "a progress_within check takes no until (it takes from)"},
+		{"connected on no_commit", langBase + check(`no_commit = true`, `connected = true`),
+			"x.toml:5: check[0].connected: ", "a no_commit check takes no connected"},
+		{"unknown key", langBase + check(`no_commit = true`, `form = "1s"`),
+			"x.toml:5: check[0].form: ", `unknown key (did you mean "from"?)`},
+		{"bad anchor", langBase + check(`no_commit = true`, `from = "Old Leader"`),
+			"x.toml:5: check[0].from: ", `is not a time such as "1s", nor a name bound by as`},
+		{"bad offset", langBase + check(`no_commit = true`, `from = "old+soon"`),
+			"x.toml:5: check[0].from: ", `"old+soon": the offset`},
+		{"unbound anchor", langBase + check(`no_commit = true`, `from = "old+10ms"`),
+			"x.toml:5: check[0].from: ", `"old" is bound by no timeline entry's as`},
+		{"anchor bound twice", langBase + isoLeader + entry(`at = "2s"`, `action = "reconnect"`, `nodes = ["old"]`, `as = "old"`) + check(`no_commit = true`, `from = "old"`),
+			"x.toml:15: check[0].from: ", `"old" is bound by 2 timeline entries`},
+		{"until before from", langBase + check(`no_commit = true`, `from = "2s"`, `until = "1s"`),
+			"x.toml:6: check[0].until: ", "1s is not after from (2s)"},
+		{"until past the run", langBase + check(`no_commit = true`, `until = "1h"`),
+			"x.toml:5: check[0].until: ", "after the end of the run"},
+		{"unbound node name", langBase + check(`no_commit = true`, `nodes = ["ghost"]`),
+			"x.toml:5: check[0].nodes: ", `"ghost" is bound by no timeline entry's as`},
+		{"applied_on a word", langBase + check(`applied_on = "most"`),
+			"x.toml:4: check[0].applied_on: ", `"most" is not "majority", "all" or a number of nodes`},
+		{"messages of no class", langBase + check(`max_messages = 30`, `messages = "votes"`),
+			"x.toml:5: check[0].messages: ", `"votes" is not "all", "requests" or "responses"`},
+		{"max_messages negative", langBase + check(`max_messages = -1`),
+			"x.toml:4: check[0].max_messages: ", "-1 is outside"},
+		{"bad name", langBase + check(`no_commit = true`, `name = "No Commit"`),
+			"x.toml:5: check[0].name: ", "is not a failure name"},
+		{"two checks of one name", langBase + check(`no_commit = true`) + check(`no_commit = true`, `from = "1s"`),
+			"x.toml:5: check[1].name: ", `"no-commit" is also the name of checks[0]; give one a name`},
+	})
+}
+
+// Every check kind parses, writes back the same, runs; expect names a
+// check by its name.
+func TestParseChecks(t *testing.T) {
+	text := "nodes = 5\nduration = \"3s\"\nexpect = [\"old-leader-commits\"]\n" +
+		entry(`at = "0s"`, `wait = "leader"`, `within = "1s"`, `as = "first"`) +
+		entry(`after = "300ms"`, `action = "isolate"`, `nodes = ["first"]`, `as = "old"`) +
+		check(`no_commit = true`, `name = "old-leader-commits"`, `from = "old+50ms"`, `until = "2500ms"`, `nodes = ["old"]`) +
+		check(`no_leader = true`, `from = "old+400ms"`, `until = "old+500ms"`, `nodes = ["old"]`, `connected = true`) +
+		check(`one_leader = true`, `from = "old+600ms"`, `connected = true`) +
+		check(`leader_within = "1s"`, `from = "old"`) +
+		check(`term_stable = true`, `from = "first"`, `until = "old"`) +
+		check(`applied_on = "all"`, `from = "first"`, `until = "old"`) +
+		check(`progress_within = "800ms"`, `from = "old"`) +
+		check(`max_messages = 1000000`, `messages = "requests"`, `until = "3s"`)
+	s, err := Parse("checks.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := s.Config.Checks
+	if len(cs) != 8 || cs[0].Name != "old-leader-commits" || cs[0].From != (sim.Anchor{Name: "old", Offset: 50 * time.Millisecond}) ||
+		cs[0].Until != (sim.Anchor{Offset: 2500 * time.Millisecond}) || cs[0].Names[0] != "old" || !cs[1].Connected ||
+		cs[3].Within != time.Second || cs[5].On != sim.OnAll || cs[7].Max != 1000000 || cs[7].Messages != sim.MessagesRequests {
+		t.Fatalf("checks %+v", cs)
+	}
+	roundTrip(t, s)
+	// The isolated old leader commits nothing more: the expectation names
+	// a check that cannot fail, so the run "passes" instead.
+	res, err := sim.Run(s.ConfigFor(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed() || s.Expect.Check(res) == nil {
+		t.Fatalf("failures %v", res.Failures)
+	}
+	// A check that must fail, named in expect, meets the expectation.
+	broken := strings.Replace(text, `nodes = ["old"]`+"\n", "", 1)
+	s, err = Parse("broken.toml", []byte(broken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, _ = sim.Run(s.ConfigFor(2))
+	if err := s.Expect.Check(res); err != nil {
+		t.Fatalf("%v: %v", err, res.Failures)
 	}
 }

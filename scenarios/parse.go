@@ -130,6 +130,9 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	if d.ok() {
 		cfg.Timeline = decodeTimeline(root, &cfg)
 	}
+	if d.ok() {
+		cfg.Checks = decodeChecks(root, &cfg)
+	}
 	if t := root.sub("reproducer"); t != nil {
 		s.Reproducer = decodeReproducer(t)
 	}
@@ -348,7 +351,7 @@ func isHexDigest(s string) bool {
 
 // configErrorPrefix matches the start of sim.Config.Validate's messages:
 // a field path, or a timeline entry and the field within it.
-var configErrorPrefix = regexp.MustCompile(`^(timeline\[(\d+)\] \([^)]*\): )?([a-z_]+(?:\.[a-z_]+)*(?:\[\d+\])?)(?:/[a-z]+)?:? `)
+var configErrorPrefix = regexp.MustCompile(`^((timeline|checks)\[(\d+)\] \([^)]*\): )?([a-z_]+(?:\.[a-z_]+)*(?:\[\d+\])?)(?:/[a-z]+)?:? `)
 
 // configSections are the first segments of the paths sim.Config.Validate
 // names outside the timeline.
@@ -364,7 +367,7 @@ func locateConfigError(msg string) (path, rest string) {
 	if m == nil {
 		return "", msg
 	}
-	field := m[3]
+	field := m[4]
 	if top, _, _ := strings.Cut(field, "."); m[1] == "" && !configSections[top] {
 		return "", msg
 	}
@@ -376,6 +379,14 @@ func locateConfigError(msg string) (path, rest string) {
 	if m[1] == "" {
 		return field, rest
 	}
+	if m[2] == "checks" {
+		// The simulator names the kind's key by the kind, as files do.
+		path = "check[" + m[3] + "]"
+		if field != "kind" {
+			path += "." + field
+		}
+		return path, rest
+	}
 	// Inside a timeline entry, the simulator names Action fields; the
 	// file's keys differ for two of them.
 	switch field {
@@ -386,7 +397,7 @@ func locateConfigError(msg string) (path, rest string) {
 	case "link":
 		field = ""
 	}
-	path = "timeline[" + m[2] + "]"
+	path = "timeline[" + m[3] + "]"
 	if field != "" {
 		path += "." + field
 	}

@@ -33,9 +33,14 @@ func (s *Scenario) ConfigFor(seed uint64) sim.Config {
 	cfg := s.Config
 	cfg.Seed = seed
 	cfg.Timeline = slices.Clone(s.Config.Timeline)
+	cfg.Checks = slices.Clone(s.Config.Checks)
+	for i := range cfg.Checks {
+		c := &cfg.Checks[i]
+		c.Nodes, c.Names = slices.Clone(c.Nodes), slices.Clone(c.Names)
+	}
 	for i := range cfg.Timeline {
 		a := &cfg.Timeline[i]
-		a.Nodes = slices.Clone(a.Nodes)
+		a.Nodes, a.Names = slices.Clone(a.Nodes), slices.Clone(a.Names)
 		if a.Groups != nil {
 			g := make([][]raft.NodeID, len(a.Groups))
 			for j := range a.Groups {

@@ -39,7 +39,7 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActReconnect:         targetKeys,
 	sim.ActConnect:           {"from", "to"},
 
-	sim.ActWait:    {"within", "on"},
+	sim.ActWait:    {"within", "on", "as"},
 	sim.ActPropose: targetKeys,
 }
 
@@ -289,13 +289,15 @@ func entryName(k sim.ActionKind) string {
 }
 
 // decodeOn reads on = "majority", "all" or a count of nodes.
-func decodeOn(t *table, nodes int, a *sim.Action) {
-	v, ok := t.get("on")
+func decodeOn(t *table, nodes int, a *sim.Action) { decodeOnKey(t, "on", nodes, a) }
+
+func decodeOnKey(t *table, key string, nodes int, a *sim.Action) {
+	v, ok := t.get(key)
 	if !ok {
 		return
 	}
 	if a.Wait != sim.WaitCommit {
-		t.fail("on", "only a commit wait takes on")
+		t.fail(key, "only a commit wait takes on")
 		return
 	}
 	switch v := v.(type) {
@@ -306,16 +308,16 @@ func decodeOn(t *table, nodes int, a *sim.Action) {
 		case "all":
 			a.On = sim.OnAll
 		default:
-			t.fail("on", `%q is not "majority", "all" or a number of nodes`, v)
+			t.fail(key, `%q is not "majority", "all" or a number of nodes`, v)
 		}
 	case int64:
 		if v < 1 || v > int64(nodes) {
-			t.fail("on", "%d is outside [1, %d]", v, nodes)
+			t.fail(key, "%d is outside [1, %d]", v, nodes)
 			return
 		}
 		a.On = int(v)
 	default:
-		t.wrongType("on", v, `"majority", "all" or a number of nodes`)
+		t.wrongType(key, v, `"majority", "all" or a number of nodes`)
 	}
 }
 

@@ -228,6 +228,9 @@ func (s *Simulator) completeOK(c *client, r reply) {
 		c.lastValue[key] = ""
 	}
 	s.stats.OpsOK++
+	if s.progressWindows > 0 {
+		s.opCompleted(op.Invoke)
+	}
 	s.finishOp(c, "ok")
 }
 

@@ -27,6 +27,8 @@ type Config struct {
 	Workload WorkloadConfig
 	// Timeline holds the fault actions, at virtual times in [0, Duration).
 	Timeline []Action
+	// Checks are assertions over windows of the run (checks.go).
+	Checks []Check
 	// Duration is the fault phase. Then the healing phase begins: every
 	// fault is cleared, crashed nodes restart, and liveness is checked.
 	Duration time.Duration
@@ -234,7 +236,10 @@ func (c *Config) Validate() error {
 	if err := validateNames(c.Timeline); err != nil {
 		return err
 	}
-	return validateScript(c.Timeline)
+	if err := validateScript(c.Timeline); err != nil {
+		return err
+	}
+	return c.validateChecks()
 }
 
 // end is the virtual time at which the run stops.

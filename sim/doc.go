@@ -20,6 +20,15 @@
 // entry of its term within Liveness.LeaderWithin, and every client must
 // complete an operation within Liveness.ProgressWithin.
 //
+// The timeline is also a script (script.go): an entry may follow the
+// previous one by a delay, wait for the cluster's state (a leader that
+// reaches a majority, proposals committed), or hand a node a burst of
+// proposals; its targets may be chosen when it runs (targets.go), and a
+// target it names but cannot find is reported. Checks (checks.go,
+// windows.go) state what must hold over windows of the run and are
+// evaluated online; each that does not hold is a failure with its own
+// name.
+//
 // Safety is checked online (checker.Invariants, after every step: the
 // first violation stops the run) and at the end (the client history must
 // be linearizable, checked with porcupine). A panic inside a node is

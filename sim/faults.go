@@ -102,8 +102,8 @@ func (s *Simulator) runAction(i int) {
 	if missing != "" {
 		s.reportMissing(i, a, missing)
 	}
-	if a.As != "" {
-		s.bound[a.As] = slices.Clone(nodes)
+	if a.As != "" && a.Kind != ActWait {
+		s.bind(a.As, nodes)
 	}
 	s.dirty = true
 	switch a.Kind {

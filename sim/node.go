@@ -148,10 +148,13 @@ func (s *Simulator) process(n *node) {
 			if err := n.store.SetHardState(rd.HardState); err != nil {
 				panic(err)
 			}
-			n.term = rd.HardState.Term
+			if rd.HardState.Term != n.term {
+				n.term, s.dirty = rd.HardState.Term, true
+			}
 			if rd.HardState.Commit > n.commit {
-				n.commit = rd.HardState.Commit
-				s.dirty = true
+				n.commit, s.dirty = rd.HardState.Commit, true
+				s.maxCommitSeen = max(s.maxCommitSeen, n.commit)
+				s.trace(TraceEvent{Kind: TraceCommit, Node: n.id, Index: n.commit})
 			}
 		}
 		if len(rd.Entries) > 0 {
@@ -197,6 +200,7 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 			s.apply(n, e)
 		}
 		last := rd.CommittedEntries[len(rd.CommittedEntries)-1]
+		s.dirty = true
 		s.trace(TraceEvent{Kind: TraceApply, Node: n.id, Term: last.Term, Index: last.Index, N: uint64(len(rd.CommittedEntries))})
 	}
 	for _, rs := range rd.ReadStates {

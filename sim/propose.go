@@ -118,6 +118,9 @@ func (s *Simulator) finishProposal(k int, outcome checker.Outcome, text string) 
 	switch outcome {
 	case checker.OutcomeOK:
 		s.stats.OpsOK++
+		if s.progressWindows > 0 {
+			s.opCompleted(p.op.Invoke)
+		}
 	case checker.OutcomeFail:
 		s.stats.OpsFailed++
 	default:

@@ -17,6 +17,7 @@ const (
 	evPhase                              // the healing phase begins or a liveness bound expires
 	evChurn                              // the crash-new-leaders nemesis acts
 	evWait                               // a timeline wait runs out of time
+	evCheck                              // a check's window opens or closes
 )
 
 // event is one entry of the queue. It stays small: payloads that are

@@ -31,6 +31,9 @@ const (
 	// FailureScenario: the run could not do what its timeline says: an
 	// action with Require found no target, a wait timed out.
 	FailureScenario
+	// FailureCheck: a check the scenario states over a window of the run
+	// did not hold; Name is the check's.
+	FailureCheck
 )
 
 func (k FailureKind) String() string {
@@ -49,6 +52,8 @@ func (k FailureKind) String() string {
 		return "limit"
 	case FailureScenario:
 		return "scenario"
+	case FailureCheck:
+		return "check"
 	}
 	return fmt.Sprintf("FailureKind(%d)", uint8(k))
 }
@@ -161,7 +166,10 @@ type Result struct {
 	Tenures   []Tenure
 	Faults    []FaultWindow
 	// Missing lists the actions that found fewer targets than they name.
-	Missing  []MissingTarget
+	Missing []MissingTarget
+	// Windows holds what happened in each check's window, in the order
+	// of Config.Checks.
+	Windows  []WindowStats
 	Network  []netsim.LinkStats
 	Messages MessageAccount
 	Stats    Stats
@@ -223,6 +231,7 @@ func (s *Simulator) splitVotes() uint64 {
 }
 
 func (s *Simulator) result() *Result {
+	windows := s.closeWindowsAtEnd()
 	closed := len(s.history)
 	s.openProposals()
 	// Operations still open at the end: writes may yet take effect;
@@ -252,7 +261,7 @@ func (s *Simulator) result() *Result {
 	r := &Result{
 		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
 		Stopped: s.stopped, History: s.history, OpenAtEnd: open, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
-		Missing: s.missing,
+		Missing: s.missing, Windows: windows,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 	}
 	visualized := false

@@ -125,7 +125,7 @@ func (s *Simulator) checkWait() {
 	if ok {
 		s.wait = nil
 		s.trace(TraceEvent{Kind: TraceAction, Text: fmt.Sprintf("wait %s: reached", a.Wait)})
-		s.entryEnded(w.entry)
+		s.waitEnded(w.entry, a)
 	}
 }
 
@@ -145,7 +145,20 @@ func (s *Simulator) onWaitTimeout(e event) {
 	}
 	s.fail(Failure{Kind: FailureScenario, Name: "wait-" + a.Wait.String(),
 		Message: fmt.Sprintf("timeline[%d]: %s within %v", w.entry, what, a.Within)})
-	s.entryEnded(w.entry)
+	s.waitEnded(w.entry, a)
+}
+
+// waitEnded binds the wait's As - to the leader in office, for a leader
+// wait that found one - and goes on with the timeline.
+func (s *Simulator) waitEnded(i int, a *Action) {
+	if a.As != "" {
+		var nodes []raft.NodeID
+		if l := s.leaderInOffice(); a.Wait == WaitLeader && l != nil {
+			nodes = []raft.NodeID{l.id}
+		}
+		s.bind(a.As, nodes)
+	}
+	s.entryEnded(i)
 }
 
 func onText(on int) string {

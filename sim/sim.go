@@ -84,9 +84,16 @@ type Simulator struct {
 	// burst.
 	props []scenarioProposal
 	batch proposeBatch
-	// dirty is set when something a wait watches may have changed: a
-	// role, a commit index, a node's state, the network.
+	// dirty is set when something a wait or a check watches may have
+	// changed: a role, a term, a commit or apply index, a node's state,
+	// the network.
 	dirty bool
+	// windows are the checks' windows; msgWindows and progressWindows
+	// count the open ones that watch messages and completions.
+	windows                     []window
+	msgWindows, progressWindows int
+	// maxCommitSeen is the highest commit index any node has reported.
+	maxCommitSeen raft.Index
 
 	healing     bool
 	healStart   clock.Time
@@ -174,6 +181,7 @@ func (s *Simulator) run() (res *Result) {
 	}
 	s.healStart = clock.Time(0).Add(s.cfg.Duration)
 	s.scheduleScript()
+	s.scheduleChecks()
 	s.schedule(event{at: s.healStart, kind: evPhase, ref: phaseHeal})
 	if s.cfg.HealDuration > 0 {
 		s.schedule(event{at: s.healStart.Add(s.cfg.Liveness.LeaderWithin), kind: evPhase, ref: phaseLeaderBound})
@@ -201,6 +209,7 @@ func (s *Simulator) run() (res *Result) {
 		if s.dirty {
 			s.dirty = false
 			s.checkWait()
+			s.evalWindows()
 		}
 	}
 	return s.result()
@@ -230,6 +239,8 @@ func (s *Simulator) dispatch(e event) {
 		s.onChurn(e)
 	case evWait:
 		s.onWaitTimeout(e)
+	case evCheck:
+		s.onCheck(e)
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -253,6 +264,9 @@ func (s *Simulator) sendMessage(m raft.Message) {
 	id := s.msgs.Sent
 	s.trace(TraceEvent{Kind: TraceSend, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, Index: m.Index})
 	arrivals := s.net.Send(s.now, m.From, m.To, m.Type)
+	if s.msgWindows > 0 {
+		s.messageSent(m.Type)
+	}
 	s.msgs.Copies += uint64(len(arrivals))
 	if len(arrivals) == 0 {
 		s.msgs.LostAtSend++

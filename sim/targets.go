@@ -64,8 +64,8 @@ func (a *Action) selectors() int {
 }
 
 func (a *Action) validateTargets(c *Config) error {
-	dynamic := len(a.Names) > 0 || a.Follower || a.Random != 0 || a.LeaderAnd != 0 || a.ExceptLeader || a.As != "" || a.Require
-	if dynamic && !a.Kind.takesNodes() {
+	dynamic := len(a.Names) > 0 || a.Follower || a.Random != 0 || a.LeaderAnd != 0 || a.ExceptLeader || a.Require
+	if (dynamic || a.As != "" && a.Kind != ActWait) && !a.Kind.takesNodes() {
 		return fmt.Errorf("nodes: a %s action takes no names, selectors, as or require", a.Kind)
 	}
 	if a.Kind != ActPartition && a.selectors() > 1 {
@@ -244,6 +244,13 @@ func (s *Simulator) draw(pool []raft.NodeID, k int, miss func(string)) []raft.No
 		pool[j], pool[r] = pool[r], pool[j]
 	}
 	return pool[:k]
+}
+
+// bind binds name to nodes (the moment is now: the windows anchored to it
+// are scheduled).
+func (s *Simulator) bind(name string, nodes []raft.NodeID) {
+	s.bound[name] = slices.Clone(nodes)
+	s.anchorReached(name)
 }
 
 // reportMissing records that action i found fewer targets than it names.

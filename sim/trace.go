@@ -36,6 +36,8 @@ const (
 	TraceAction                         // a timeline action took effect
 	TracePhase                          // a phase began
 	TraceViolation                      // a check failed
+	TraceCommit                         // a node's commit index rose to Index
+	TraceCheck                          // a scenario check's window opened, closed or failed (Text)
 	traceKindLimit
 )
 
@@ -45,6 +47,7 @@ var traceKindNames = [...]string{
 	TraceSync: "sync", TraceApply: "apply", TraceCrash: "crash", TraceRestart: "restart",
 	TracePause: "pause", TraceResume: "resume", TraceInvoke: "invoke", TraceComplete: "complete",
 	TraceAction: "action", TracePhase: "phase", TraceViolation: "violation",
+	TraceCommit: "commit", TraceCheck: "check",
 }
 
 func (k TraceKind) String() string {

@@ -38,6 +38,33 @@ func mustValidate(t *testing.T, name, out string) {
 
 // Real outputs of every machine-readable command validate against their
 // schemas: passing, failing and stopped runs, campaigns, histories.
+// scriptFailing is a scenario whose timeline misses a target, whose
+// wait times out and whose checks fail: every kind of scenario failure.
+const scriptFailing = `
+nodes = 3
+duration = "2s"
+heal_duration = "1s"
+[[timeline]]
+at = "0s"
+action = "crash"
+leader = true
+require = true
+[[timeline]]
+at = "500ms"
+action = "isolate"
+nodes = [1, 2]
+as = "cut"
+[[timeline]]
+after = "0s"
+wait = "leader"
+within = "500ms"
+[[check]]
+no_commit = true
+[[check]]
+leader_within = "200ms"
+from = "cut"
+`
+
 func TestJSONOutputsMatchTheirSchemas(t *testing.T) {
 	dir := t.TempDir()
 	type call struct {
@@ -54,6 +81,8 @@ func TestJSONOutputsMatchTheirSchemas(t *testing.T) {
 		{"check", []string{"check", "--json", "../../testdata/jepsen/kv-ok.edn"}},
 		{"check", []string{"check", "--json", "--html", filepath.Join(dir, "v.html"), "../../testdata/jepsen/register-stale-read.edn"}},
 		{"replay", []string{"replay", "--json", filepath.Join(dir, "lease-clock-drift-seed-1.toml")}},
+		{"run", []string{"run", "--json", "--scenario", "leader-isolated-proposals", "--out", dir}},
+		{"run", []string{"run", "--json", "--scenario", writeFile(t, dir, "checks.toml", scriptFailing), "--out", dir}},
 	}
 	for _, c := range calls {
 		out, errs, code := cli(t, c.args...)

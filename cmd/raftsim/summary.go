@@ -46,6 +46,43 @@ func missingsJSON(ms []sim.MissingTarget) []missingJSON {
 	return out
 }
 
+// windowJSON is one check's window: its verdict and counts.
+type windowJSON struct {
+	Name       string `json:"name"`
+	Kind       string `json:"kind"`
+	Result     string `json:"result"`
+	FromNs     int64  `json:"from_ns,omitempty"`
+	UntilNs    int64  `json:"until_ns,omitempty"`
+	OpsOK      uint64 `json:"ops_ok"`
+	OpsFailed  uint64 `json:"ops_failed"`
+	OpsUnknown uint64 `json:"ops_unknown"`
+	Leaders    uint64 `json:"leaders"`
+	Commits    uint64 `json:"commits"`
+	Messages   uint64 `json:"messages"`
+}
+
+func windowsJSON(ws []sim.WindowStats) []windowJSON {
+	out := make([]windowJSON, len(ws))
+	for i, w := range ws {
+		out[i] = windowJSON{Name: w.Name, Kind: w.Kind.String(), Result: windowResult(w),
+			OpsOK: w.OpsOK, OpsFailed: w.OpsFailed, OpsUnknown: w.OpsUnknown, Leaders: w.Leaders, Commits: w.Commits, Messages: w.Messages}
+		if w.Reached {
+			out[i].FromNs, out[i].UntilNs = int64(w.Opened), int64(w.Closed)
+		}
+	}
+	return out
+}
+
+func windowResult(w sim.WindowStats) string {
+	switch {
+	case w.Failed:
+		return "failed"
+	case !w.Reached:
+		return "not reached"
+	}
+	return "ok"
+}
+
 // latencyJSON summarizes the latency of completed operations of one kind.
 type latencyJSON struct {
 	Count int   `json:"count"`
@@ -138,9 +175,12 @@ type runSummary struct {
 	// Missing lists them.
 	MissingTargets uint64        `json:"missing_targets"`
 	Missing        []missingJSON `json:"missing,omitempty"`
-	WallMs         int64         `json:"wall_ms"`
-	Reproduce      string        `json:"reproduce"`
-	Reproducer     string        `json:"reproducer,omitempty"`
+	// Windows holds, per [[check]] block, its verdict and what happened
+	// in its window.
+	Windows    []windowJSON `json:"windows,omitempty"`
+	WallMs     int64        `json:"wall_ms"`
+	Reproduce  string       `json:"reproduce"`
+	Reproducer string       `json:"reproducer,omitempty"`
 }
 
 // latencies computes p50 and p99 (nearest rank) of OK operations by kind.
@@ -182,7 +222,7 @@ func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Du
 		Nodes:         s.Config.Nodes,
 		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
 		Latency: latencies(res.History), Linearizability: linearizabilityOf(res),
-		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing),
+		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing), Windows: windowsJSON(res.Windows),
 		WallMs: wall.Milliseconds(), Reproduce: reproduce,
 	}
 }
@@ -246,6 +286,15 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 	}
 	if len(lat) > 0 {
 		row("latency p50/p99", "%s", strings.Join(lat, "  "))
+	}
+	for _, w := range sum.Windows {
+		span := "never opened"
+		if w.FromNs != 0 || w.UntilNs != 0 {
+			span = fmt.Sprintf("%v..%v", time.Duration(w.FromNs), time.Duration(w.UntilNs))
+		}
+		row("check", "%s %s, %s: ops %d ok, %d failed, %d unknown; %s, %s, %s",
+			w.Name, strings.ToUpper(w.Result), span, w.OpsOK, w.OpsFailed, w.OpsUnknown,
+			plural(w.Leaders, "leader"), plural(w.Commits, "commit"), plural(w.Messages, "message"))
 	}
 	if len(res.Missing) > 0 {
 		m := res.Missing[0]
