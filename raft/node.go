@@ -109,6 +109,7 @@ func NewNode(cfg Config) (*Node, error) {
 	n.setVoters(voters)
 	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed}
 	n.becomeFollower(n.term, None)
+	n.resetElectionTimer()
 	n.prevSS = n.softState()
 	return n, nil
 }

@@ -149,9 +149,11 @@ func (n *Node) stepCandidate(m Message) error {
 	case MsgApp:
 		// A leader exists in our term (§5.2): give up the candidacy.
 		n.becomeFollower(m.Term, m.From)
+		n.electionElapsed = 0
 		return n.handleAppend(m)
 	case MsgHeartbeat:
 		n.becomeFollower(m.Term, m.From)
+		n.electionElapsed = 0
 		n.handleHeartbeat(m)
 	case MsgSnap:
 		n.becomeFollower(m.Term, m.From)
@@ -168,10 +170,20 @@ func (n *Node) stepCandidate(m Message) error {
 	return nil
 }
 
+// becomeFollower moves to term as a follower of lead (None: unknown). The
+// election timer keeps running (Figure 2: only an AppendEntries from the
+// current leader or a vote granted resets it), except for a leader that
+// steps down: its timer counted CheckQuorum rounds, not an election.
+// Resetting it on every higher term would let candidates with stale logs,
+// whose votes this node then refuses, keep it from ever standing itself.
 func (n *Node) becomeFollower(term Term, lead NodeID) {
+	wasLeader := n.role == RoleLeader
 	n.reset(term)
 	n.role = RoleFollower
 	n.lead = lead
+	if wasLeader {
+		n.resetElectionTimer()
+	}
 }
 
 func (n *Node) becomePreCandidate() {
@@ -200,6 +212,7 @@ func (n *Node) becomeLeader() {
 		panic(fmt.Sprintf("raft: node %d: becoming leader from %s", n.id, n.role))
 	}
 	n.reset(n.term)
+	n.resetElectionTimer()
 	n.role = RoleLeader
 	n.lead = n.id
 	for i := range n.prs {
@@ -218,7 +231,8 @@ func (n *Node) becomeLeader() {
 	n.appendEntry(Entry{Term: n.term, Index: n.log.lastIndex() + 1, Type: EntryNoop})
 }
 
-// reset clears per-term volatile state for a role change into term.
+// reset clears per-term volatile state for a role change into term. It
+// leaves the election timer alone: the callers that restart it say why.
 func (n *Node) reset(term Term) {
 	if term < n.term {
 		panic(fmt.Sprintf("raft: node %d: term moving back from %d to %d", n.id, n.term, term))
@@ -230,12 +244,17 @@ func (n *Node) reset(term Term) {
 		n.recv = snapshotReceive{}
 	}
 	n.lead = None
-	n.electionElapsed = 0
 	n.heartbeatElapsed = 0
-	n.resetElectionTimeout()
 	clear(n.votes)
 	n.reads = n.reads[:0]
 	n.needFlush = false
+}
+
+// resetElectionTimer restarts the election timer with a new randomized
+// timeout.
+func (n *Node) resetElectionTimer() {
+	n.electionElapsed = 0
+	n.resetElectionTimeout()
 }
 
 func (n *Node) resetElectionTimeout() {
@@ -251,8 +270,9 @@ func (n *Node) tickElection() {
 	if n.electionElapsed < n.electionTimeout {
 		return
 	}
-	n.electionElapsed = 0
-	n.resetElectionTimeout()
+	// Figure 2: starting an election resets the timer; so does a
+	// pre-vote, which may end without a term change.
+	n.resetElectionTimer()
 	n.campaign(!n.cfg.DisablePreVote)
 }
 
