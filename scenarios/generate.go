@@ -56,15 +56,11 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	cfg.Disk = sim.DiskConfig{SyncMin: g.dur(0, time.Millisecond).Truncate(time.Microsecond)}
 	cfg.Disk.SyncMax = cfg.Disk.SyncMin + g.dur(0, 5*time.Millisecond).Truncate(time.Microsecond)
 	g.workload(&cfg.Workload)
-	// After healing, the cluster elects a leader within a few election
-	// timeouts even on a lossy network; clients first finish (or give up)
-	// the operation they had started, then need one more to succeed.
-	cfg.Liveness = sim.LivenessConfig{
-		LeaderWithin:   2 * time.Second,
-		ProgressWithin: cfg.Workload.Deadline + 2*time.Second,
-	}
-	cfg.HealDuration = cfg.Liveness.ProgressWithin + 500*time.Millisecond
 	cfg.Timeline = g.timeline(&cfg, kinds)
+	// The bounds follow from the configuration (timeouts, delays, loss,
+	// clocks), so a correct Raft never misses them; see livenessBounds.
+	cfg.Liveness = livenessBounds(&cfg)
+	cfg.HealDuration = cfg.Liveness.ProgressWithin + 500*time.Millisecond
 	names := make([]string, len(kinds))
 	for i, k := range kinds {
 		names[i] = k.String()

@@ -195,3 +195,18 @@ func TestRegressionInflightStall(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Two liveness failures fuzz found with PreVote off (see the files): the
+// election timer restarted on refused votes.
+func TestRegressionPreVoteOffTimer(t *testing.T) {
+	for _, f := range []string{"testdata/prevote-off-timer-13630.toml", "testdata/prevote-off-timer-16468.toml"} {
+		s, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res := runSeed(t, s, s.Seed, nil)
+		if err := s.Expect.Check(res); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}

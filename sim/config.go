@@ -228,6 +228,12 @@ func (c *Config) Validate() error {
 	if c.Liveness.LeaderWithin < 0 || c.Liveness.ProgressWithin < 0 {
 		return errors.New("liveness bounds must not be negative")
 	}
+	if err := c.validateDurations(); err != nil {
+		return err
+	}
+	if err := c.validateLiveness(); err != nil {
+		return err
+	}
 	for i := range c.Timeline {
 		if err := c.Timeline[i].validate(c); err != nil {
 			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, c.Timeline[i].Kind, c.Timeline[i].At, err)
@@ -245,4 +251,92 @@ func (c *Config) Validate() error {
 // end is the virtual time at which the run stops.
 func (c *Config) end() clock.Time {
 	return clock.Time(0).Add(c.Duration + c.HealDuration)
+}
+
+// MaxDuration bounds the run (fault and healing phases together) and every
+// duration of a Config. Virtual time is an int64 count of nanoseconds,
+// about 292 years, and the simulator adds durations to times (a send time
+// plus a delay, an invocation plus a deadline, a clock plus a jump): with
+// every term below 1,000 hours, no sum of them can overflow, and no run
+// comes near the bound.
+const MaxDuration = 1000 * time.Hour
+
+// validateDurations checks every duration against MaxDuration, naming the
+// field.
+func (c *Config) validateDurations() error {
+	check := func(field string, d time.Duration) error {
+		if d > MaxDuration || d < -MaxDuration {
+			return fmt.Errorf("%s: %v is beyond the longest virtual duration, %v", field, d, MaxDuration)
+		}
+		return nil
+	}
+	if c.Duration > MaxDuration || c.HealDuration > MaxDuration || c.Duration+c.HealDuration > MaxDuration {
+		return fmt.Errorf("duration: %v of faults and %v of healing make a run longer than the longest virtual duration, %v", c.Duration, c.HealDuration, MaxDuration)
+	}
+	w := c.Workload
+	for _, f := range []struct {
+		field string
+		d     time.Duration
+	}{
+		{"raft.tick_interval", c.Raft.TickInterval},
+		{"disk.sync", c.Disk.SyncMax},
+		{"workload.attempt_timeout", w.Attempt}, {"workload.deadline", w.Deadline},
+		{"workload.think", w.Think}, {"workload.latency", w.Latency},
+		{"liveness.leader_within", c.Liveness.LeaderWithin}, {"liveness.progress_within", c.Liveness.ProgressWithin},
+	} {
+		if err := check(f.field, f.d); err != nil {
+			return err
+		}
+	}
+	if err := checkLinkDurations("network", c.Network); err != nil {
+		return err
+	}
+	var jumps time.Duration
+	for i := range c.Timeline {
+		a := &c.Timeline[i]
+		err := checkLinkDurations("link", a.Link)
+		for _, f := range []struct {
+			field string
+			d     time.Duration
+		}{{"sync", a.SyncMax}, {"jump", a.Jump}, {"until", a.Until}, {"after", a.After}, {"restart_after", a.RestartAfter}} {
+			if err == nil {
+				err = check(f.field, f.d)
+			}
+		}
+		if jumps += max(a.Jump, -a.Jump); err == nil && jumps > MaxDuration {
+			err = fmt.Errorf("jump: the clock jumps up to here add up to %v, beyond the longest virtual duration, %v", jumps, MaxDuration)
+		}
+		if err != nil {
+			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, a.Kind, a.At, err)
+		}
+	}
+	return nil
+}
+
+// checkLinkDurations bounds the delays of a link setting.
+func checkLinkDurations(field string, lc netsim.LinkConfig) error {
+	for _, d := range []time.Duration{lc.Delay.Max, lc.Delay.TailMax, lc.Reorder.Window} {
+		if d > MaxDuration {
+			return fmt.Errorf("%s: a delay of %v is beyond the longest virtual duration, %v", field, d, MaxDuration)
+		}
+	}
+	return nil
+}
+
+// validateLiveness makes sure the liveness bounds fall inside the healing
+// phase: a bound the run ends before would never be checked, and the run
+// would pass without knowing.
+func (c *Config) validateLiveness() error {
+	if c.HealDuration == 0 {
+		return nil // No healing phase: no liveness check, and the result says so.
+	}
+	for _, b := range []struct {
+		field string
+		d     time.Duration
+	}{{"liveness.leader_within", c.Liveness.LeaderWithin}, {"liveness.progress_within", c.Liveness.ProgressWithin}} {
+		if b.d > c.HealDuration {
+			return fmt.Errorf("heal_duration: %v is shorter than %s (%v): the run would end before checking it; lengthen heal_duration or shorten the bound", c.HealDuration, b.field, b.d)
+		}
+	}
+	return nil
 }

@@ -175,6 +175,9 @@ type Result struct {
 	Stats    Stats
 	// Linearizability is the porcupine verdict (zero when skipped).
 	Linearizability checker.LinearizabilityResult
+	// LivenessChecked is true when the run reached both liveness bounds:
+	// false for a run with no healing phase, or one stopped early.
+	LivenessChecked bool
 }
 
 // Passed reports whether the run found nothing.
@@ -263,6 +266,7 @@ func (s *Simulator) result() *Result {
 		Stopped: s.stopped, History: s.history, OpenAtEnd: open, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
 		Missing: s.missing, Windows: windows,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
+		LivenessChecked: s.livenessChecks == 2,
 	}
 	visualized := false
 	if !s.stopped && !s.cfg.SkipLinearizability && len(s.history) > 0 {

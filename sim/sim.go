@@ -100,6 +100,9 @@ type Simulator struct {
 	stopClients clock.Time
 	progressed  []bool
 	leaderOK    bool
+	// livenessChecks counts the liveness bounds the run reached (two when
+	// liveness was checked).
+	livenessChecks int
 }
 
 // Run validates cfg, runs it, and returns the result. A returned error
@@ -363,10 +366,12 @@ func (s *Simulator) onPhase(p uint64) {
 		s.checkOverrun()
 		s.heal()
 	case phaseLeaderBound:
+		s.livenessChecks++
 		if !s.leaderOK {
 			s.fail(Failure{Kind: FailureLiveness, Name: "leader-after-heal", Message: fmt.Sprintf("no leader committed an entry of its term within %v of healing", s.cfg.Liveness.LeaderWithin)})
 		}
 	case phaseProgressBound:
+		s.livenessChecks++
 		var stuck []string
 		for i, ok := range s.progressed {
 			if !ok {

@@ -356,12 +356,18 @@ func verdictOf(res *sim.Result, kinds ...sim.FailureKind) string {
 // broken invariant or a panic never reaches.
 func livenessVerdict(res *sim.Result) string {
 	v := verdictOf(res, sim.FailureLiveness)
+	if v != "ok" || res.LivenessChecked {
+		return v
+	}
 	for _, f := range res.Failures {
-		if (f.Kind == sim.FailureInvariant || f.Kind == sim.FailurePanic) && v == "ok" {
+		if f.Kind == sim.FailureInvariant || f.Kind == sim.FailurePanic {
 			return "not checked (the run stopped at a safety failure)"
 		}
 	}
-	return v
+	if res.HealStart >= res.End {
+		return "not checked (no healing phase)"
+	}
+	return "not checked (the run ended before the liveness bounds)"
 }
 
 // traceTailShort is how many trace events a failure shows without -v.

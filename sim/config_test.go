@@ -1,0 +1,62 @@
+package sim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/raftsim/raftsim/raft"
+)
+
+// Every duration at the largest value Validate accepts runs without a
+// panic: the bound leaves room for every sum the simulator makes.
+func TestLongestDurationsRun(t *testing.T) {
+	base := func() Config {
+		cfg := Defaults()
+		cfg.Nodes = 3
+		cfg.Workload.Clients = 2
+		cfg.Duration = 200 * time.Millisecond
+		cfg.HealDuration = 0
+		return cfg
+	}
+	const m = MaxDuration
+	cases := map[string]func(*Config){
+		"think":         func(c *Config) { c.Workload.Think = m },
+		"latency":       func(c *Config) { c.Workload.Latency = m },
+		"deadline":      func(c *Config) { c.Workload.Attempt, c.Workload.Deadline = m, m },
+		"disk sync":     func(c *Config) { c.Disk.SyncMin, c.Disk.SyncMax = m, m },
+		"tick interval": func(c *Config) { c.Raft.TickInterval = m },
+		"run":           func(c *Config) { c.Duration, c.HealDuration, c.Workload.Clients = m/2, m/2, 0; c.MaxEvents = 100_000 },
+		"liveness": func(c *Config) {
+			c.HealDuration, c.Liveness = m-c.Duration, LivenessConfig{LeaderWithin: m - c.Duration, ProgressWithin: m - c.Duration}
+			c.Workload.Clients, c.MaxEvents = 0, 200_000
+		},
+		"jump": func(c *Config) {
+			c.Timeline = []Action{{At: time.Millisecond, Kind: ActClockJump, Nodes: []raft.NodeID{1}, Jump: m}}
+		},
+		"backward jump": func(c *Config) {
+			c.Timeline = []Action{{At: time.Millisecond, Kind: ActClockJump, Nodes: []raft.NodeID{1}, Jump: -m}}
+		},
+		"restart after": func(c *Config) {
+			c.Timeline = []Action{{At: time.Millisecond, Kind: ActCrashNewLeaders, Until: c.Duration, RestartAfter: m}}
+		},
+	}
+	for name, mod := range cases {
+		cfg := base()
+		mod(&cfg)
+		res, err := Run(cfg)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		for _, f := range res.Failures {
+			if f.Kind == FailurePanic {
+				t.Errorf("%s: %v", name, f)
+			}
+		}
+	}
+	over := base()
+	over.Workload.Think = m + 1
+	if _, err := Run(over); err == nil {
+		t.Errorf("think of %v accepted", over.Workload.Think)
+	}
+}
