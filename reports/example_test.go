@@ -35,6 +35,7 @@ func exampleConfig() sim.Config {
 	cfg.Network = standardLoad().Network
 	cfg.Duration = 10 * time.Second
 	cfg.HealDuration = 5 * time.Second
+	cfg.Liveness.ProgressWithin = 5 * time.Second
 	cfg.Timeline = []sim.Action{
 		{At: 2 * time.Second, Kind: sim.ActCrash, Leader: true},
 		{At: 4 * time.Second, Kind: sim.ActRestart},

@@ -430,6 +430,7 @@ func TestRunMatchesWrite(t *testing.T) {
 func ExampleRun() {
 	cfg := sim.Defaults()
 	cfg.Duration, cfg.HealDuration = time.Second, time.Second
+	cfg.Liveness = sim.LivenessConfig{LeaderWithin: 500 * time.Millisecond, ProgressWithin: time.Second}
 	dir, err := os.MkdirTemp("", "report")
 	if err != nil {
 		panic(err)

@@ -164,7 +164,11 @@ func (s *search) cutAfterFailure() {
 	if end <= cand.Duration {
 		cand.Duration, cand.HealDuration = end, 0
 	} else {
+		// The run stops at its safety failure, before any liveness
+		// bound; the bounds only have to stay inside the shorter phase.
 		cand.HealDuration = min(cand.HealDuration, end-cand.Duration)
+		cand.Liveness.LeaderWithin = min(cand.Liveness.LeaderWithin, cand.HealDuration)
+		cand.Liveness.ProgressWithin = min(cand.Liveness.ProgressWithin, cand.HealDuration)
 	}
 	cand.Timeline = nil
 	for _, a := range s.best.Timeline {

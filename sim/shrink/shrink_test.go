@@ -19,6 +19,7 @@ func TestMinimizeFindsTheNeedle(t *testing.T) {
 	cfg.Seed = 9
 	cfg.Duration = 4 * time.Second
 	cfg.HealDuration = 2 * time.Second
+	cfg.Liveness = sim.LivenessConfig{LeaderWithin: time.Second, ProgressWithin: 1500 * time.Millisecond}
 	cfg.Network.Loss = netsim.Ratio{Num: 1, Den: 20}
 	for i := range 20 {
 		at := time.Duration(i) * 150 * time.Millisecond
@@ -78,6 +79,7 @@ func TestMinimizeFindsTheNeedle(t *testing.T) {
 func TestMinimizeOfPassingRunChangesNothing(t *testing.T) {
 	cfg := sim.Defaults()
 	cfg.Duration, cfg.HealDuration = time.Second, time.Second
+	cfg.Liveness = sim.LivenessConfig{LeaderWithin: 500 * time.Millisecond, ProgressWithin: time.Second}
 	cfg.Workload.Clients = 2
 	cfg.SkipLinearizability = true
 	got, st := Minimize(cfg, sim.Failure{Kind: sim.FailureInvariant, Name: "x"}, Options{})
@@ -91,6 +93,7 @@ func TestMinimizeOfPassingRunChangesNothing(t *testing.T) {
 func TestMinimizeEndsAtTheFailure(t *testing.T) {
 	cfg := sim.Defaults()
 	cfg.Duration, cfg.HealDuration = 3*time.Second, 2*time.Second
+	cfg.Liveness = sim.LivenessConfig{LeaderWithin: 500 * time.Millisecond, ProgressWithin: time.Second}
 	cfg.Workload.Clients = 1
 	cfg.SkipLinearizability = true
 	for i := range 10 {
@@ -127,6 +130,7 @@ func TestMinimizeEndsAtTheFailure(t *testing.T) {
 func TestMinimizeNamesTheLeader(t *testing.T) {
 	cfg := sim.Defaults()
 	cfg.Duration, cfg.HealDuration = 2*time.Second, time.Second
+	cfg.Liveness = sim.LivenessConfig{LeaderWithin: 500 * time.Millisecond, ProgressWithin: time.Second}
 	cfg.Workload.Clients = 1
 	cfg.SkipLinearizability = true
 	cfg.Timeline = []sim.Action{{At: time.Second, Kind: sim.ActCrash, Leader: true}}
