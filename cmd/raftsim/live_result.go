@@ -173,6 +173,9 @@ func simulatorTwin(f *liveFlags, res liveResult) sim.Config {
 	cfg.Disk = sim.DiskConfig{SyncMin: liveSyncMin, SyncMax: liveSyncMax}
 	cfg.Duration = res.healStart
 	cfg.HealDuration = f.heal
+	// The bounds must fit in the healing phase (sim.Config.Validate).
+	cfg.Liveness.LeaderWithin = min(cfg.Liveness.LeaderWithin, f.heal)
+	cfg.Liveness.ProgressWithin = min(cfg.Liveness.ProgressWithin, f.heal)
 	for _, w := range res.faults {
 		at, until := time.Duration(w.Start), min(time.Duration(w.End), res.healStart-time.Millisecond)
 		if at >= res.healStart || until <= at {
