@@ -27,10 +27,12 @@ type installCluster struct {
 	queue []raft.Message
 	// down drops every message to or from a node.
 	down map[raft.NodeID]bool
+	// mute drops the (pre-)vote requests of a node: it cannot stand.
+	mute map[raft.NodeID]bool
 }
 
 func newInstallCluster(t *testing.T) *installCluster {
-	c := &installCluster{t: t, down: map[raft.NodeID]bool{}}
+	c := &installCluster{t: t, down: map[raft.NodeID]bool{}, mute: map[raft.NodeID]bool{}}
 	voters := []raft.NodeID{1, 2, 3}
 	for _, id := range voters {
 		st := raft.NewMemoryStorage()
@@ -86,7 +88,8 @@ func (c *installCluster) run(k int) {
 			q := c.queue
 			c.queue = nil
 			for _, m := range q {
-				if !c.down[m.From] && !c.down[m.To] {
+				muted := c.mute[m.From] && (m.Type == raft.MsgPreVote || m.Type == raft.MsgVote)
+				if !c.down[m.From] && !c.down[m.To] && !muted {
 					must(c.t, c.reps[m.To-1].n.Step(m))
 				}
 			}
@@ -152,6 +155,13 @@ func TestExactlyOnceAcrossSnapshotInstall(t *testing.T) {
 	// The old leader goes away; the follower that installed the snapshot
 	// leads, and the client retries its last command there.
 	c.down[l.n.ID()] = true
+	// The other follower cannot stand, so the lagging one is the leader
+	// to be, whichever election timer fires first.
+	for _, r := range c.reps {
+		if r != l && r != lagging {
+			c.mute[r.n.ID()] = true
+		}
+	}
 	for range 20 {
 		if lagging.n.Status().Role == raft.RoleLeader {
 			break
