@@ -69,7 +69,11 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if !d.ok() {
 		return nil, d.err
 	}
-	if err := s.Config.Validate(); err != nil {
+	err := s.Config.Validate()
+	if err == nil {
+		err = s.Config.ValidateLiveness()
+	}
+	if err != nil {
 		path, msg := locateConfigError(err.Error())
 		return nil, &Error{File: file, Line: d.pos.line(path), Field: path, Msg: msg}
 	}

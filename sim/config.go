@@ -231,9 +231,6 @@ func (c *Config) Validate() error {
 	if err := c.validateDurations(); err != nil {
 		return err
 	}
-	if err := c.validateLiveness(); err != nil {
-		return err
-	}
 	for i := range c.Timeline {
 		if err := c.Timeline[i].validate(c); err != nil {
 			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, c.Timeline[i].Kind, c.Timeline[i].At, err)
@@ -323,10 +320,11 @@ func checkLinkDurations(field string, lc netsim.LinkConfig) error {
 	return nil
 }
 
-// validateLiveness makes sure the liveness bounds fall inside the healing
-// phase: a bound the run ends before would never be checked, and the run
-// would pass without knowing.
-func (c *Config) validateLiveness() error {
+// ValidateLiveness reports a liveness bound that falls after the end of
+// the healing phase: the run would end before checking it. Validate
+// allows such a configuration (the Result then says liveness was not
+// checked: Result.LivenessChecked); a scenario file with one is an error.
+func (c *Config) ValidateLiveness() error {
 	if c.HealDuration == 0 {
 		return nil // No healing phase: no liveness check, and the result says so.
 	}

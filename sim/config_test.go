@@ -60,3 +60,24 @@ func TestLongestDurationsRun(t *testing.T) {
 		t.Errorf("think of %v accepted", over.Workload.Think)
 	}
 }
+
+// A bound past the healing phase is never reached: the run says it did
+// not check liveness, instead of passing as if it had.
+func TestLivenessPastTheHealingPhaseIsNotChecked(t *testing.T) {
+	cfg := Defaults()
+	cfg.Nodes, cfg.Duration, cfg.HealDuration = 3, time.Second, time.Second
+	if err := cfg.ValidateLiveness(); err == nil {
+		t.Fatal("ValidateLiveness accepted bounds of 3s and 8s in a healing phase of 1s")
+	}
+	res, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.LivenessChecked {
+		t.Fatal("LivenessChecked for a run that ended before its bounds")
+	}
+	cfg.HealDuration = 8 * time.Second
+	if res, err = Run(cfg); err != nil || !res.LivenessChecked || !res.Passed() {
+		t.Fatalf("with the bounds inside the healing phase: %v, checked %v, %v", err, res.LivenessChecked, res.Failures)
+	}
+}
