@@ -44,6 +44,9 @@ const scriptFailing = `
 nodes = 3
 duration = "2s"
 heal_duration = "1s"
+[liveness]
+leader_within = "1s"
+progress_within = "1s"
 [[timeline]]
 at = "0s"
 action = "crash"
