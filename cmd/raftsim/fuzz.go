@@ -27,6 +27,8 @@ type fuzzFlags struct {
 	summary       string
 	budget        time.Duration
 	shrinkRuns    int
+	// seedsFlag is --seeds, which may also set the first seed.
+	seedsFlag *seedsValue
 }
 
 // fuzzSummary is the result of a fuzz campaign, or of one shard of it. It
@@ -99,7 +101,9 @@ summary is the same on every machine.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.Uint64Var(&f.seeds, "seeds", 100, "how many seeds the campaign runs")
+	f.seeds, f.seedStart = 100, 1
+	f.seedsFlag = &seedsValue{count: &f.seeds, start: &f.seedStart}
+	fl.Var(f.seedsFlag, "seeds", "how many seeds the campaign runs, from --seed-start (or a range A..B) (default 100)")
 	fl.Uint64Var(&f.seedStart, "seed-start", 1, "the first seed")
 	fl.DurationVar(&f.duration, "duration", scenarios.DefaultGenerateDuration, "the fault phase of each generated scenario (virtual time)")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
@@ -143,6 +147,9 @@ func shardSeeds(start, count, i, n uint64) []uint64 {
 func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 	if f.workers < 1 || f.duration <= 0 || f.budget <= 0 {
 		return usageErrorf("--workers, --duration and --budget must be positive")
+	}
+	if f.seedsFlag.isRange && cmd.Flags().Changed("seed-start") {
+		return usageErrorf("--seeds %s names its first seed: leave out --seed-start", f.seedsFlag.spec)
 	}
 	if f.seeds == 0 || f.seedStart+f.seeds < f.seedStart {
 		return usageErrorf("--seeds: %d seeds from %d is not a range of seeds", f.seeds, f.seedStart)

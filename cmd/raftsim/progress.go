@@ -27,10 +27,12 @@ type progress struct {
 	start        time.Time
 	every        int
 	verbose      bool
+	// label starts each line: the command ("fuzz", "run").
+	label string
 }
 
 func newProgress(w io.Writer, total int, jsonOut, verbose bool) *progress {
-	p := &progress{w: w, total: total, start: time.Now(), every: max(1, total/10), verbose: verbose}
+	p := &progress{w: w, total: total, start: time.Now(), every: max(1, total/10), verbose: verbose, label: "fuzz"}
 	if f, ok := w.(*os.File); ok && !jsonOut && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
@@ -50,28 +52,28 @@ func (p *progress) add(r seedResult) {
 	p.done++
 	if r.Result == "inconclusive" {
 		p.inconclusive++
-		p.line("fuzz: seed %d inconclusive (the linearizability check ran out of budget): %s", r.Seed, r.Reproducer)
+		p.line("%s: seed %d inconclusive (the linearizability check ran out of budget): %s", p.label, r.Seed, r.Reproducer)
 	} else if r.Result != "pass" {
 		p.failed++
 		var ids []string
 		for _, f := range r.Failures {
 			ids = append(ids, f.Kind+"/"+f.Name)
 		}
-		p.line("fuzz: seed %d FAILED (%s): %s", r.Seed, strings.Join(ids, ", "), r.Reproducer)
+		p.line("%s: seed %d FAILED (%s): %s", p.label, r.Seed, strings.Join(ids, ", "), r.Reproducer)
 		if r.Minimized != "" {
-			p.line("fuzz: seed %d minimized: %s", r.Seed, r.Minimized)
+			p.line("%s: seed %d minimized: %s", p.label, r.Seed, r.Minimized)
 		}
 	} else if p.verbose {
-		p.line("fuzz: seed %d passed (%d ops)", r.Seed, r.Ops)
+		p.line("%s: seed %d passed (%d ops)", p.label, r.Seed, r.Ops)
 	}
 	if p.bar != nil {
-		p.bar.Describe("fuzz: " + p.counts())
+		p.bar.Describe(p.label + ": " + p.counts())
 		p.bar.Add(1)
 		return
 	}
 	if p.done%p.every == 0 || p.done == p.total {
 		rate := float64(p.done) / max(time.Since(p.start).Seconds(), 1e-9)
-		fmt.Fprintf(p.w, "fuzz: %d/%d seeds, %.1f seeds/s, %s\n", p.done, p.total, rate, p.counts())
+		fmt.Fprintf(p.w, "%s: %d/%d seeds, %.1f seeds/s, %s\n", p.label, p.done, p.total, rate, p.counts())
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -26,12 +27,16 @@ type runFlags struct {
 	// exportTrace and exportOTel name the Chrome trace-event and OTLP
 	// span files to write.
 	exportTrace, exportOTel string
+	// seeds, seedStart and workers run the scenario over many seeds.
+	seeds     string
+	seedStart uint64
+	workers   int
 }
 
 func newRunCmd(g *globals) *cobra.Command {
 	f := &runFlags{}
 	cmd := &cobra.Command{
-		Use:   "run [--scenario NAME|FILE] [--seed N]",
+		Use:   "run [--scenario NAME|FILE] [--seed N | --seeds N|A..B]",
 		Short: "Run a scenario (the demo when none is named) and summarize it",
 		Long: `Run a built-in scenario or a scenario file once, with its default seed or
 --seed, and print a summary: leader changes, operations, latency, the
@@ -39,9 +44,16 @@ verdicts of the linearizability, invariant and liveness checks, the trace
 digest, and the command that repeats the run. A failing run also writes a
 reproducer file for 'raftsim replay'.
 
-Exit status: 0 when the run passed as its scenario expects; 1 when it found
-a failure (even one the scenario expects; the summary says so) or did not
-find the failure its scenario expects; 2 for bad input.`,
+With --seeds N (N seeds from --seed-start, default 1) or --seeds A..B, run
+the scenario on every seed, one worker per core: one line per seed that
+did not meet the scenario's expectation (with its reproducer), then the
+counts of passed, failed and inconclusive seeds and, per failure, how many
+seeds found it. The summary is the same whatever the number of workers.
+
+Exit status: 0 when the run passed as its scenario expects (with --seeds:
+every seed did); 1 when it found a failure (even one the scenario expects;
+the summary says so) or did not find the failure its scenario expects; 2
+for bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runScenario(cmd, g, f)
@@ -55,6 +67,9 @@ find the failure its scenario expects; 2 for bad input.`,
 	cmd.Flags().DurationVar(&f.budget, "budget", 10*time.Second, "wall-clock budget of the linearizability check")
 	cmd.Flags().StringVar(&f.exportTrace, "export-trace", "", "write the run as Chrome trace-event JSON to `FILE`, for Perfetto (ui.perfetto.dev) or chrome://tracing")
 	cmd.Flags().StringVar(&f.exportOTel, "export-otel", "", "write the run as OpenTelemetry (OTLP JSON) spans to `FILE`")
+	cmd.Flags().StringVar(&f.seeds, "seeds", "", "run every seed of `N|A..B`: N seeds from --seed-start, or A to B")
+	cmd.Flags().Uint64Var(&f.seedStart, "seed-start", 1, "the first seed of --seeds N")
+	cmd.Flags().IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers for --seeds")
 	return cmd
 }
 
@@ -70,6 +85,12 @@ func reproduceCommand(arg string, seed uint64) string {
 }
 
 func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
+	if cmd.Flags().Changed("seeds") {
+		return runScenarioSeeds(cmd, g, f)
+	}
+	if cmd.Flags().Changed("seed-start") || cmd.Flags().Changed("workers") {
+		return usageErrorf("--seed-start and --workers go with --seeds")
+	}
 	s, err := resolveScenario(f.scenario)
 	if err != nil {
 		return err

@@ -143,8 +143,8 @@ func TestSchemasRejectBadOutputs(t *testing.T) {
 // Every schema file is valid JSON Schema and names its own file.
 func TestSchemaFiles(t *testing.T) {
 	files, _ := filepath.Glob(filepath.Join("schema", "*.v1.json"))
-	if len(files) != 5 {
-		t.Fatalf("schema files: %v, want run, fuzz, check, replay, selftest", files)
+	if len(files) != 6 {
+		t.Fatalf("schema files: %v, want run, run-seeds, fuzz, check, replay, selftest", files)
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
