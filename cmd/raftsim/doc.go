@@ -1,8 +1,9 @@
 // Command raftsim is the command line of the raftsim testbed.
 //
 //	raftsim run [--scenario NAME|FILE] [--seed N]   run a scenario (default: the demo)
+//	raftsim run --scenario S --seeds N|A..B         run it over many seeds, every core
 //	raftsim replay FILE                             rerun a reproducer; confirm digest and verdict
-//	raftsim fuzz [--seeds N] [--shard i/n] ...      run generated scenarios in parallel
+//	raftsim fuzz [--seeds N|A..B] [--shard i/n] ... run generated scenarios in parallel
 //	raftsim fuzz merge A.json B.json ...            merge shard summaries
 //	raftsim list                                    the built-in scenarios
 //	raftsim show NAME|FILE                          print a scenario file
