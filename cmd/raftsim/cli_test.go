@@ -174,7 +174,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"syntax error", []string{"run", "--scenario", file("g.toml", "nodes = [1,\n")}, "g.toml:"},
 		{"missing scenario file", []string{"run", "--scenario", filepath.Join(dir, "none.toml")}, "none.toml: cannot read the scenario: no such file or directory"},
 		{"unknown built-in", []string{"run", "--scenario", "no-such-scenario"}, `no built-in scenario and no file named "no-such-scenario"`},
-		{"unknown flag", []string{"run", "--seeds", "3"}, "unknown flag: --seeds"},
+		{"unknown flag", []string{"run", "--shard", "1/2"}, "unknown flag: --shard"},
 		{"bad flag value", []string{"run", "--seed", "minus-one"}, `invalid argument "minus-one" for "--seed"`},
 		{"extra argument", []string{"run", "leader-crash"}, `unknown command "leader-crash" for "raftsim run"`},
 		{"unknown command", []string{"frobnicate"}, `unknown command "frobnicate"`},
