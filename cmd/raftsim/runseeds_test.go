@@ -15,6 +15,9 @@ const flakyScript = `
 nodes = 3
 duration = "1500ms"
 heal_duration = "1s"
+[liveness]
+leader_within = "1s"
+progress_within = "1s"
 [workload]
 clients = 2
 [[timeline]]
