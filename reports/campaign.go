@@ -52,7 +52,7 @@ func summarize(res *sim.Result) *runSummary {
 	r := &runSummary{
 		seed: res.Seed, passed: res.Passed(), lin: res.Linearizability,
 		stats: res.Stats, end: res.End,
-		latency: latenciesOf(res.History),
+		latency: latenciesOf(res.History, res.OpenAtEnd),
 		gap:     longestGap(res.History, res.End),
 	}
 	for _, f := range res.Failures {

@@ -2,12 +2,19 @@
 // timelines from one run, distributions across many.
 //
 // For one run (the timeline run) it draws the latency of every operation
-// over virtual time, the throughput per 100 ms, each node's role with
-// leader terms, and the messages by type and fate, with fault windows
-// shaded and leader elections marked. Across the runs of a campaign it
-// draws the latency CDF of each operation kind (log axis, p50, p99 and
-// p99.9 marked) and the distributions of the time to the first leader and
-// of the time to recover from a lost leader. Every figure is written as
+// over virtual time (OK operations by kind, the others by outcome, with
+// p50/p95/p99/max lines per window and the safety failures marked), the
+// same quantiles per kind (Jepsen's latency-quantiles), the throughput by
+// kind and outcome, each node's role with leader terms, a space-time
+// message diagram of a window (around the first failure, else the first
+// change of leader; the run is repeated with an export.Recorder to get
+// its messages), and the messages by type and fate on a log axis, with
+// fault windows shaded and leader elections marked. Across the runs of a
+// campaign it overlays the latency CDFs of the operation kinds on a tail
+// scale and draws the distributions of the time to the first leader and
+// of the time to recover from a lost leader (one point per run when there
+// are too few for a histogram). Operations still open when a run ended
+// are counted apart from failed and unknown ones everywhere. Every figure is written as
 // PNG and as SVG with its font embedded (subset to the characters drawn),
 // next to index.html, which holds the summary tables, the plots and, when
 // a history is not linearizable, a link to porcupine's visualization.

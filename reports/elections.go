@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -13,6 +14,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/sim"
 )
@@ -107,17 +109,41 @@ func (b *builder) rolesFigure(t timeline) (*plot.Plot, plot.Legend) {
 	return p, l
 }
 
-// faultTrack draws the fault windows as labelled bands on row.
+// faultTrack draws the fault windows as labelled bands on row. Windows
+// that overlap in time go to separate lanes, stacked within the row, so
+// that neither bands nor their labels are drawn over each other; a label
+// that does not fit its band is shortened or left out.
 func (b *builder) faultTrack(faults []sim.FaultWindow, row float64) bands {
-	track := bands{height: 0.5, text: b.th.text(8)}
-	for _, w := range faults {
+	var laneEnd []clock.Time
+	lanes := make([]int, len(faults))
+	for i, w := range faults {
+		lane := 0
+		for lane < len(laneEnd) && laneEnd[lane] > w.Start {
+			lane++
+		}
+		if lane == len(laneEnd) {
+			laneEnd = append(laneEnd, 0)
+		}
+		// A fault shorter than a hairline still takes its lane for one.
+		laneEnd[lane] = max(w.End, w.Start+1)
+		lanes[i] = lane
+	}
+	n := max(len(laneEnd), 1)
+	const trackHeight = 0.8
+	track := bands{height: trackHeight / float64(n) * 0.9, text: b.th.text(min(8, 16/float64(n)+2))}
+	for i, w := range faults {
 		c := styleOfFault(w.Kind).color
 		c.A = 0x90
 		labels := []string{w.Label}
 		if !strings.ContainsAny(w.Label, "[0123456789") && len(w.Nodes) > 0 {
 			labels = []string{w.Label + " [" + nodeList(w.Nodes) + "]", w.Label}
 		}
-		track.bands = append(track.bands, band{row: row, start: seconds(w.Start), end: seconds(w.End), color: c, labels: labels})
+		if kind := w.Kind; kind != w.Label {
+			labels = append(labels, kind)
+		}
+		// Lane 0 on top.
+		y := row + trackHeight/2 - (float64(lanes[i])+0.5)*trackHeight/float64(n)
+		track.bands = append(track.bands, band{row: y, start: seconds(w.Start), end: seconds(w.End), color: c, labels: labels})
 	}
 	return track
 }
@@ -140,6 +166,9 @@ func (b *builder) electionsFigure() *figure {
 		if len(vs) == 0 {
 			return b.notePlot(p, empty, note)
 		}
+		if len(vs) < histMin {
+			return b.stripPlot(p, vs)
+		}
 		h, err := plotter.NewHist(plotter.Values(vs), histBins(len(vs)))
 		if err != nil {
 			return b.notePlot(p, err.Error(), note)
@@ -149,16 +178,16 @@ func (b *builder) electionsFigure() *figure {
 		p.Y.Tick.Marker = countTicks{}
 		return p
 	}
-	pFirst := hist(fmt.Sprintf("Time to first leader (%d runs)", len(first)), first,
-		fmt.Sprintf("no leader was elected in %d runs", runs))
-	pRecov := hist(fmt.Sprintf("Time to recover: leader lost → new leader commits (%d losses)", len(recov)), recov,
-		fmt.Sprintf("no leader was lost in %d runs", runs))
+	pFirst := hist(fmt.Sprintf("Time to first leader (%s)", countOf(len(first), "run")), first,
+		fmt.Sprintf("no leader was elected in %s", countOf(runs, "run")))
+	pRecov := hist(fmt.Sprintf("Time to recover: leader lost → new leader commits (%s)", countOf(len(recov), "loss")), recov,
+		fmt.Sprintf("no leader was lost in %s", countOf(runs, "run")))
 	if len(recov) > 0 {
 		pRecov.Y.Label.Text = "losses"
 	}
 
 	pTimes := b.th.newPlot("Time to first leader and to recover", "time (ms)", "")
-	pCounts := b.th.newPlot(fmt.Sprintf("Per run (%d runs)", runs), "count per run", "")
+	pCounts := b.th.newPlot(fmt.Sprintf("Per run (%s)", countOf(runs, "run")), "count per run", "")
 	pTimes.Add(xGrid())
 	pCounts.Add(xGrid())
 	pCounts.X.Tick.Marker = countTicks{}
@@ -208,6 +237,57 @@ func (b *builder) electionTimes() (first, recov []float64, never int) {
 	return first, recov, never
 }
 
+// histMin is the fewest values drawn as a histogram; fewer are drawn as
+// points, since a histogram of one run is one giant bar.
+const histMin = 5
+
+// stripPlot draws each value as a labelled point on p's x axis.
+func (b *builder) stripPlot(p *plot.Plot, vs []float64) *plot.Plot {
+	xys := make(plotter.XYs, len(vs))
+	labels := make([]string, len(vs))
+	for i, v := range vs {
+		xys[i] = plotter.XY{X: v, Y: 0.5}
+		labels[i] = formatLatency(time.Duration(v * 1e6))
+	}
+	if s, err := plotter.NewScatter(xys); err == nil {
+		s.GlyphStyle = draw.GlyphStyle{Color: colorBlue, Radius: vg.Points(4), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+	}
+	if lb, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels}); err == nil {
+		for i := range lb.TextStyle {
+			lb.TextStyle[i] = b.th.text(8)
+			lb.TextStyle[i].XAlign = draw.XCenter
+		}
+		lb.Offset = vg.Point{Y: vg.Points(7)}
+		p.Add(lb)
+	}
+	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Tick.Marker = plot.ConstantTicks(nil)
+	p.Y.Label.Text = ""
+	lo, hi := vs[0], vs[0]
+	for _, v := range vs {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	pad := max((hi-lo)*0.3, hi*0.1, 1)
+	p.X.Min, p.X.Max = max(lo-pad, 0), hi+pad
+	p.Title.Text += ": too few for a histogram, one point each"
+	return p
+}
+
+// countOf spells a count with its noun: "1 run", "3 runs", "1 loss",
+// "2 candidacies".
+func countOf(n int, noun string) string {
+	switch {
+	case n == 1:
+		return "1 " + noun
+	case strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun)
+	case strings.HasSuffix(noun, "cy"):
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(noun, "y"))
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
 // histBins picks the number of histogram bins for n values.
 func histBins(n int) int {
 	return min(max(int(math.Ceil(math.Sqrt(float64(n)))), 1), 20)
@@ -236,6 +316,10 @@ func addBoxes(p *plot.Plot, names []string, series [][]float64) {
 	p.Y.Min, p.Y.Max = -0.6, float64(len(names))-0.4
 	if p.X.Min > 0 && !math.IsInf(p.X.Min, 0) {
 		p.X.Min = 0
+	}
+	// Room right of the largest value, so that its box is not cut in half.
+	if !math.IsInf(p.X.Max, 0) {
+		p.X.Max += max((p.X.Max-p.X.Min)*0.04, 0.1)
 	}
 }
 

@@ -50,7 +50,7 @@ func exampleConfig() sim.Config {
 // TestExample checks the committed example report as a reader gets it:
 // the page parses, every image and link it references is there, and each
 // PNG has the size the page gives it. With -rewrite it first regenerates
-// the report (the screenshot is then retaken with reports/screenshot.sh).
+// the report (the screenshot is then retaken with go run ./cmd/screenshot, as make report-example does).
 func TestExample(t *testing.T) {
 	if *rewrite {
 		seeds := make([]uint64, exampleSeeds)
@@ -110,7 +110,7 @@ func TestExample(t *testing.T) {
 		checkSVG(t, filepath.Join(exampleDir, n+".svg"))
 	}
 	if _, err := os.Stat(filepath.Join(exampleDir, "screenshot.png")); err != nil {
-		t.Errorf("%v (take it with: reports/screenshot.sh %s %s/screenshot.png)", err, page, exampleDir)
+		t.Errorf("%v (take it with: go run ./cmd/screenshot %s %s/screenshot.png)", err, page, exampleDir)
 	}
 }
 

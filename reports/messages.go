@@ -1,10 +1,13 @@
 package reports
 
 import (
+	"fmt"
 	"image/color"
+	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -49,11 +52,13 @@ var fates = []fate{
 }
 
 // messagesFigure draws, per message type, how many copies were delivered,
-// dropped, duplicated (and held, if any link was clogged).
+// dropped, duplicated (and held, if any link was clogged), on a log axis
+// so that a handful of votes shows beside thousands of appends; each
+// type's label also gives the messages of that type per client operation.
 func (b *builder) messagesFigure() *figure {
 	rows := messageRows(b.res.Network)
-	p := b.th.newPlot("Messages by type and fate ("+b.runName()+")", "", "messages")
-	p.Y.Tick.Marker = countTicks{short: true}
+	p := b.th.newPlot("Messages by type and fate ("+b.runName()+")", "", "messages (log scale)")
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logCountTicks{}
 	p.Add(yGrid())
 	var shown []fate
 	for _, f := range fates {
@@ -64,61 +69,110 @@ func (b *builder) messagesFigure() *figure {
 			}
 		}
 	}
+	ops := max(b.res.Stats.Ops, 1)
 	names := make([]string, len(rows))
 	for i, r := range rows {
-		names[i] = r.Type.String()
+		names[i] = fmt.Sprintf("%s\n%s/op", r.Type, perOp(r.Sent, ops))
 	}
-	barW := vg.Points(min(22, 520/float64(max(len(rows)*len(shown), 1))))
+	slot := 0.8 / float64(max(len(shown), 1)) // of a type's unit width
+	bars := logBars{text: b.th.text(7), width: slot}
+	top := uint64(1)
 	l := b.th.legend()
 	for i, f := range shown {
-		vals := make(plotter.Values, len(rows))
-		labels := make([]string, len(rows))
-		xys := make(plotter.XYs, len(rows))
 		for j, r := range rows {
 			n := f.count(r.Counters)
-			vals[j] = float64(n)
-			labels[j] = shortCount(n)
-			xys[j] = plotter.XY{X: float64(j), Y: float64(n)}
-		}
-		bars, err := plotter.NewBarChart(vals, barW)
-		if err != nil {
-			continue
-		}
-		bars.Color = f.color
-		bars.LineStyle.Width = 0
-		bars.Offset = barW * (vg.Length(i) - vg.Length(len(shown)-1)/2)
-		p.Add(bars)
-		lbl, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: labels})
-		if err == nil {
-			for k := range lbl.TextStyle {
-				lbl.TextStyle[k] = b.th.text(7)
-				lbl.TextStyle[k].XAlign = draw.XCenter
-				lbl.TextStyle[k].Color = colorText
-			}
-			lbl.Offset = vg.Point{X: bars.Offset, Y: vg.Points(2)}
-			p.Add(lbl)
+			top = max(top, n)
+			bars.bars = append(bars.bars, logBar{x: float64(j) + slot*(float64(i)-float64(len(shown)-1)/2), n: n, color: f.color})
 		}
 		l.Add(f.name, swatch{f.color})
 	}
+	p.Add(bars)
 	if len(rows) > 0 {
 		p.NominalX(names...)
-		// Each type in a slot of its own, the first flush with the axis.
 		p.X.Min, p.X.Max = -0.5, float64(len(rows))-0.5
-		p.Y.Padding = 0
 	} else {
 		b.notePlot(p, "no messages were sent", b.th.text(10))
 	}
-	p.Y.Min = 0
-	// Room above the tallest bar for its label.
-	p.Y.Max *= 1.08
-	caption := "Copies of Raft messages between nodes, summed over every link, by what became of them. " +
-		"Dropped counts every reason: random loss, a cut link at send or on arrival, and a clogged link's full queue. " +
-		"Duplicated counts the extra copies the network made; each copy is then delivered or dropped like any other."
+	// Whole decades, and one more above the tallest bar for its label.
+	p.Y.Min, p.Y.Max = 0.5, math.Pow(10, math.Ceil(math.Log10(float64(top)*1.0001))+0.35)
+	p.Y.Padding = 0
+	caption := fmt.Sprintf("Copies of Raft messages between nodes, summed over every link, by what became of them, on a log axis "+
+		"(a bar of 0 is left out and its label says 0). Under each type: messages of that type sent per client operation (%d operations). "+
+		"Dropped counts every reason: random loss, a cut link at send or on arrival, a partition, and a clogged link's full queue. "+
+		"Duplicated counts the extra copies the network made; each copy is then delivered or dropped like any other.", b.res.Stats.Ops)
 	return &figure{
 		name: "messages", title: "Messages", caption: caption,
-		width: figureWidth, height: 3.6 * vg.Inch,
+		width: figureWidth, height: 3.8 * vg.Inch,
 		draw: func(dc draw.Canvas) { drawWithLegend(dc, p, l, 0) },
 	}
+}
+
+// perOp prints n/ops with two significant digits.
+func perOp(n, ops uint64) string {
+	v := float64(n) / float64(ops)
+	switch {
+	case v >= 10:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	case v >= 1:
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// logBar is one bar of a log-scale bar chart.
+type logBar struct {
+	x     float64
+	n     uint64
+	color color.RGBA
+}
+
+// logBars draws bars from the bottom of a log axis up to their count,
+// each labelled with it above; a zero count has no bar, only its label.
+type logBars struct {
+	bars  []logBar
+	width float64 // in x units
+	text  text.Style
+}
+
+func (lb logBars) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	sty := lb.text
+	sty.XAlign, sty.YAlign, sty.Color = draw.XCenter, draw.YBottom, colorText
+	for _, bar := range lb.bars {
+		x0, x1 := trX(bar.x-lb.width/2), trX(bar.x+lb.width/2)
+		top := c.Min.Y
+		if bar.n > 0 {
+			top = trY(float64(bar.n))
+			c.FillPolygon(bar.color, rect(x0+vg.Points(0.5), c.Min.Y, x1-vg.Points(0.5), top))
+		}
+		c.FillText(sty, vg.Point{X: (x0 + x1) / 2, Y: top + vg.Points(1.5)}, shortCount(bar.n))
+	}
+}
+
+// DataRange covers the bars' slots; the y range is set by the figure.
+func (lb logBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), 1, 1
+	for _, bar := range lb.bars {
+		xmin, xmax = min(xmin, bar.x-lb.width/2), max(xmax, bar.x+lb.width/2)
+		ymax = max(ymax, float64(bar.n))
+	}
+	return
+}
+
+// logCountTicks labels the powers of ten of a log axis of counts.
+type logCountTicks struct{}
+
+func (logCountTicks) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for _, t := range (logTicks{}).Ticks(math.Max(lo, 1), hi) {
+		if t.Value >= 1 && t.Value == math.Trunc(t.Value) {
+			if t.Label != "" {
+				t.Label = shortCount(uint64(t.Value))
+			}
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // legendWidth is the strip at the right of single plots that holds the

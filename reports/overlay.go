@@ -10,7 +10,6 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/sim"
 )
@@ -117,32 +116,24 @@ func (s square) Thumbnail(c *draw.Canvas) {
 // of 60,000 operations to the points one can see.
 const cloudCell = vg.Length(0.6)
 
-// opCloud draws one point per operation at (x, y), coloured by outcome;
-// OK first, so that the rarer outcomes stay visible on top. A point is a
-// small square, drawn as a stroke as long as it is wide: in SVG that is
-// "M x,y L x,y" per point, a third of the bytes of a circle.
+// opCloud draws one point per operation at (x, y), coloured by its
+// group; groups are drawn in order, so that later (rarer) ones stay
+// visible on top. A point is a small square, drawn as a stroke as long as
+// it is wide: in SVG that is "M x,y L x,y" per point, a third of the bytes
+// of a circle.
 type opCloud struct {
-	xs, ys   []float64
-	outcomes []checker.Outcome
-	side     vg.Length
-}
-
-var outcomeOrder = []struct {
-	outcome checker.Outcome
-	name    string
-	color   color.Color
-}{
-	{checker.OutcomeOK, "ok", colorOK},
-	{checker.OutcomeUnknown, "unknown outcome", colorUnknown},
-	{checker.OutcomeFail, "failed", colorFailed},
+	xs, ys []float64
+	groups []int
+	colors []color.Color // by group
+	side   vg.Length
 }
 
 func (o opCloud) Plot(c draw.Canvas, p *plot.Plot) {
 	trX, trY := p.Transforms(&c)
-	for _, oc := range outcomeOrder {
+	for g, col := range o.colors {
 		var cells []uint64
 		for i, x := range o.xs {
-			if o.outcomes[i] != oc.outcome {
+			if o.groups[i] != g {
 				continue
 			}
 			pt := vg.Point{X: trX(x), Y: trY(o.ys[i])}
@@ -168,7 +159,7 @@ func (o opCloud) Plot(c draw.Canvas, p *plot.Plot) {
 			path.Move(vg.Point{X: x - o.side/2, Y: y})
 			path.Line(vg.Point{X: x + o.side/2, Y: y})
 		}
-		c.SetLineStyle(draw.LineStyle{Color: oc.color, Width: o.side})
+		c.SetLineStyle(draw.LineStyle{Color: col, Width: o.side})
 		c.Stroke(path)
 	}
 }

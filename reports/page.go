@@ -51,9 +51,9 @@ type kv struct {
 }
 
 type latencyCells struct {
-	Name                     string
-	OK, Failed, Unknown      int
-	P50, P95, P99, P999, Max string
+	Name                      string
+	OK, Failed, Unknown, Open int
+	P50, P95, P99, P999, Max  string
 }
 
 type campaignData struct {
@@ -82,7 +82,7 @@ func formatTime(t clock.Time) string {
 func latencyTable(l *kindLatencies) []latencyCells {
 	var out []latencyCells
 	for _, r := range l.rows() {
-		c := latencyCells{Name: r.Name, OK: r.OK, Failed: r.Failed, Unknown: r.Unknown}
+		c := latencyCells{Name: r.Name, OK: r.OK, Failed: r.Failed, Unknown: r.Unknown, Open: r.Open}
 		if r.OK > 0 {
 			c.P50, c.P95, c.P99 = formatLatency(r.P50), formatLatency(r.P95), formatLatency(r.P99)
 			c.P999, c.Max = formatLatency(r.P999), formatLatency(r.Max)
@@ -227,10 +227,11 @@ func (b *builder) runRows() []kv {
 		verdictRow(r.passed, r.failures),
 		linearizabilityRow(r.lin),
 		kv{Label: "virtual time", Value: formatTime(b.res.End)},
-		kv{Label: "operations", Value: fmt.Sprintf("%d: %d ok, %d failed, %d unknown", s.Ops, s.OpsOK, s.OpsFailed, s.OpsUnknown)},
+		kv{Label: "operations", Value: fmt.Sprintf("%d: %d ok, %d failed, %d unknown, %d open at the end", s.Ops, s.OpsOK, s.OpsFailed, s.OpsUnknown, b.res.OpenAtEnd)},
 		kv{Label: "longest window without a successful operation",
 			Value: formatLatency(r.gap.Duration()), Note: fmt.Sprintf("from %s to %s", formatTime(r.gap.Start), formatTime(r.gap.End))},
-		kv{Label: "elections", Value: fmt.Sprintf("%d candidacies, %d leaders elected, %d split votes", s.Elections, s.LeaderChanges, s.SplitVotes)},
+		kv{Label: "elections", Value: fmt.Sprintf("%s, %s elected, %s", countOf(int(s.Elections), "candidacy"),
+			countOf(int(s.LeaderChanges), "leader"), countOf(int(s.SplitVotes), "split vote"))},
 	)
 	first := kv{Label: "first leader elected at", Value: "never"}
 	if s.FirstLeader != 0 {

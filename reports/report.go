@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
@@ -32,6 +33,11 @@ type Options struct {
 	Command string
 	// DPI is the PNG resolution; zero means DefaultDPI.
 	DPI int
+	// DiagramAt centres the message diagram's window (0: around the first
+	// failure, else the first change of leader); DiagramSpan is its length
+	// (0: DefaultDiagramSpan). The diagram reruns the timeline run with
+	// Config, so a zero Config draws none.
+	DiagramAt, DiagramSpan time.Duration
 }
 
 // DefaultDPI renders a figure 11 inches wide as 1056 pixels, its size on
@@ -96,6 +102,15 @@ func Write(timeline *sim.Result, campaign *Campaign, opts Options) (*Index, erro
 		return nil, err
 	}
 	b := &builder{th: th, res: timeline, run: summarize(timeline), camp: campaign.view(), cfg: opts.Config, opts: opts}
+	if opts.Config.Nodes > 0 {
+		from, to, why := diagramWindow(timeline, opts.DiagramAt, opts.DiagramSpan)
+		copies, err := recordWindow(opts.Config, timeline, from, to)
+		if err != nil {
+			return nil, err
+		}
+		sortCopies(copies)
+		b.diagram = b.diagramFigure(copies, from, to, why)
+	}
 
 	idx := &Index{}
 	for _, f := range b.figures() {
@@ -161,6 +176,8 @@ type builder struct {
 	camp *campaignView
 	cfg  sim.Config
 	opts Options
+	// diagram is the message diagram, nil without a Config.
+	diagram *figure
 }
 
 // figures returns the report's figures in page order. The three timeline
@@ -175,12 +192,16 @@ func (b *builder) figures() []*figure {
 	}
 	tls := []tl{
 		{"latency-timeline", "Latency over time",
-			"One point per operation of seed " + fmt.Sprint(b.res.Seed) + ": its invocation time and latency, coloured by outcome " +
-				"(an unknown outcome is plotted at the time the client gave up). Shaded: fault windows. " +
-				"Dashed green lines: a leader was elected.",
+			"One point per operation of seed " + fmt.Sprint(b.res.Seed) + ": its invocation time and latency; OK operations coloured by kind, " +
+				"the others by outcome (an unknown outcome is plotted at the time the client gave up; an operation still open when the run ended, in grey, at the end). " +
+				"Black lines: p50 (solid), p95 (dashed), p99 (dotted) and max (thin) of the OK operations of each window. " +
+				"Red: a safety failure (and, for a linearizability failure, the operations on the key with no linearization, ringed). " +
+				"Shaded: fault windows. Dashed green lines: a leader was elected.",
 			3.8 * vg.Inch, b.latencyTimelineFigure},
 		{"throughput", "Throughput",
-			"Operations completed per 100 ms of virtual time, by outcome, with the same fault windows and elections.",
+			"Operations completed per second of virtual time, in buckets of " + throughputWidth(b.res.End).String() + ", by kind (colour) and outcome " +
+				"(solid: ok, dashed: failed, dotted: unknown); the last bucket, cut short by the run's end, is divided by its own length. " +
+				"Operations still open at the end never completed and are not counted. Same fault windows and elections as above.",
 			3.0 * vg.Inch, b.throughputFigure},
 		{"roles", "Roles and terms",
 			"Each node's role over time; a leader's band carries its term, a candidate's band the term it stands for, " +
@@ -208,6 +229,12 @@ func (b *builder) figures() []*figure {
 			name: x.name, title: x.title, caption: x.caption, width: figureWidth, height: x.height,
 			draw: func(dc draw.Canvas) { drawWithLegend(dc, p, l, left) },
 		})
+	}
+	if b.diagram != nil {
+		out = append(out, b.diagram)
+	}
+	if q := b.quantilesFigure(); q != nil {
+		out = append(out, q)
 	}
 	return append(out, b.electionsFigure(), b.messagesFigure())
 }

@@ -71,7 +71,7 @@ func campaignOf(results []*sim.Result) *Campaign {
 	return c
 }
 
-var figureNames = []string{"latency-cdf", "latency-timeline", "throughput", "roles", "elections", "messages"}
+var figureNames = []string{"latency-cdf", "latency-timeline", "throughput", "roles", "message-diagram", "latency-quantiles", "elections", "messages"}
 
 // A short run writes every figure as PNG and SVG, and index.html; each
 // PNG decodes at the size the page gives it, at the requested DPI.
@@ -441,5 +441,5 @@ func ExampleRun() {
 		panic(err)
 	}
 	fmt.Println(filepath.Base(idx.Page), len(idx.Figures), "figures")
-	// Output: index.html 6 figures
+	// Output: index.html 8 figures
 }

@@ -44,8 +44,8 @@ func quantile(sorted []int64, p percentile) int64 {
 // pooled over many.
 type latencyRow struct {
 	// Name is the kind ("get") or "all".
-	Name                string
-	OK, Failed, Unknown int
+	Name                      string
+	OK, Failed, Unknown, Open int
 	// Percentiles and Max of the latency of OK operations.
 	P50, P95, P99, P999, Max time.Duration
 }
@@ -54,11 +54,14 @@ type latencyRow struct {
 var opKinds = [...]checker.OpKind{checker.OpGet, checker.OpPut, checker.OpAppend, checker.OpDelete, checker.OpCAS}
 
 // kindLatencies holds the sorted latencies (ns) of OK operations and the
-// outcome counts, per kind; index 0 pools every kind.
+// outcome counts, per kind; index 0 pools every kind. Operations still
+// open when the run ended are counted in open, apart from failed and
+// unknown ones, as the run summary counts them.
 type kindLatencies struct {
 	ok     [len(opKinds) + 1][]int64
 	failed [len(opKinds) + 1]int
 	unsure [len(opKinds) + 1]int
+	open   [len(opKinds) + 1]int
 }
 
 // kindIndex maps an operation kind to its slot in kindLatencies.
@@ -67,18 +70,23 @@ func kindIndex(k checker.OpKind) int {
 	return i + 1 // an unknown kind (-1) pools into "all" only
 }
 
-func latenciesOf(ops []checker.Operation) *kindLatencies {
+// latenciesOf summarizes ops, whose last openAtEnd operations were still
+// open when the run ended (see sim.Result.OpenAtEnd).
+func latenciesOf(ops []checker.Operation, openAtEnd int) *kindLatencies {
 	var l kindLatencies
-	for _, op := range ops {
+	closed := len(ops) - openAtEnd
+	for k, op := range ops {
 		slots, n := [2]int{0, kindIndex(op.Kind)}, 2
 		if slots[1] == 0 {
 			n = 1 // a kind outside opKinds counts in "all" only
 		}
 		for _, i := range slots[:n] {
-			switch op.Outcome {
-			case checker.OutcomeOK:
+			switch {
+			case k >= closed:
+				l.open[i]++
+			case op.Outcome == checker.OutcomeOK:
 				l.ok[i] = append(l.ok[i], op.Complete-op.Invoke)
-			case checker.OutcomeFail:
+			case op.Outcome == checker.OutcomeFail:
 				l.failed[i]++
 			default:
 				l.unsure[i]++
@@ -104,6 +112,7 @@ func poolLatencies(all []*kindLatencies) *kindLatencies {
 			p.ok[i] = append(p.ok[i], l.ok[i]...)
 			p.failed[i] += l.failed[i]
 			p.unsure[i] += l.unsure[i]
+			p.open[i] += l.open[i]
 		}
 		slices.Sort(p.ok[i])
 	}
@@ -115,7 +124,7 @@ func (l *kindLatencies) rows() []latencyRow {
 	var out []latencyRow
 	row := func(i int, name string) latencyRow {
 		s := l.ok[i]
-		r := latencyRow{Name: name, OK: len(s), Failed: l.failed[i], Unknown: l.unsure[i]}
+		r := latencyRow{Name: name, OK: len(s), Failed: l.failed[i], Unknown: l.unsure[i], Open: l.open[i]}
 		if len(s) > 0 {
 			r.P50 = time.Duration(quantile(s, p50))
 			r.P95 = time.Duration(quantile(s, p95))
@@ -126,7 +135,7 @@ func (l *kindLatencies) rows() []latencyRow {
 		return r
 	}
 	for i, k := range opKinds {
-		if len(l.ok[i+1])+l.failed[i+1]+l.unsure[i+1] > 0 {
+		if len(l.ok[i+1])+l.failed[i+1]+l.unsure[i+1]+l.open[i+1] > 0 {
 			out = append(out, row(i+1, k.String()))
 		}
 	}
@@ -223,23 +232,4 @@ func cmpUint(a, b uint64) int {
 		return 1
 	}
 	return 0
-}
-
-// throughput counts the operations of each outcome completed in each
-// bucket of width over [0, end]; the last bucket may be partial.
-func throughput(ops []checker.Operation, end clock.Time, width time.Duration) (ok, notOK []int) {
-	n := int(end.Duration()/width) + 1
-	ok, notOK = make([]int, n), make([]int, n)
-	for _, op := range ops {
-		b := min(int(time.Duration(op.Complete)/width), n-1)
-		if b < 0 {
-			continue
-		}
-		if op.Outcome == checker.OutcomeOK {
-			ok[b]++
-		} else {
-			notOK[b]++
-		}
-	}
-	return ok, notOK
 }

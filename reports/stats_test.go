@@ -121,13 +121,32 @@ func TestThroughput(t *testing.T) {
 	ms := clock.Time(time.Millisecond)
 	unknown := okOp(150)
 	unknown.Outcome = checker.OutcomeUnknown
-	ops := []checker.Operation{okOp(10), okOp(99), okOp(100), unknown, okOp(250)}
-	ok, notOK := throughput(ops, 250*ms, 100*time.Millisecond)
-	if want := []int{2, 1, 1}; !slices.Equal(ok, want) {
-		t.Errorf("ok per bucket %v, want %v", ok, want)
+	open := okOp(260)
+	open.Outcome = checker.OutcomeFail
+	ops := []checker.Operation{okOp(10), okOp(99), okOp(100), unknown, okOp(250), open}
+	series, starts := throughputRates(ops, 1, 250*ms, 100*time.Millisecond)
+	// Buckets of 100, 100 and 50 ms: the last is divided by its own width.
+	if want := []float64{0, 0.1, 0.2, 0.25}; !slices.Equal(starts, want) {
+		t.Fatalf("bucket starts %v, want %v", starts, want)
 	}
-	if want := []int{0, 1, 0}; !slices.Equal(notOK, want) {
-		t.Errorf("not ok per bucket %v, want %v", notOK, want)
+	if len(series) != 2 || series[0].outcome != checker.OutcomeOK || series[1].outcome != checker.OutcomeUnknown {
+		t.Fatalf("series %+v, want get ok and get unknown (the open operation is not counted)", series)
+	}
+	if want := []float64{20, 10, 20}; !slices.Equal(series[0].rates, want) {
+		t.Errorf("ok per second %v, want %v", series[0].rates, want)
+	}
+	if want := []float64{0, 10, 0}; !slices.Equal(series[1].rates, want) {
+		t.Errorf("unknown per second %v, want %v", series[1].rates, want)
+	}
+	if w := throughputWidth(15 * clock.Time(time.Second)); w != 300*time.Millisecond {
+		t.Errorf("bucket of a 15 s run: %v, want 300ms", w)
+	}
+	if w := throughputWidth(5 * clock.Time(time.Second)); w != 100*time.Millisecond {
+		t.Errorf("bucket of a 5 s run: %v, want 100ms", w)
+	}
+	// A last bucket under 5% of a bucket is left out.
+	if _, starts := throughputRates(ops, 1, 204*ms, 100*time.Millisecond); len(starts) != 3 {
+		t.Errorf("a 4 ms last bucket was kept: starts %v", starts)
 	}
 }
 
@@ -141,19 +160,21 @@ func TestLatencyRows(t *testing.T) {
 		checker.Operation{Kind: checker.OpPut, Key: "k", Value: "v", Invoke: 0, Complete: 500 * ms, Outcome: checker.OutcomeUnknown},
 		checker.Operation{Kind: checker.OpCAS, Key: "k", Value: "v", Expected: "w", Invoke: 0, Complete: 7 * ms, Outcome: checker.OutcomeOK},
 		checker.Operation{Kind: checker.OpCAS, Key: "k", Value: "v", Expected: "w", Invoke: 0, Complete: 9 * ms, Outcome: checker.OutcomeFail},
+		// Open at the end: closed as failed, counted as open.
+		checker.Operation{Kind: checker.OpGet, Key: "k", Invoke: 0, Complete: 900 * ms, Outcome: checker.OutcomeFail},
 	)
-	rows := latenciesOf(ops).rows()
+	rows := latenciesOf(ops, 1).rows()
 	want := []latencyRow{
-		{Name: "get", OK: 100, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, P999: 100 * time.Millisecond, Max: 100 * time.Millisecond},
+		{Name: "get", OK: 100, Open: 1, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, P999: 100 * time.Millisecond, Max: 100 * time.Millisecond},
 		{Name: "put", Unknown: 1},
 		{Name: "cas", OK: 1, Failed: 1, P50: 7 * time.Millisecond, P95: 7 * time.Millisecond, P99: 7 * time.Millisecond, P999: 7 * time.Millisecond, Max: 7 * time.Millisecond},
-		{Name: "all", OK: 101, Failed: 1, Unknown: 1, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, P999: 100 * time.Millisecond, Max: 100 * time.Millisecond},
+		{Name: "all", OK: 101, Failed: 1, Unknown: 1, Open: 1, P50: 50 * time.Millisecond, P95: 95 * time.Millisecond, P99: 99 * time.Millisecond, P999: 100 * time.Millisecond, Max: 100 * time.Millisecond},
 	}
 	if !slices.Equal(rows, want) {
 		t.Errorf("rows\n%+v\nwant\n%+v", rows, want)
 	}
 	// Pooling two runs equals one run of both histories.
-	pooled := poolLatencies([]*kindLatencies{latenciesOf(ops[:50]), latenciesOf(ops[50:])}).rows()
+	pooled := poolLatencies([]*kindLatencies{latenciesOf(ops[:50], 0), latenciesOf(ops[50:], 1)}).rows()
 	if !slices.Equal(pooled, want) {
 		t.Errorf("pooled rows\n%+v\nwant\n%+v", pooled, want)
 	}
@@ -174,7 +195,7 @@ func TestFormatting(t *testing.T) {
 	for _, c := range []struct {
 		n    uint64
 		want string
-	}{{0, "0"}, {950, "950"}, {1840, "1.8k"}, {12345, "12k"}, {37_600, "38k"}, {4_500_000, "4.5M"}, {12_000_000, "12M"}} {
+	}{{0, "0"}, {950, "950"}, {1840, "1.8k"}, {8000, "8k"}, {12345, "12k"}, {37_600, "38k"}, {4_500_000, "4.5M"}, {12_000_000, "12M"}} {
 		if got := shortCount(c.n); got != c.want {
 			t.Errorf("shortCount(%d) = %q, want %q", c.n, got, c.want)
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"codeberg.org/go-fonts/liberation/liberationsansregular"
 	"golang.org/x/image/font/opentype"
@@ -75,6 +76,7 @@ func (t *theme) newPlot(title, xLabel, yLabel string) *plot.Plot {
 		a.Tick.LineStyle.Color = colorAxis
 	}
 	p.X.Label.Text, p.Y.Label.Text = xLabel, yLabel
+	p.X.Tick.Marker, p.Y.Tick.Marker = plainTicks{}, plainTicks{}
 	p.Legend = t.legend()
 	return p
 }
@@ -188,6 +190,22 @@ func formatNumber(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
+// plainTicks are gonum's default ticks labelled with no more digits than
+// they need: "2.5" and "125", not "2.50" and "125.00".
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := (plot.DefaultTicks{}).Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			// Round away float noise (0.30000000000000004) first.
+			v, _ := strconv.ParseFloat(strconv.FormatFloat(ticks[i].Value, 'g', 10, 64), 64)
+			ticks[i].Label = formatNumber(v)
+		}
+	}
+	return ticks
+}
+
 // countTicks marks an axis of counts with integer ticks only, labelled
 // "40k" rather than "40000" when short is set.
 type countTicks struct{ short bool }
@@ -216,11 +234,11 @@ func shortCount(n uint64) string {
 	case n < 1000:
 		return strconv.FormatUint(n, 10)
 	case n < 10_000:
-		return strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64) + "k"
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/1e3, 'f', 1, 64), ".0") + "k"
 	case n < 1_000_000:
 		return strconv.FormatUint((n+500)/1000, 10) + "k"
 	case n < 10_000_000:
-		return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + "M"
+		return strings.TrimSuffix(strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64), ".0") + "M"
 	}
 	return strconv.FormatUint((n+500_000)/1_000_000, 10) + "M"
 }

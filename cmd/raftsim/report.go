@@ -20,6 +20,8 @@ type reportFlags struct {
 	out      string
 	workers  int
 	budget   time.Duration
+	// diagramAt and diagramSpan place the message diagram's window.
+	diagramAt, diagramSpan time.Duration
 }
 
 // addReportCommand adds `raftsim report`: plots and a page for a run, and
@@ -50,12 +52,17 @@ for bad input.`,
 	fl.StringVar(&f.out, "out", "raftsim-report", "the `DIR` the report is written to")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers for --seeds")
 	fl.DurationVar(&f.budget, "budget", 10*time.Second, "wall-clock budget of each linearizability check")
+	fl.DurationVar(&f.diagramAt, "diagram-at", 0, "centre the message diagram at this virtual `TIME` (default: the first failure, else the first change of leader)")
+	fl.DurationVar(&f.diagramSpan, "diagram-span", reports.DefaultDiagramSpan, "the message diagram's window of virtual time")
 	root.AddCommand(cmd)
 }
 
 func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 	if f.workers < 1 || f.budget <= 0 {
 		return usageErrorf("--workers and --budget must be positive")
+	}
+	if f.diagramAt < 0 || f.diagramSpan <= 0 || f.diagramSpan > 10*time.Second {
+		return usageErrorf("--diagram-at must not be negative, and --diagram-span must be in (0, 10s]")
 	}
 	if f.out == "" {
 		return usageErrorf("--out: the report needs a directory")
@@ -91,7 +98,7 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 		c = &camp
 	}
 	idx, err := reports.Write(timeline, c, reports.Options{
-		OutDir: f.out, Scenario: s.Name, Config: s.ConfigFor(first),
+		OutDir: f.out, Scenario: s.Name, Config: s.ConfigFor(first), DiagramAt: f.diagramAt, DiagramSpan: f.diagramSpan,
 		Command: "raftsim " + strings.Join(os.Args[1:], " "),
 	})
 	if err != nil {
@@ -102,8 +109,8 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 			"scenario": s.Name, "seeds": seeds, "page": idx.Page, "files": idx.Files,
 		})
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "raftsim report: %s, %d seed(s) in %v\n  wrote %s (%d files)\n",
-		s.Name, len(seeds), time.Since(begin).Round(time.Millisecond), idx.Page, len(idx.Files))
+	fmt.Fprintf(cmd.OutOrStdout(), "raftsim report: %s, %s in %v\n  wrote %s (%s)\n",
+		s.Name, plural(len(seeds), "seed"), time.Since(begin).Round(time.Millisecond), idx.Page, plural(len(idx.Files), "file"))
 	return nil
 }
 

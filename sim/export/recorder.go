@@ -50,7 +50,15 @@ type Recorder struct {
 	// Dropped counts copies left out past MessagesMax.
 	Dropped uint64
 	err     error
+	// from and to, when to > 0, keep only the copies in flight at some
+	// time in [from, to] (virtual ns).
+	from, to int64
 }
+
+// SetWindow keeps only the copies that are in flight at some time in
+// [from, to] (virtual ns): sent by to and reaching their fate at from or
+// later. Call it before the run.
+func (r *Recorder) SetWindow(from, to int64) { r.from, r.to = from, to }
 
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder {
@@ -149,6 +157,9 @@ func (r *Recorder) fate(l traceLine, from, to uint64, outcome string) {
 	s.fates++
 	if s.fates >= s.copies {
 		delete(r.sends, l.ID)
+	}
+	if r.to > 0 && (c.Sent > r.to || c.Fate < r.from) {
+		return
 	}
 	if len(r.copies) >= MessagesMax {
 		r.Dropped++
