@@ -39,14 +39,14 @@ SEEDS ?= 100
 REPORT_DIR ?= bin/report
 
 .PHONY: report
-report: ## Simulate SEEDS seeds of SCENARIO, write REPORT_DIR/index.html and a screenshot of it.
+report: ## Simulate SEEDS seeds of SCENARIO, write REPORT_DIR/index.html and a full-page screenshot (needs Chromium).
 	$(GO) run ./cmd/raftsim report --scenario $(SCENARIO) --seeds $(SEEDS) --out $(REPORT_DIR)
-	reports/screenshot.sh $(REPORT_DIR)/index.html $(REPORT_DIR)/screenshot.png
+	$(GO) run ./cmd/screenshot $(REPORT_DIR)/index.html $(REPORT_DIR)/screenshot.png
 
 .PHONY: report-example
 report-example: ## Regenerate the example report under reports/examples and its screenshot.
 	$(GO) test ./reports/ -run TestExample -count=1 -rewrite
-	reports/screenshot.sh reports/examples/leader-crash-partition/index.html reports/examples/leader-crash-partition/screenshot.png 1120 2000
+	$(GO) run ./cmd/screenshot reports/examples/leader-crash-partition/index.html reports/examples/leader-crash-partition/screenshot.png
 
 .PHONY: selftest
 selftest: ## Build with the planted bugs and prove each is found (about 1 minute per bug at most).
