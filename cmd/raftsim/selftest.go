@@ -294,9 +294,9 @@ func shrinkSeed(row *selftestRow, f *selftestFlags) error {
 
 func describeRow(r selftestRow) string {
 	if !r.Found {
-		return fmt.Sprintf("not found in %d seeds (%.1fs; the bug fired %d times)", r.SeedsRun, float64(r.WallMs)/1000, r.Fired)
+		return fmt.Sprintf("not found in %s (%.1fs; the bug fired %s)", plural(r.SeedsRun, "seed"), float64(r.WallMs)/1000, plural(r.Fired, "time"))
 	}
-	return fmt.Sprintf("found at seed %d after %d seeds (%.1fs): %s", r.Seed, r.SeedsRun, float64(r.WallMs)/1000, r.Failure)
+	return fmt.Sprintf("found at seed %d after %s (%.1fs): %s", r.Seed, plural(r.SeedsRun, "seed"), float64(r.WallMs)/1000, r.Failure)
 }
 
 func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
@@ -319,7 +319,7 @@ func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
 		}
 		shr := ""
 		if r.ShrunkActions > 0 || r.Shrunk != "" {
-			shr = fmt.Sprintf("%d actions", r.ShrunkActions)
+			shr = plural(r.ShrunkActions, "action")
 		}
 		fmt.Fprintf(w, "%-28s %-7s %6d %7.1fs %10d %-36s %s\n", r.Bug, found, r.SeedsRun, float64(r.WallMs)/1000, r.Fired, r.Failure, shr)
 	}
@@ -328,7 +328,7 @@ func printSelftest(w io.Writer, sum *selftestSummary, f *selftestFlags) {
 	if c.Found {
 		verdict = "FOUND " + c.Failure + fmt.Sprintf(" at seed %d", c.Seed)
 	}
-	fmt.Fprintf(w, "\ncontrol (no bug): %d seeds, %s (%.1fs)\n", c.SeedsRun, verdict, float64(c.WallMs)/1000)
+	fmt.Fprintf(w, "\ncontrol (no bug): %s, %s (%.1fs)\n", plural(c.SeedsRun, "seed"), verdict, float64(c.WallMs)/1000)
 	if c.Inconclusive > 0 {
 		fmt.Fprintf(w, "  %d control runs were inconclusive (linearizability budget)\n", c.Inconclusive)
 	}

@@ -302,8 +302,8 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 		if len(res.Missing) > 1 {
 			more = fmt.Sprintf(" and %d more", len(res.Missing)-1)
 		}
-		row("timeline", "%d of %d actions found fewer targets than they name: timeline[%d] %s at %v: %s%s",
-			len(res.Missing), len(cfg.Timeline), m.Action, m.Kind, m.Time, m.Reason, more)
+		row("timeline", "%d of %s found fewer targets than they name: timeline[%d] %s at %v: %s%s",
+			len(res.Missing), plural(len(cfg.Timeline), "action"), m.Action, m.Kind, m.Time, m.Reason, more)
 	}
 	lin := "not checked (" + sum.Linearizability.Reason + ")"
 	if res.Linearizability.Verdict != 0 {
@@ -383,7 +383,7 @@ func printTraceTail(w io.Writer, res *sim.Result, verbose bool) {
 		if !verbose && len(tail) > traceTailShort {
 			tail = tail[len(tail)-traceTailShort:]
 		}
-		fmt.Fprintf(w, "  trace before %s %s (last %d events; -v for more, --trace FILE for all):\n", f.Kind, f.Name, len(tail))
+		fmt.Fprintf(w, "  trace before %s %s (last %s; -v for more, --trace FILE for all):\n", f.Kind, f.Name, plural(len(tail), "event"))
 		for i := range tail {
 			fmt.Fprintf(w, "    %s\n", tail[i].AppendJSON(nil))
 		}

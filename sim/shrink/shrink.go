@@ -32,7 +32,16 @@ type Size struct {
 }
 
 func (s Size) String() string {
-	return fmt.Sprintf("%d actions, %d nodes, %d clients, %d ops, %v virtual", s.Actions, s.Nodes, s.Clients, s.Ops, s.Virtual)
+	return fmt.Sprintf("%s, %s, %s, %s, %v virtual", count(s.Actions, "action"), count(s.Nodes, "node"),
+		count(s.Clients, "client"), count(s.Ops, "op"), s.Virtual)
+}
+
+// count spells n with its noun: "1 action", "3 actions".
+func count[T ~int | ~uint64](n T, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // Stats reports what the search did.
