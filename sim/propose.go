@@ -59,7 +59,7 @@ func (s *Simulator) propose(i int, a *Action, nodes []raft.NodeID) {
 		n := s.nodes[id-1]
 		for range a.Count {
 			k := len(s.props)
-			cid := kv.ClientID(proposalClientBase + k + 1)
+			cid := kv.ClientID(proposalClientBase + uint64(k) + 1)
 			value := "[p" + strconv.Itoa(k+1) + "]"
 			cmd := kv.Append(cid, 1, ProposalKey, value)
 			p := scenarioProposal{node: id, state: propPending, op: checker.Operation{

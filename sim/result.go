@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -178,6 +179,10 @@ type Result struct {
 	// LivenessChecked is true when the run reached both liveness bounds:
 	// false for a run with no healing phase, or one stopped early.
 	LivenessChecked bool
+	// WriteErr is set when an output the run was asked to write (the
+	// trace, the visualization) could not be written. It is an I/O error
+	// of the caller's, not a finding about Raft: no Failure records it.
+	WriteErr error
 }
 
 // Passed reports whether the run found nothing.
@@ -285,7 +290,7 @@ func (s *Simulator) result() *Result {
 				if s.cfg.VisualizationPath != "" {
 					visualized = true
 					if err := lin.WriteVisualization(s.cfg.VisualizationPath, r.Annotations()); err != nil {
-						s.fail(Failure{Kind: FailureLinearizability, Name: "visualization", Message: err.Error()})
+						r.WriteErr = fmt.Errorf("visualization: %w", err)
 					}
 				}
 			case checker.VerdictUnknown:
@@ -299,13 +304,13 @@ func (s *Simulator) result() *Result {
 		// the failure, the failure marked).
 		r.Failures = s.failures
 		if _, err := checker.WriteHistoryVisualization(checker.History{Ops: s.history}, r.Annotations(), s.cfg.VisualizationPath, s.cfg.LinearizabilityBudget); err != nil {
-			s.fail(Failure{Kind: FailureLimit, Name: "visualization", Message: err.Error()})
+			r.WriteErr = fmt.Errorf("visualization: %w", err)
 		}
 	}
 	s.trace(TraceEvent{Kind: TracePhase, Text: "end", N: uint64(len(s.failures))})
 	digest, err := s.tr.finish()
 	if err != nil {
-		s.fail(Failure{Kind: FailureLimit, Name: "trace-write", Message: err.Error()})
+		r.WriteErr = errors.Join(r.WriteErr, fmt.Errorf("trace: %w", err))
 	}
 	r.TraceDigest = digest
 	r.TraceEvents = s.tr.seq

@@ -66,6 +66,10 @@ func readSummary(path string) (*fuzzSummary, error) {
 	if err != nil {
 		return nil, usageErrorf("%s: %v", path, describeErr(err))
 	}
+	keys, err := scanJSONKeys(data)
+	if err != nil {
+		return nil, usageErrorf("%s:%v (not a fuzz summary)", path, err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var s fuzzSummary
@@ -73,7 +77,13 @@ func readSummary(path string) (*fuzzSummary, error) {
 		return nil, usageErrorf("%s: not a fuzz summary: %v", path, err)
 	}
 	if s.SchemaVersion != schemaVersion {
-		return nil, usageErrorf("%s: schema_version %d, want %d (written by another raftsim version)", path, s.SchemaVersion, schemaVersion)
+		return nil, usageErrorf("%s:%s: %d, want %d (written by another raftsim version)", path, keys.at("schema_version"), s.SchemaVersion, schemaVersion)
+	}
+	if s.Shard == "" {
+		return nil, usageErrorf("%s: not a shard's summary (no shard)", path)
+	}
+	if err := checkShardSummary(path, &s, keys); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }

@@ -57,6 +57,9 @@ when the failures differ; 2 when FILE is not a valid reproducer.`,
 }
 
 func replay(cmd *cobra.Command, g *globals, file string, budget time.Duration) error {
+	if budget <= 0 {
+		return usageErrorf("--budget: %v must be positive", budget)
+	}
 	s, err := scenarios.Load(file)
 	if err != nil {
 		return err
@@ -84,6 +87,9 @@ func replay(cmd *cobra.Command, g *globals, file string, budget time.Duration) e
 	res, err := sim.Run(cfg)
 	if err != nil {
 		return usageErrorf("%s: %v", file, err)
+	}
+	if err := outputError(res, closer); err != nil {
+		return err
 	}
 	ids := failureIDs(res)
 	sum := replaySummary{

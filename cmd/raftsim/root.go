@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/raftsim/raftsim/sim"
 )
 
 // Exit statuses.
@@ -155,6 +157,21 @@ func (g *globals) openTrace(cmd *cobra.Command) (trace io.Writer, summary io.Wri
 		return nil, nil, nil, usageErrorf("--trace: %v", err)
 	}
 	return f, summary, f, nil
+}
+
+// outputError reports, as an I/O error (exit status 2, no reproducer:
+// nothing is known about Raft from it), a run output that could not be
+// written: the --trace file (a write during the run, or its close) or the
+// --html visualization.
+func outputError(res *sim.Result, trace io.Closer) error {
+	err := res.WriteErr
+	if cerr := trace.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("trace: %w", cerr))
+	}
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("writing the run's output: %w", err)
 }
 
 // noClose is the closer of a trace that is not a file of its own.

@@ -125,6 +125,9 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return usageErrorf("%s: %v", s.Name, err)
 	}
+	if err := outputError(res, closer); err != nil {
+		return err
+	}
 	wall := time.Since(start)
 	arg := f.scenario
 	if arg == "" {
