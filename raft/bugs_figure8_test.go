@@ -101,7 +101,7 @@ func TestPlantedFigure8LosesACommittedEntry(t *testing.T) {
 		// in term 3, so n2 votes for it, and n3 overwrites e on n2.
 		// (Its first candidacy is in term 4, where n2 follows n1.)
 		for n3.Status().Term < 5 {
-			n3.campaign(false)
+			n3.campaign(false, false)
 			deliver(drain(n3, s3), 2, 3)
 		}
 		for range 3 {

@@ -2,7 +2,6 @@ package raft
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/raftsim/raftsim/raft/bugs"
 )
@@ -47,7 +46,9 @@ func (n *Node) Compact(index Index, data []byte) error {
 	if !ok {
 		panic(fmt.Sprintf("raft: node %d: no term for applied index %d (log [%d, %d])", n.id, index, l.first, l.lastIndex()))
 	}
-	l.snap = &Snapshot{Meta: SnapshotMeta{Index: index, Term: t, ConfState: n.confState()}, Data: data}
+	cs := n.confStateAt(index)
+	l.snap = &Snapshot{Meta: SnapshotMeta{Index: index, Term: t, ConfState: cs}, Data: data}
+	n.rebaseConfs(index, cs.clone())
 	l.snapUnstable = true
 	c := index - min(index, Index(n.cfg.SnapshotKeep))
 	if c >= l.first {
@@ -111,23 +112,13 @@ func (l *raftLog) advanceSnapshot(rd Ready) {
 	}
 }
 
-// confState is the configuration as a snapshot records it.
-func (n *Node) confState() ConfState { return ConfState{Voters: slices.Clone(n.voters)} }
-
-// setVoters makes voters (sorted, including this node) the configuration,
-// resetting the per-voter state when it changes.
-func (n *Node) setVoters(voters []NodeID) {
-	if slices.Equal(voters, n.voters) {
-		return
-	}
-	n.voters = slices.Clone(voters)
-	n.prs = make([]progress, len(voters))
-	n.votes = make([]int8, len(voters))
-	for i, v := range n.voters {
-		n.prs[i] = progress{id: v, inflight: newInflights(n.cfg.MaxInflightMsgs)}
-		if v == n.id {
-			n.self = i
-		}
+// rebaseConfs makes cs, the configuration at index i, the base of the
+// configuration history: a snapshot covers the entries up to i now, and
+// no truncation reaches below it (it is committed).
+func (n *Node) rebaseConfs(i Index, cs ConfState) {
+	n.confs.rebase(i, cs)
+	if n.confIndex <= i {
+		n.confIndex, n.confTerm = i, 0
 	}
 }
 
@@ -154,6 +145,9 @@ func (n *Node) handleSnapshotDone(s *Snapshot, from NodeID) {
 		return
 	}
 	n.log.restore(s)
-	n.setVoters(meta.ConfState.Voters)
+	// The snapshot replaces the log, and its configuration every one the
+	// log held.
+	n.confs = confLog{base: meta.ConfState.clone(), baseIndex: meta.Index}
+	n.refreshConfig()
 	n.send(Message{Type: MsgAppResp, To: from, Term: n.term, Index: meta.Index})
 }

@@ -39,8 +39,12 @@ func (m ReadMode) String() string {
 type Config struct {
 	// ID is this node's identity. Must not be None.
 	ID NodeID
-	// Voters is the initial cluster configuration, including ID. It is
-	// used until the log carries a configuration entry (§6).
+	// Voters is the initial cluster configuration. It is used until the
+	// log carries a configuration entry (§6) or the storage a snapshot,
+	// and is the same on every node of a cluster. A node that is not
+	// among them (a spare, to be added later) starts as no member: it
+	// never stands for election until a configuration that makes it a
+	// voter reaches its log.
 	Voters []NodeID
 	// Storage holds the durable state. NewNode reads it once.
 	Storage Storage
@@ -109,10 +113,6 @@ type Config struct {
 	LeaseDriftTicks int
 }
 
-// maxVoters bounds the cluster size; quorum arithmetic keeps per-voter
-// scratch space on the stack up to this size.
-const maxVoters = 64
-
 // validate fills in defaults and checks the rest.
 func (c *Config) validate() error {
 	if c.ID == None {
@@ -121,8 +121,8 @@ func (c *Config) validate() error {
 	if len(c.Voters) == 0 {
 		return errors.New("raft: config: Voters is empty")
 	}
-	if len(c.Voters) > maxVoters {
-		return fmt.Errorf("raft: config: %d voters, at most %d", len(c.Voters), maxVoters)
+	if len(c.Voters) > maxMembers {
+		return fmt.Errorf("raft: config: %d voters, at most %d", len(c.Voters), maxMembers)
 	}
 	seen := make(map[NodeID]bool, len(c.Voters))
 	for _, v := range c.Voters {
@@ -133,9 +133,6 @@ func (c *Config) validate() error {
 			return fmt.Errorf("raft: config: Voters lists node %d twice", v)
 		}
 		seen[v] = true
-	}
-	if !seen[c.ID] {
-		return fmt.Errorf("raft: config: ID %d is not among Voters %v", c.ID, c.Voters)
 	}
 	if c.Storage == nil {
 		return errors.New("raft: config: Storage is nil")

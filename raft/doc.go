@@ -9,7 +9,9 @@
 //     timeouts are counted in ticks;
 //   - Step delivers a Message from a peer;
 //   - Propose appends a command (leader only);
-//   - ReadIndex asks for a linearizable read (leader only).
+//   - ReadIndex asks for a linearizable read (leader only);
+//   - ProposeConfChange changes the membership, TransferLeadership hands
+//     leadership over (leader only; see below).
 //
 // and carries out its output, a Ready batch, in this order:
 //
@@ -111,10 +113,46 @@
 //     loss, restarted cleanly after a leader change (transfer.go).
 //
 // The log is indexed from a first index with the term of its predecessor
-// kept, which compaction moves. A snapshot records the configuration at
-// its index (ConfState: voters now, with fields for learners and joint
-// configurations); cluster configurations are a log entry type
-// (EntryConfig), so membership changes (§6) travel through the log.
+// kept, which compaction moves.
+//
+// # Membership changes (§6)
+//
+// A configuration (ConfState: voters, learners, and the two halves of a
+// joint configuration) travels through the log as an EntryConfig and
+// takes effect on each node as soon as the node appends it, committed or
+// not (§4.1 of the thesis); a node whose entry is truncated away falls
+// back to the configuration before it. A snapshot records the
+// configuration at its index, so configurations survive compaction and
+// restarts. Config.Voters is the initial configuration; a node outside
+// it (a spare) is no member and never stands for election until a
+// configuration that makes it a voter reaches its log.
+//
+//   - ProposeConfChange(ConfChange) at the leader: a change of one voter
+//     (add, remove, promote a learner, demote a voter) goes straight to
+//     the new configuration; any other change, or one asking for it,
+//     goes through a joint configuration (a quorum is a majority of both
+//     halves), which the leader leaves by itself once it commits, or on
+//     request (ConfChange with no changes), as etcd's ConfChangeV2.
+//   - One change at a time: while a configuration entry is uncommitted,
+//     and until a new leader has committed an entry of its own term (the
+//     fix for the single-server change bug), ProposeConfChange returns
+//     ErrConfChangeInProgress.
+//   - Learners receive the log and snapshots, never count towards a
+//     quorum and never stand; promoting one that lags the commit index
+//     returns ErrNotCaughtUp.
+//   - A leader that removes itself keeps leading, without counting
+//     itself, until the change commits; then it tells the most up-to-date
+//     voter to stand at once (MsgTimeoutNow) and steps down. Until a
+//     removal commits the leader keeps replicating to the removed node,
+//     so that it learns of it; one that does not (it was cut off) stands
+//     again and again, and PreVote and CheckQuorum keep it from
+//     disrupting the cluster.
+//   - TransferLeadership(to) (§3.10 of the thesis): the leader refuses
+//     proposals (ErrLeadershipTransfer), brings the target's log up to
+//     its own, and sends it MsgTimeoutNow; the target stands at once and
+//     voters hold no lease against it. A transfer not done within an
+//     election timeout is abandoned. A leader that sent MsgTimeoutNow
+//     serves no lease reads for the rest of its term.
 //
 // # Example
 //
@@ -157,5 +195,7 @@
 // the values involved, since continuing on corrupt state could lose
 // committed data. API misuse by the caller returns sentinel errors
 // (ErrNotLeader, ErrProposalDropped, ErrInvalidMessage,
-// ErrCompactUnapplied, ErrSnapshotOutOfDate).
+// ErrCompactUnapplied, ErrSnapshotOutOfDate, ErrConfChangeInProgress,
+// ErrInvalidConfChange, ErrNotCaughtUp, ErrLeadershipTransfer,
+// ErrInvalidTransfer).
 package raft

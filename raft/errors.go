@@ -58,3 +58,33 @@ var ErrInvalidMessage = errors.New("raft: invalid message")
 // errConflictsWithCommitted marks a MsgApp that would overwrite a
 // committed entry. Only a peer that broke Raft's rules sends one.
 var errConflictsWithCommitted = fmt.Errorf("%w: contradicts a committed entry (the sender broke Raft's safety rules)", ErrInvalidMessage)
+
+// ErrConfChangeInProgress is returned by ProposeConfChange while a
+// configuration change is under way: an earlier configuration entry is
+// not committed yet, the configuration is joint and must be left first,
+// or the leader has not yet committed an entry of its own term (the fix
+// for the single-server change bug: until then it cannot know that no
+// other leader's change is in flight). Nothing was proposed; retrying
+// later is safe.
+var ErrConfChangeInProgress = errors.New("raft: a configuration change is in progress")
+
+// ErrInvalidConfChange is returned by ProposeConfChange for a change that
+// makes no sense in the current configuration: adding a voter that is
+// one, removing a node that is no member, leaving a configuration that is
+// not joint, removing every voter.
+var ErrInvalidConfChange = errors.New("raft: invalid configuration change")
+
+// ErrNotCaughtUp is returned by ProposeConfChange for the promotion of a
+// learner whose log is behind the leader's commit index: as a voter it
+// would slow every commit down until it caught up (§4.2.1 of the thesis).
+// Retry once it has.
+var ErrNotCaughtUp = errors.New("raft: the learner has not caught up with the log")
+
+// ErrLeadershipTransfer is returned by Propose and ProposeConfChange
+// while the leader is handing leadership over (TransferLeadership):
+// nothing was proposed, and the next leader takes proposals shortly.
+var ErrLeadershipTransfer = errors.New("raft: leadership transfer in progress")
+
+// ErrInvalidTransfer is returned by TransferLeadership for a target that
+// is not a voter of the configuration, or this node itself.
+var ErrInvalidTransfer = errors.New("raft: invalid leadership transfer target")

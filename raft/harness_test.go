@@ -11,8 +11,11 @@ import (
 // cluster is a test harness: nodes with memory storage, a message queue
 // under the test's control, and a record of what each node applied.
 type cluster struct {
-	t       testing.TB
-	ids     []NodeID
+	t   testing.TB
+	ids []NodeID
+	// voters is the initial configuration: ids, or a prefix of them with
+	// the rest spare nodes waiting to be added.
+	voters  []NodeID
 	nodes   map[NodeID]*Node
 	stores  map[NodeID]*MemoryStorage
 	applied map[NodeID][]Entry
@@ -28,6 +31,13 @@ type cluster struct {
 }
 
 func newCluster(t testing.TB, n int, opts ...func(*Config)) *cluster {
+	return newClusterSpares(t, n, 0, opts...)
+}
+
+// newClusterSpares is a cluster of voters nodes and spares more, which
+// start as no members (their Config.Voters does not list them).
+func newClusterSpares(t testing.TB, voters, spares int, opts ...func(*Config)) *cluster {
+	n := voters + spares
 	c := &cluster{
 		t: t, nodes: map[NodeID]*Node{}, stores: map[NodeID]*MemoryStorage{},
 		applied: map[NodeID][]Entry{}, reads: map[NodeID][]ReadState{},
@@ -41,6 +51,7 @@ func newCluster(t testing.TB, n int, opts ...func(*Config)) *cluster {
 	for i := 1; i <= n; i++ {
 		c.ids = append(c.ids, NodeID(i))
 	}
+	c.voters = c.ids[:voters]
 	for _, id := range c.ids {
 		c.stores[id] = NewMemoryStorage()
 		c.start(id)
@@ -50,7 +61,7 @@ func newCluster(t testing.TB, n int, opts ...func(*Config)) *cluster {
 
 func (c *cluster) start(id NodeID) {
 	cfg := Config{
-		ID: id, Voters: c.ids, Storage: c.stores[id],
+		ID: id, Voters: c.voters, Storage: c.stores[id],
 		Rand:          rand.New(rand.NewPCG(uint64(id), 7)),
 		ElectionTicks: 10, HeartbeatTicks: 1,
 		Applied: Index(len(c.applied[id])),

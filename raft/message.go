@@ -41,7 +41,16 @@ const (
 	// before a resend do not cause another. A completed snapshot is
 	// answered by a MsgAppResp, once it is durable.
 	MsgSnapResp
+	// MsgTimeoutNow tells a follower whose log matches the leader's to
+	// stand for election at once (§3.10 of the thesis, leadership
+	// transfer). Its MsgVotes carry Context contextTransfer, which voters
+	// hold no lease against.
+	MsgTimeoutNow
 )
+
+// contextTransfer marks, in MsgVote's Context, an election a leader asked
+// for by MsgTimeoutNow.
+const contextTransfer = 1
 
 var messageTypeNames = [...]string{
 	MsgPreVote:       "PreVote",
@@ -54,6 +63,7 @@ var messageTypeNames = [...]string{
 	MsgHeartbeatResp: "HeartbeatResp",
 	MsgSnap:          "Snap",
 	MsgSnapResp:      "SnapResp",
+	MsgTimeoutNow:    "TimeoutNow",
 }
 
 // NumMessageTypes bounds the MessageType values, for tables indexed by type.
@@ -104,6 +114,9 @@ func (m Message) String() string {
 	switch m.Type {
 	case MsgPreVote, MsgVote:
 		s += fmt.Sprintf(" last=%d/%d", m.LogTerm, m.Index)
+		if m.Type == MsgVote && m.Context == contextTransfer {
+			s += " transfer"
+		}
 	case MsgApp:
 		s += fmt.Sprintf(" prev=%d/%d ents=%d commit=%d", m.LogTerm, m.Index, len(m.Entries), m.Commit)
 	case MsgAppResp:

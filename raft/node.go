@@ -2,7 +2,6 @@ package raft
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/raftsim/raftsim/raft/bugs"
 )
@@ -24,13 +23,33 @@ type Node struct {
 	lead NodeID
 	log  *raftLog
 
-	// voters is the sorted configuration; prs and votes are indexed like
-	// it, so no map order ever reaches a message.
-	voters []NodeID
-	self   int
-	prs    []progress
+	// conf is the configuration in force: the latest in the log
+	// (membership.go), set by the entry at (confIndex, confTerm), or the
+	// base of confs (term 0). prs and votes are indexed like its sorted
+	// members, so no map order ever reaches a message; self is this
+	// node's position there, or -1 when it is no member.
+	conf      ConfState
+	confIndex Index
+	confTerm  Term
+	confs     confLog
+	// nIn and nOut are the sizes of the two voter halves (nOut is 0
+	// outside a joint configuration); leaving counts the members of prs
+	// that the configuration removed and the leader still replicates to
+	// until the change commits (applyConf).
+	nIn, nOut int
+	leaving   int
+	self      int
+	prs       []progress
 	// votes[i] is 0 (no answer), 1 (granted) or -1 (rejected).
 	votes []int8
+
+	// transferee is the node a leadership transfer is handing over to,
+	// or None (leadership.go); transferElapsed counts the ticks since it
+	// began. transferSent records that this leader sent MsgTimeoutNow in
+	// its term, which ends its read lease (read.go).
+	transferee      NodeID
+	transferElapsed int
+	transferSent    bool
 
 	electionElapsed  int
 	heartbeatElapsed int
@@ -74,24 +93,17 @@ func NewNode(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	voters := cfg.Voters
+	base := ConfState{Voters: cfg.Voters}
 	if l.snap != nil {
 		// The snapshot records the configuration at its index (§7); it
 		// supersedes the initial one.
-		cs := l.snap.Meta.ConfState
-		if err := cs.validate(); err != nil {
+		base = l.snap.Meta.ConfState.clone()
+		if err := base.validate(); err != nil {
 			return nil, fmt.Errorf("raft: stored snapshot: %w", err)
 		}
-		if !slices.Contains(cs.Voters, cfg.ID) {
-			return nil, fmt.Errorf("raft: stored snapshot's configuration %v does not include node %d", cs.Voters, cfg.ID)
-		}
-		voters = cs.Voters
 	}
 	if hs.Commit > l.lastIndex() {
 		return nil, fmt.Errorf("raft: stored commit index %d is past the stored log's last index %d", hs.Commit, l.lastIndex())
-	}
-	if hs.Vote != None && !slices.Contains(voters, hs.Vote) {
-		return nil, fmt.Errorf("raft: stored vote for node %d, which is not a voter", hs.Vote)
 	}
 	if lt := l.lastTerm(); lt > hs.Term {
 		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
@@ -106,7 +118,11 @@ func NewNode(cfg Config) (*Node, error) {
 		vote: hs.Vote,
 		log:  l,
 	}
-	n.setVoters(voters)
+	n.confs = confLog{base: base, baseIndex: l.snapIndex()}
+	if err := n.loadConfs(); err != nil {
+		return nil, err
+	}
+	n.refreshConfig()
 	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed}
 	n.becomeFollower(n.term, None)
 	n.resetElectionTimer()
@@ -125,6 +141,7 @@ func (n *Node) Tick() {
 	} else {
 		n.tickElection()
 	}
+	n.settle()
 	n.checkInvariants()
 }
 
@@ -136,11 +153,15 @@ func (n *Node) Propose(data []byte) (Index, Term, error) {
 	if n.role != RoleLeader {
 		return 0, 0, &NotLeaderError{Leader: n.lead}
 	}
+	if n.transferee != None {
+		return 0, 0, ErrLeadershipTransfer
+	}
 	if int(n.log.lastIndex()-n.log.committed) >= n.cfg.MaxUncommittedEntries {
 		return 0, 0, ErrProposalDropped
 	}
 	idx := n.log.lastIndex() + 1
 	n.appendEntry(Entry{Term: n.term, Index: idx, Type: EntryNormal, Data: data})
+	n.settle()
 	n.checkInvariants()
 	return idx, n.term, nil
 }
@@ -167,6 +188,7 @@ func (n *Node) Step(m Message) error {
 		return err
 	}
 	err := n.step(m)
+	n.settle()
 	n.checkInvariants()
 	return err
 }
@@ -340,6 +362,15 @@ type Status struct {
 	// SnapshotIndex is the index of the node's latest snapshot, or 0: the
 	// entries up to it are committed and held in the snapshot.
 	SnapshotIndex Index
+	// ConfIndex is the index of the entry that set the configuration in
+	// force (Config): the change is committed once Commit reaches it.
+	// It is the snapshot's index, or 0, when no entry of the log did.
+	ConfIndex Index
+	// Voter tells whether the node votes in its configuration.
+	Voter bool
+	// Transferee is the node a leadership transfer hands over to, or
+	// None: meanwhile the leader refuses proposals.
+	Transferee NodeID
 }
 
 // Status returns the node's current state.
@@ -349,6 +380,7 @@ func (n *Node) Status() Status {
 		Commit: n.log.committed, Applied: n.log.applied,
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		FirstIndex: n.log.first, SnapshotIndex: n.log.snapIndex(),
+		ConfIndex: n.confIndex, Voter: n.promotable(), Transferee: n.transferee,
 	}
 }
 

@@ -32,9 +32,13 @@ func (s replicaState) String() string {
 	return fmt.Sprintf("replicaState(%d)", uint8(s))
 }
 
-// progress is the leader's view of one voter (§5.3: nextIndex, matchIndex).
+// progress is the leader's view of one member (§5.3: nextIndex,
+// matchIndex), voter or learner.
 type progress struct {
 	id NodeID
+	// role is the member's part in the configuration: which voter halves
+	// count its acknowledgements and votes, or none for a learner.
+	role memberRole
 	// Invariant: match < next.
 	match, next Index
 	state       replicaState

@@ -14,8 +14,10 @@ import (
 // unsynced writes. After every step it checks Raft's safety properties
 // against a naive reference: every committed entry ever observed.
 type propertyCluster struct {
-	t        *rapid.T
-	ids      []NodeID
+	t   *rapid.T
+	ids []NodeID
+	// voters is the initial configuration; nil means every node.
+	voters   []NodeID
 	nodes    []*Node
 	stores   []*MemoryStorage
 	applied  [][]Entry
@@ -37,8 +39,12 @@ func (pc *propertyCluster) idx(id NodeID) int { return int(id) - 1 }
 
 func (pc *propertyCluster) start(i int) {
 	id := pc.ids[i]
+	voters := pc.voters
+	if voters == nil {
+		voters = pc.ids
+	}
 	n, err := NewNode(Config{
-		ID: id, Voters: pc.ids, Storage: pc.stores[i],
+		ID: id, Voters: voters, Storage: pc.stores[i],
 		Rand:          rand.New(rand.NewPCG(uint64(id), uint64(len(pc.applied[i])))),
 		ElectionTicks: 5, HeartbeatTicks: 1,
 		MaxEntriesPerMsg: 3, MaxInflightMsgs: 4,

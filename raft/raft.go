@@ -12,7 +12,9 @@ func (n *Node) checkMessage(m Message) error {
 	if m.To != n.id {
 		return fmt.Errorf("%w: addressed to %d, this is node %d", ErrInvalidMessage, m.To, n.id)
 	}
-	if m.From == n.id || n.voterIndex(m.From) < 0 {
+	// Any other node may write: a leader this node's configuration does
+	// not know yet (it was just added), a node being removed.
+	if m.From == None || m.From == n.id {
 		return fmt.Errorf("%w: from %d, not a peer of node %d", ErrInvalidMessage, m.From, n.id)
 	}
 	if m.Type < MsgPreVote || int(m.Type) >= NumMessageTypes {
@@ -39,6 +41,11 @@ func (n *Node) checkMessage(m Message) error {
 			if e.Type < EntryNormal || e.Type > EntryConfig {
 				return fmt.Errorf("%w: MsgApp entry %d has type %d", ErrInvalidMessage, e.Index, e.Type)
 			}
+			if e.Type == EntryConfig {
+				if _, err := DecodeConfState(e.Data); err != nil {
+					return fmt.Errorf("%w: MsgApp entry %d: %v", ErrInvalidMessage, e.Index, err)
+				}
+			}
 			prevTerm = e.Term
 		}
 		if m.LogTerm > m.Term {
@@ -47,17 +54,6 @@ func (n *Node) checkMessage(m Message) error {
 	}
 	return nil
 }
-
-func (n *Node) voterIndex(id NodeID) int {
-	for i, v := range n.voters {
-		if v == id {
-			return i
-		}
-	}
-	return -1
-}
-
-func (n *Node) quorum() int { return len(n.voters)/2 + 1 }
 
 // step applies the term rules common to every role (§5.1), then hands the
 // message to the role.
@@ -68,8 +64,9 @@ func (n *Node) step(m Message) error {
 			// CheckQuorum's counterpart: a node that heard from a leader
 			// within the minimum election timeout does not help depose it
 			// (§6, "disruptive servers"). It neither votes nor takes the
-			// higher term.
-			if n.inLease() {
+			// higher term. A candidate the leader itself asked to stand
+			// (leadership transfer, MsgTimeoutNow) is the exception.
+			if n.inLease() && !(m.Type == MsgVote && m.Context == contextTransfer) {
 				return nil
 			}
 		}
@@ -79,7 +76,7 @@ func (n *Node) step(m Message) error {
 		case m.Type == MsgPreVoteResp && !m.Reject:
 			// Granted pre-votes carry the term we would campaign in; we
 			// take it only when a quorum grants.
-		case m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap:
+		case m.Type == MsgApp || m.Type == MsgHeartbeat || m.Type == MsgSnap || m.Type == MsgTimeoutNow:
 			n.becomeFollower(m.Term, m.From)
 		default:
 			n.becomeFollower(m.Term, None)
@@ -140,6 +137,8 @@ func (n *Node) stepFollower(m Message) error {
 		n.electionElapsed = 0
 		n.lead = m.From
 		n.handleSnapshot(m)
+	case MsgTimeoutNow:
+		n.handleTimeoutNow(m)
 	}
 	return nil
 }
@@ -225,6 +224,9 @@ func (n *Node) becomeLeader() {
 		pr.ackedRound = 0
 		pr.sentCommit = 0
 	}
+	if n.self < 0 {
+		panic(fmt.Sprintf("raft: node %d: leader of term %d is no member of its configuration %v", n.id, n.term, n.conf))
+	}
 	n.prs[n.self].match = n.log.lastIndex()
 	// A new leader commits an entry of its own term at once: until then it
 	// cannot know which entries are committed (§5.4.2, §8).
@@ -242,12 +244,14 @@ func (n *Node) reset(term Term) {
 		n.vote = None
 		// A transfer in progress came from the leader of the old term.
 		n.recv = snapshotReceive{}
+		n.transferSent = false
 	}
 	n.lead = None
 	n.heartbeatElapsed = 0
 	clear(n.votes)
 	n.reads = n.reads[:0]
 	n.needFlush = false
+	n.transferee, n.transferElapsed = None, 0
 }
 
 // resetElectionTimer restarts the election timer with a new randomized
@@ -273,7 +277,11 @@ func (n *Node) tickElection() {
 	// Figure 2: starting an election resets the timer; so does a
 	// pre-vote, which may end without a term change.
 	n.resetElectionTimer()
-	n.campaign(!n.cfg.DisablePreVote)
+	if !n.promotable() {
+		// Learners, removed nodes and nodes not added yet never stand.
+		return
+	}
+	n.campaign(!n.cfg.DisablePreVote, false)
 }
 
 func (n *Node) tickLeader() {
@@ -298,20 +306,13 @@ func (n *Node) tickLeader() {
 		n.broadcastHeartbeat()
 	}
 	n.tickSnapshots()
+	n.tickTransfer()
 }
 
-func (n *Node) quorumActive() bool {
-	active := 0
-	for i := range n.prs {
-		if i == n.self || n.prs[i].recentActive {
-			active++
-		}
-	}
-	return active >= n.quorum()
-}
-
-// campaign starts a pre-vote (pre) or an election.
-func (n *Node) campaign(pre bool) {
+// campaign starts a pre-vote (pre) or an election; transfer marks an
+// election the leader asked for (MsgTimeoutNow), which voters hold no
+// lease against.
+func (n *Node) campaign(pre, transfer bool) {
 	typ, term := MsgVote, n.term+1
 	if pre {
 		n.becomePreCandidate()
@@ -323,18 +324,26 @@ func (n *Node) campaign(pre bool) {
 	if n.recordVote(n.id, true) {
 		return
 	}
-	for _, v := range n.voters {
-		if v == n.id {
+	var ctx uint64
+	if transfer {
+		ctx = contextTransfer
+	}
+	for i := range n.prs {
+		pr := &n.prs[i]
+		if i == n.self || pr.role&roleVoter == 0 && !bugs.On(bugs.CountLearnerVote) {
 			continue
 		}
-		n.send(Message{Type: typ, To: v, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm()})
+		n.send(Message{Type: typ, To: pr.id, Term: term, Index: n.log.lastIndex(), LogTerm: n.log.lastTerm(), Context: ctx})
 	}
 }
 
 // recordVote tallies a (pre-)vote and acts on a decided election. It
 // returns true when the election was decided.
 func (n *Node) recordVote(from NodeID, granted bool) bool {
-	i := n.voterIndex(from)
+	i := n.memberIndex(from)
+	if i < 0 {
+		return false // no member of our configuration: its vote does not count
+	}
 	if n.votes[i] == 0 {
 		if granted {
 			n.votes[i] = 1
@@ -342,24 +351,15 @@ func (n *Node) recordVote(from NodeID, granted bool) bool {
 			n.votes[i] = -1
 		}
 	}
-	yes, no := 0, 0
-	for _, v := range n.votes {
-		switch v {
-		case 1:
-			yes++
-		case -1:
-			no++
-		}
-	}
-	switch {
-	case yes >= n.quorum():
+	switch won, lost := n.tally(); {
+	case won:
 		if n.role == RolePreCandidate {
-			n.campaign(false)
+			n.campaign(false, false)
 		} else {
 			n.becomeLeader()
 		}
 		return true
-	case no >= n.quorum():
+	case lost:
 		n.becomeFollower(n.term, None)
 		return true
 	}

@@ -72,22 +72,6 @@ func (n *Node) onCommit() {
 	}
 }
 
-// quorumRound is the newest round a quorum has answered.
-func (n *Node) quorumRound() uint64 {
-	var buf [maxVoters]uint64
-	rounds := buf[:len(n.prs)]
-	for i := range n.prs {
-		rounds[i] = n.prs[i].ackedRound
-	}
-	rounds[n.self] = n.round
-	for i := 1; i < len(rounds); i++ {
-		for j := i; j > 0 && rounds[j] > rounds[j-1]; j-- {
-			rounds[j], rounds[j-1] = rounds[j-1], rounds[j]
-		}
-	}
-	return rounds[n.quorum()-1]
-}
-
 // advanceReads completes the requests whose round a quorum answered.
 func (n *Node) advanceReads() {
 	q := n.quorumRound()
@@ -104,6 +88,12 @@ func (n *Node) advanceReads() {
 
 // leaseValid reports whether the leader may serve a read without a round.
 func (n *Node) leaseValid() bool {
+	if n.transferSent {
+		// A node told to stand by MsgTimeoutNow asks for votes that no
+		// lease holds back, whenever the message arrives: the lease means
+		// nothing for the rest of this term.
+		return false
+	}
 	q := n.quorumRound()
 	if q == 0 || q+roundHistory <= n.round {
 		return false

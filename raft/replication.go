@@ -14,8 +14,17 @@ func (n *Node) appendEntry(e Entry) {
 		panic(fmt.Sprintf("raft: node %d appending as %s", n.id, n.role))
 	}
 	n.log.append(e)
-	n.prs[n.self].match = e.Index
-	n.prs[n.self].next = e.Index + 1
+	if e.Type == EntryConfig {
+		// The configuration takes effect now, on the leader first (§6).
+		n.confs.entries = append(n.confs.entries, confEntry{index: e.Index, term: e.Term, cs: decodeConfEntry(&e)})
+		n.refreshConfig()
+	}
+	if n.self >= 0 {
+		// A leader that removed itself manages a cluster it is no member
+		// of: it no longer counts its own log (§4.2.2 of the thesis).
+		n.prs[n.self].match = e.Index
+		n.prs[n.self].next = e.Index + 1
+	}
 	n.needFlush = true
 	// A single voter commits on its own.
 	n.maybeCommit()
@@ -110,7 +119,11 @@ func (n *Node) broadcastHeartbeat() {
 }
 
 func (n *Node) stepLeader(m Message) {
-	pr := &n.prs[n.voterIndex(m.From)]
+	i := n.memberIndex(m.From)
+	if i < 0 {
+		return // a node no longer (or not yet) in the configuration
+	}
+	pr := &n.prs[i]
 	switch m.Type {
 	case MsgAppResp:
 		pr.recentActive = true
@@ -129,6 +142,9 @@ func (n *Node) stepLeader(m Message) {
 				pr.becomeProbe()
 			}
 			n.maybeCommit()
+		}
+		if pr.id == n.transferee {
+			n.maybeSendTimeoutNow(pr)
 		}
 		n.needFlush = true
 	case MsgSnapResp:
@@ -191,19 +207,7 @@ func (n *Node) handleAppendReject(pr *progress, m Message) {
 // a quorum, but only to an entry of the current term: counting replicas
 // of an older term's entry does not make it committed (§5.4.2, Figure 8).
 func (n *Node) maybeCommit() bool {
-	var buf [maxVoters]Index
-	matches := buf[:len(n.prs)]
-	for i := range n.prs {
-		matches[i] = n.prs[i].match
-	}
-	// Insertion sort, descending: clusters are small and this runs on
-	// every acknowledgement.
-	for i := 1; i < len(matches); i++ {
-		for j := i; j > 0 && matches[j] > matches[j-1]; j-- {
-			matches[j], matches[j-1] = matches[j-1], matches[j]
-		}
-	}
-	idx := matches[n.quorum()-1]
+	idx := n.quorumMatch()
 	if idx <= n.log.committed {
 		return false
 	}
@@ -228,6 +232,7 @@ func (n *Node) handleAppend(m Message) error {
 		return err
 	}
 	if ok {
+		n.noteAppended(m.Entries)
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
 		return nil
 	}

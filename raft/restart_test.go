@@ -83,7 +83,7 @@ func TestConfigValidation(t *testing.T) {
 		mod  func(*Config)
 	}{
 		{"zero ID", func(c *Config) { c.ID = 0 }},
-		{"ID not a voter", func(c *Config) { c.ID = 9 }},
+		{"no voters", func(c *Config) { c.Voters = nil }},
 		{"duplicate voter", func(c *Config) { c.Voters = []NodeID{1, 2, 2} }},
 		{"no storage", func(c *Config) { c.Storage = nil }},
 		{"no rand", func(c *Config) { c.Rand = nil }},
@@ -107,7 +107,9 @@ func TestStepRejectsMalformedMessages(t *testing.T) {
 	n, _ := nodeWithLog(t, 1, []NodeID{1, 2, 3}, []Term{1}, 1)
 	for _, m := range []Message{
 		{Type: MsgApp, From: 2, To: 3, Term: 1},
-		{Type: MsgApp, From: 9, To: 1, Term: 1},
+		{Type: MsgApp, From: None, To: 1, Term: 1},
+		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 1, LogTerm: 1, Entries: []Entry{{Term: 2, Index: 2, Type: EntryConfig, Data: []byte{1, 0, 0}}}},
+		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 1, LogTerm: 1, Entries: []Entry{{Term: 2, Index: 2, Type: EntryConfig, Data: EncodeConfState(ConfState{})}}},
 		{Type: MsgApp, From: 1, To: 1, Term: 1},
 		{Type: 0, From: 2, To: 1, Term: 1},
 		{Type: MsgHeartbeat, From: 2, To: 1, Term: 0},

@@ -24,6 +24,11 @@ const (
 	InstallStaleSnapshot
 	DiscardLogOnInstall
 	SnapshotChunkGap
+	// The membership bugs (§6).
+	ConfChangeBeforeTermCommit
+	ApplyConfOnCommit
+	CountLearnerVote
+	RemovedLeaderKeepsLeading
 	// Count bounds the Bug values.
 	Count
 )
