@@ -162,6 +162,10 @@ func (s *MemoryStorage) Term(i Index) (Term, bool) {
 // checkers and answers between Crash and Reopen too.
 func (s *MemoryStorage) LastHeld() Index { return s.last }
 
+// FirstHeld returns the index of the first entry the store holds. Like
+// Term, it answers between Crash and Reopen too.
+func (s *MemoryStorage) FirstHeld() Index { return s.first }
+
 // SnapshotIndex returns the index of the snapshot the store holds, or 0.
 // Like Term, it answers between Crash and Reopen too.
 func (s *MemoryStorage) SnapshotIndex() Index { return s.snap.Meta.Index }

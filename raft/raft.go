@@ -305,7 +305,6 @@ func (n *Node) tickLeader() {
 		n.heartbeatElapsed = 0
 		n.broadcastHeartbeat()
 	}
-	n.tickSnapshots()
 	n.tickTransfer()
 }
 

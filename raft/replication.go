@@ -70,7 +70,7 @@ func (n *Node) maybeSendAppend(pr *progress) bool {
 		if prev+1 < n.log.first {
 			// The follower needs entries compacted away: send the
 			// snapshot instead (§7).
-			pr.becomeSnapshot(n.log.snap, n.cfg.ElectionTicks)
+			pr.becomeSnapshot(n.log.snap)
 			return n.sendSnapshotChunks(pr)
 		}
 		panic(fmt.Sprintf("raft: node %d: no term for index %d to send to %d (log [%d, %d])", n.id, prev, pr.id, n.log.first, last))
@@ -172,6 +172,9 @@ func (n *Node) stepLeader(m Message) {
 		if m.Context > pr.ackedRound && m.Context <= n.round {
 			pr.ackedRound = m.Context
 			n.advanceReads()
+		}
+		if pr.state == snapshotState {
+			n.probeSnapshot(pr, m.Context)
 		}
 	}
 }

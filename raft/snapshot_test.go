@@ -276,10 +276,10 @@ func TestTransferRestartsCleanlyAfterLeaderChange(t *testing.T) {
 	}
 }
 
-// The leader resends a chunk lost at the end of a window after a timeout,
-// since no later chunk draws a refusal; and the last chunk, if the
-// follower's MsgAppResp for the install is lost.
-func TestLeaderResendsAfterIdleTimeout(t *testing.T) {
+// The leader resends a chunk lost at the end of a window once the follower
+// answers a later heartbeat, since no later chunk draws a refusal; and the
+// last chunk, if the follower's MsgAppResp for the install is lost.
+func TestLeaderProbesLostChunkAndInstallAnswer(t *testing.T) {
 	c := newCluster(t, 3, withSnapshots(4, 0), withChunks(1<<20, 1))
 	l := c.elect()
 	f := NodeID(1)

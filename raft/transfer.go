@@ -16,10 +16,16 @@ import (
 // go-back-N, so a lost chunk costs one window. The resend starts a new
 // round, and answers to chunks of an earlier round are ignored, so that
 // the rest of a window behind a lost chunk does not trigger more resends.
-// A lost chunk at the end of a window draws no refusal: after
-// snapshotIdleTicks ticks without an acknowledgement (doubling at each
-// timeout up to snapshotIdleTicksMax) the leader resends from the last
-// acknowledged byte.
+// A lost chunk at the end of a window draws no refusal; it shows when the
+// follower answers a heartbeat the leader sent after that chunk (links
+// deliver in order, mostly) while the chunk is still unacknowledged. The
+// leader then resends the first unacknowledged chunk alone, as a probe: a
+// follower that holds it already answers with what it holds, one that
+// lacks it takes it, and the window moves on. At most one probe goes out
+// per heartbeat round, and none while the follower answers nothing, so a
+// slow link is never flooded with copies of a window. The same probe
+// resends the last chunk when every byte is acknowledged but the answer
+// to the install is lost.
 //
 // The follower assembles the chunks in memory and installs the snapshot
 // when the last one arrives (handleSnapshotDone). A transfer belongs to
@@ -27,10 +33,6 @@ import (
 // transfer cut off by a leader change restarts cleanly under the new
 // leader, and a follower that restarted answers the next chunk with
 // offset 0.
-
-// snapshotIdleTicksMax bounds the doubling of the resend timeout, in
-// multiples of the election timeout.
-const snapshotIdleTicksMax = 16
 
 // snapshotSend is the leader's side of one transfer to one follower.
 type snapshotSend struct {
@@ -43,9 +45,10 @@ type snapshotSend struct {
 	sentLast bool
 	// round is carried by every chunk and echoed in answers.
 	round uint64
-	// idleTicks counts ticks without an acknowledgement; at idleLimit the
-	// leader resends from acked.
-	idleTicks, idleLimit int
+	// sentRound is the leader's heartbeat round when the latest chunk
+	// went out: an answer to a later round means the chunk arrived, or is
+	// lost.
+	sentRound uint64
 }
 
 // rewind resends from off, in a new round.
@@ -53,35 +56,42 @@ func (ss *snapshotSend) rewind(off uint64) {
 	ss.next, ss.acked = off, off
 	ss.sentLast = false
 	ss.round++
-	ss.idleTicks = 0
 }
 
 // becomeSnapshot starts sending s to the follower.
-func (p *progress) becomeSnapshot(s *Snapshot, idleLimit int) {
+func (p *progress) becomeSnapshot(s *Snapshot) {
 	p.state = snapshotState
 	p.probeSent = false
 	p.inflight.reset()
 	round := p.snap.round + 1
-	p.snap = snapshotSend{snap: s, round: round, idleLimit: idleLimit}
+	p.snap = snapshotSend{snap: s, round: round}
 }
 
 // sendSnapshotChunks sends pr the chunks its window allows, and reports
 // whether it sent any.
 func (n *Node) sendSnapshotChunks(pr *progress) bool {
 	ss := &pr.snap
-	total := uint64(len(ss.snap.Data))
 	window := uint64(n.cfg.MaxInflightSnapshotChunks) * n.cfg.SnapshotChunkBytes
 	sent := false
 	for !ss.sentLast && ss.next-ss.acked < window {
-		end := min(total, ss.next+n.cfg.SnapshotChunkBytes)
-		meta := ss.snap.Meta
-		c := &SnapshotChunk{Meta: meta, Offset: ss.next, Total: total, Data: ss.snap.Data[ss.next:end:end]}
-		n.send(Message{Type: MsgSnap, To: pr.id, Term: n.term, Index: meta.Index, LogTerm: meta.Term, Context: ss.round, Snapshot: c})
-		ss.next = end
-		ss.sentLast = end == total
+		ss.next = n.sendChunk(pr, ss.next)
+		ss.sentLast = ss.next == uint64(len(ss.snap.Data))
 		sent = true
 	}
 	return sent
+}
+
+// sendChunk sends pr the chunk of its transfer at off and returns where
+// the chunk ends.
+func (n *Node) sendChunk(pr *progress, off uint64) uint64 {
+	ss := &pr.snap
+	total := uint64(len(ss.snap.Data))
+	end := min(total, off+n.cfg.SnapshotChunkBytes)
+	meta := ss.snap.Meta
+	c := &SnapshotChunk{Meta: meta, Offset: off, Total: total, Data: ss.snap.Data[off:end:end]}
+	n.send(Message{Type: MsgSnap, To: pr.id, Term: n.term, Index: meta.Index, LogTerm: meta.Term, Context: ss.round, Snapshot: c})
+	ss.sentRound = n.round
+	return end
 }
 
 // handleSnapshotResp takes a follower's answer to a chunk.
@@ -100,35 +110,34 @@ func (n *Node) handleSnapshotResp(pr *progress, m Message) {
 		ss.rewind(off)
 	} else if off > ss.acked {
 		ss.acked = off
-		ss.idleTicks = 0
 	}
 	n.needFlush = true
 }
 
-// tickSnapshots resends from the last acknowledged byte to followers
-// whose transfer has been idle too long.
-func (n *Node) tickSnapshots() {
-	for i := range n.prs {
-		pr := &n.prs[i]
-		if pr.state != snapshotState {
-			continue
-		}
-		ss := &pr.snap
-		ss.idleTicks++
-		if ss.idleTicks < ss.idleLimit {
-			continue
-		}
-		from := ss.acked
-		if total := uint64(len(ss.snap.Data)); from == total && total > 0 {
-			// Every byte is acknowledged, but not the install: the
-			// MsgAppResp may be lost. Resend the last chunk; a follower
-			// that installed the snapshot answers it again.
-			from = (total - 1) / n.cfg.SnapshotChunkBytes * n.cfg.SnapshotChunkBytes
-		}
-		ss.rewind(from)
-		ss.idleLimit = min(2*ss.idleLimit, snapshotIdleTicksMax*n.cfg.ElectionTicks)
-		n.needFlush = true
+// probeSnapshot runs when the follower answers heartbeat round round: if
+// a chunk sent before that round is still unacknowledged (or the install
+// is), the chunk or its answer is lost, and the leader resends the first
+// unacknowledged chunk.
+func (n *Node) probeSnapshot(pr *progress, round uint64) {
+	ss := &pr.snap
+	if round <= ss.sentRound {
+		return
 	}
+	total := uint64(len(ss.snap.Data))
+	from := ss.acked
+	switch {
+	case from < ss.next:
+	case ss.sentLast && total > 0:
+		// Every byte is acknowledged, but not the install: the MsgAppResp
+		// may be lost. Resend the last chunk; a follower that installed
+		// the snapshot answers it again.
+		from = (total - 1) / n.cfg.SnapshotChunkBytes * n.cfg.SnapshotChunkBytes
+	case ss.sentLast:
+		from = 0 // the one empty chunk
+	default:
+		return // chunks are still to be sent: the window is not full
+	}
+	n.sendChunk(pr, from)
 }
 
 // snapshotReceive is the follower's side of a transfer: the chunks of
