@@ -27,6 +27,9 @@ type Counters struct {
 	// DroppedOverflow counts copies that found their clogged link's queue
 	// full (HeldMax).
 	DroppedOverflow uint64
+	// DroppedBacklog counts messages that would have waited more than
+	// BacklogMax for their link's bandwidth.
+	DroppedBacklog uint64
 	// Held counts copies held on arrival at a clogged link.
 	Held uint64
 	// Released counts held copies handed back by Unclog or Heal; they are
@@ -39,7 +42,7 @@ type Counters struct {
 
 // Dropped is the total of every drop reason.
 func (c Counters) Dropped() uint64 {
-	return c.DroppedLoss + c.DroppedCut + c.DroppedInFlight + c.DroppedOverflow
+	return c.DroppedLoss + c.DroppedCut + c.DroppedInFlight + c.DroppedOverflow + c.DroppedBacklog
 }
 
 // IsZero reports whether nothing was counted.
@@ -54,6 +57,7 @@ func (c *Counters) Add(o Counters) {
 	c.DroppedCut += o.DroppedCut
 	c.DroppedInFlight += o.DroppedInFlight
 	c.DroppedOverflow += o.DroppedOverflow
+	c.DroppedBacklog += o.DroppedBacklog
 	c.Held += o.Held
 	c.Released += o.Released
 	c.Pending += o.Pending

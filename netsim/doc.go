@@ -17,8 +17,12 @@
 //   - After a drop, LastDrop says why: loss, a one-way cut ("cut link"), a
 //     partition (isolation and bridges included) or a full hold queue.
 //
-// Each directed link has a LinkConfig (a delay model, loss, duplication and
-// reordering, as integer Ratios), from a default or a per-link override;
+// Each directed link has a LinkConfig (a delay model, loss, duplication,
+// reordering, as integer Ratios, and a bandwidth), from a default or a
+// per-link override. With a bandwidth, SendSized charges a message by its
+// size: it leaves once the link has sent what came before it, so a big
+// snapshot chunk takes real virtual time and delays what follows, and a
+// message that would wait more than BacklogMax is dropped;
 // faults are one-way cuts, isolation, group partitions, a bridge node, and
 // clogs. All of them can change at any virtual time and apply to calls made
 // after the change.

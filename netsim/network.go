@@ -79,6 +79,9 @@ type link struct {
 	held []heldMsg
 	// counts is indexed by message kind and grows to the largest seen.
 	counts []Counters
+	// busyUntil is when the link has sent every byte handed to it, with a
+	// bandwidth; messages sent before then wait their turn.
+	busyUntil clock.Time
 }
 
 // Network decides the fate of every message between a fixed set of nodes.
@@ -258,6 +261,16 @@ func (l *link) counter(kind raft.MessageType) *Counters {
 // delay and its reorder chance and extra delay. A certain chance (0 or 1)
 // and a degenerate range draw nothing.
 func (n *Network) Send(now clock.Time, from, to raft.NodeID, kind raft.MessageType) []clock.Time {
+	return n.SendSized(now, from, to, kind, 0)
+}
+
+// SendSized is Send for a message of size bytes: on a link with a
+// Bandwidth, it is sent once the link has sent what came before it, and
+// takes size/Bandwidth to send, before its delay starts. Every copy
+// leaves then. A message that would wait more than BacklogMax is dropped
+// (DroppedBacklog); a lost one still takes its time on the link. Size
+// draws nothing: the draws are Send's.
+func (n *Network) SendSized(now clock.Time, from, to raft.NodeID, kind raft.MessageType, size uint64) []clock.Time {
 	l := n.mustLink("Send", from, to)
 	n.advance("Send", now)
 	c := l.counter(kind)
@@ -266,6 +279,16 @@ func (n *Network) Send(now clock.Time, from, to raft.NodeID, kind raft.MessageTy
 		c.DroppedCut++
 		n.lastDrop = l.cutBy
 		return nil
+	}
+	depart := now
+	if bw := l.cfg.Bandwidth; bw != 0 && size != 0 {
+		start := max(now, l.busyUntil)
+		if start.Sub(now) > BacklogMax {
+			c.DroppedBacklog++
+			return nil
+		}
+		l.busyUntil = start.Add(transmitTime(size, bw))
+		depart = l.busyUntil
 	}
 	// The IsZero tests skip calls that would draw nothing anyway; they
 	// save time on the common fault-free link without changing any draw.
@@ -285,7 +308,7 @@ func (n *Network) Send(now clock.Time, from, to raft.NodeID, kind raft.MessageTy
 		if !cfg.Reorder.Ratio.IsZero() {
 			d += cfg.Reorder.extra(n.rng)
 		}
-		n.arrivals[i] = now.Add(d)
+		n.arrivals[i] = depart.Add(d)
 	}
 	return n.arrivals[:copies]
 }
