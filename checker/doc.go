@@ -103,6 +103,22 @@
 // is caught when it happens, not only if a later leader overwrites the
 // entry. The check costs O(nodes²) per commit index move.
 //
+// With log compaction (§7) the simulator also reports snapshots made,
+// storage compactions, snapshots restored, and the digest of a node's
+// state machine each time it applies an index some node snapshotted
+// (checker/snapshots.go): every node's state at a snapshot's index equals
+// the snapshot's, and a restored node's equals what any node had there
+// (snapshot-digest); no node snapshots or compacts past what it applied
+// (compact-past-applied); a restore moves the applied index forward
+// (applied-monotonic); a snapshot's last entry has the term of the entry
+// applied there, so entries appended after it continue every other log
+// (log-matching). Entries a node compacted count as held (a LogView may
+// say how far it compacted, CompactedView). And since replicas apply the
+// same commands to the same state, the first node to apply each index
+// fixes which client command executed there: a replica that executes one
+// where another answered a retry (say, from a session table a snapshot
+// lost) breaks client-at-most-once.
+//
 // # Linearizability
 //
 // [CheckLinearizable] runs porcupine on a model of the store partitioned

@@ -26,10 +26,26 @@ type NodeView interface {
 }
 
 // LogView is a node's log as an election judges it (§5.4.1): its last
-// index, and the term of the entry at an index (0 at index 0).
+// index, and the term of the entry at an index (0 at index 0). A LogView
+// of a node that compacts its log also implements CompactedView.
 type LogView interface {
 	LastIndex() raft.Index
 	Term(i raft.Index) (raft.Term, bool)
+}
+
+// CompactedView is implemented by a LogView whose log may start after
+// index 1: Compacted is the last index discarded into a snapshot (§7).
+// Those entries are committed and count as held.
+type CompactedView interface {
+	Compacted() raft.Index
+}
+
+// compacted returns the last index lv has compacted away, or 0.
+func compacted(lv LogView) raft.Index {
+	if c, ok := lv.(CompactedView); ok {
+		return c.Compacted()
+	}
+	return 0
 }
 
 // Cluster returns the current log of any node of the cluster: for a
@@ -84,6 +100,8 @@ type Invariants struct {
 	// lasts is its scratch space.
 	cluster Cluster
 	lasts   []commitMark
+	// snaps holds the snapshot checks' state (snapshots.go).
+	snaps snapshotFacts
 }
 
 type commitMark struct {
@@ -100,6 +118,11 @@ type entryFacts struct {
 	term     raft.Term
 	hash     uint64
 	prevTerm raft.Term
+	// exec fingerprints the client command the state machine executed
+	// there (0: none, a retry answered from a session, or no command);
+	// set in the reference log of applied entries only. Term 0 marks an
+	// entry known only as covered by a snapshot (see ObserveRestore).
+	exec uint64
 }
 
 type nodeFacts struct {
@@ -130,6 +153,7 @@ func NewInvariants(ids []raft.NodeID) *Invariants {
 		ids:     ids,
 		leaders: map[raft.Term]raft.NodeID{},
 		nodes:   make([]nodeFacts, len(ids)),
+		snaps:   snapshotFacts{digests: map[raft.Index]digestRecord{}},
 
 		moreEntries: map[entryKey]entryFacts{},
 
@@ -199,7 +223,9 @@ func (iv *Invariants) ObserveRole(id raft.NodeID, role raft.Role, term raft.Term
 			mark = c
 		}
 	}
-	if k, want := mark.index, mark.term; k > 0 {
+	if k, want := mark.index, mark.term; k > 0 && k+1 >= st.FirstIndex {
+		// (Entries before FirstIndex-1 are in the leader's snapshot,
+		// which holds committed entries only.)
 		if got, ok := v.Term(k); !ok || got != want {
 			return &Violation{Invariant: "leader-completeness", Node: id, Term: term, Index: k,
 				Message: fmt.Sprintf("new leader %d of term %d has term %d at index %d (present: %v), where an entry of term %d was committed in an earlier term", id, term, got, k, ok, want)}
@@ -279,7 +305,7 @@ func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
 	if nf.leaderTerm != 0 {
 		// The entry that ended the leader's log when last seen is still
 		// there, unchanged: nothing was truncated or overwritten since.
-		if t, ok := v.Term(nf.leaderLast); !ok || t != nf.leaderLastTerm || st.LastIndex < nf.leaderLast {
+		if t, ok := v.Term(nf.leaderLast); (!ok || t != nf.leaderLastTerm) && nf.leaderLast+1 >= st.FirstIndex || st.LastIndex < nf.leaderLast {
 			return &Violation{Invariant: "leader-append-only", Node: id, Term: nf.leaderTerm, Index: nf.leaderLast,
 				Message: fmt.Sprintf("leader %d lost its entry %d of term %d (log now ends at %d)", id, nf.leaderLast, nf.leaderLastTerm, st.LastIndex)}
 		}
@@ -310,7 +336,8 @@ func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term r
 	}
 	quorum := len(iv.ids)/2 + 1
 	for i, x := range iv.ids {
-		if t, ok := iv.cluster(x).Term(index); ok && t == term {
+		lv := iv.cluster(x)
+		if t, ok := lv.Term(index); ok && t == term || index <= compacted(lv) {
 			continue
 		}
 		me := iv.lasts[i]
@@ -358,13 +385,24 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 			Message: fmt.Sprintf("node %d applied index %d after %d", id, e.Index, nf.applied)}
 	}
 	nf.applied = e.Index
-	facts := entryFacts{term: e.Term, hash: hashData(e.Data)}
+	facts := entryFacts{term: e.Term, hash: hashData(e.Data), exec: execKey(client, seq)}
 	k := int(e.Index) - 1
 	switch {
+	case k < len(iv.applied) && iv.applied[k].term == 0:
+		// Known only as covered by a snapshot until now.
+		iv.applied[k] = facts
 	case k < len(iv.applied):
-		if ref := iv.applied[k]; ref.term != facts.term || ref.hash != facts.hash {
+		ref := iv.applied[k]
+		if ref.term != facts.term || ref.hash != facts.hash {
 			return &Violation{Invariant: "state-machine-safety", Node: id, Term: e.Term, Index: e.Index,
 				Message: fmt.Sprintf("node %d applied an entry of term %d at index %d, where another node applied one of term %d", id, e.Term, e.Index, ref.term)}
+		}
+		if ref.exec != facts.exec {
+			// The same command, the same state before it (State Machine
+			// Safety), yet a different effect: one replica's session table
+			// differs, so a command runs twice or not at all somewhere.
+			return &Violation{Invariant: "client-at-most-once", Node: id, Term: e.Term, Index: e.Index,
+				Message: fmt.Sprintf("at index %d, node %d %s and the first node to apply it %s: their client sessions differ", e.Index, id, execWhat(facts.exec), execWhat(ref.exec))}
 		}
 	case k == len(iv.applied):
 		iv.applied = append(iv.applied, facts)
