@@ -37,6 +37,9 @@
 //	lease_drift_ticks = 0
 //	max_entries_per_msg = 0         # 0: raft's default
 //	max_inflight_msgs = 0
+//	snapshot_every = 0              # compact every N applied entries (0: never, §7)
+//	snapshot_keep = 0               # entries kept behind a snapshot for lagging followers
+//	snapshot_chunk = "1MiB"         # the size of a snapshot's chunks in transfer
 //
 //	[network]                       # every link, unless a link action changes it
 //	delay = "1ms..5ms"              # "2ms" is constant; a range is uniform
@@ -46,6 +49,8 @@
 //	duplicate = "1%"
 //	reorder = "5%"                  # this share gets up to reorder_window extra delay
 //	reorder_window = "20ms"
+//	bandwidth = "1MiB/s"            # bytes per second (left out: unlimited); every
+//	                                # message waits its turn and takes its size's time
 //
 //	[disk]
 //	sync = "100us..2ms"             # how long a sync takes
@@ -107,6 +112,20 @@
 //	isolate_new_leaders                 until, within, reconnect_after, include_leader:
 //	                                    the same, isolating each new leader and
 //	                                    reconnecting it reconnect_after later
+//	crash_on_snapshot                   until, within, restart_after, power_loss, sender:
+//	                                    from at to until, every node that writes a
+//	                                    snapshot (its own, or one installed from the
+//	                                    leader) is crashed within "within" of the write
+//	                                    (power_loss = true: loses power) and restarted
+//	                                    restart_after later; sender = true crashes every
+//	                                    leader that starts sending a snapshot instead
+//	isolate_on_snapshot                 until, within, reconnect_after, sender: every
+//	                                    follower a leader starts sending a snapshot to
+//	                                    is isolated within "within" (sender = true: the
+//	                                    leader), reconnected reconnect_after later
+//
+// Sizes are a whole number and a unit, "512B", "16KiB", "1MB"; a bandwidth
+// is a size per second, "64KiB/s".
 //
 // # Time, waits and proposals
 //

@@ -83,6 +83,17 @@ func (e *encoder) raft(r *sim.RaftConfig) {
 	e.kv("lease_drift_ticks", strconv.Itoa(r.LeaseDriftTicks))
 	e.kv("max_entries_per_msg", strconv.Itoa(r.MaxEntriesPerMsg))
 	e.kv("max_inflight_msgs", strconv.Itoa(r.MaxInflightMsgs))
+	// Compaction keys only when set, so that files of runs without
+	// compaction read as they always did.
+	if r.SnapshotEvery != 0 {
+		e.kv("snapshot_every", strconv.Itoa(r.SnapshotEvery))
+	}
+	if r.SnapshotKeep != 0 {
+		e.kv("snapshot_keep", strconv.Itoa(r.SnapshotKeep))
+	}
+	if r.SnapshotChunkBytes != 0 {
+		e.kv("snapshot_chunk", quote(formatBytes(r.SnapshotChunkBytes)))
+	}
 }
 
 func (e *encoder) link(lc netsim.LinkConfig) {
@@ -100,6 +111,9 @@ func (e *encoder) link(lc netsim.LinkConfig) {
 	e.kv("duplicate", quote(formatRatio(lc.Duplicate)))
 	e.kv("reorder", quote(formatRatio(lc.Reorder.Ratio)))
 	e.kv("reorder_window", quote(formatDuration(lc.Reorder.Window)))
+	if lc.Bandwidth != 0 {
+		e.kv("bandwidth", quote(formatBytes(lc.Bandwidth)+"/s"))
+	}
 }
 
 func (e *encoder) workload(w *sim.WorkloadConfig) {
@@ -179,7 +193,7 @@ func (e *encoder) action(a *sim.Action) {
 		case "until":
 			e.kv("until", quote(formatDuration(a.Until)))
 		case "within":
-			if a.Kind == sim.ActCrashNewLeaders {
+			if withinIsAfter(a.Kind) {
 				e.kv("within", quote(formatDuration(a.After)))
 			} else {
 				e.kv("within", quote(formatDuration(a.Within)))
@@ -193,6 +207,14 @@ func (e *encoder) action(a *sim.Action) {
 		case "include_leader":
 			if a.IncludeLeader {
 				e.kv("include_leader", "true")
+			}
+		case "power_loss":
+			if a.PowerLoss {
+				e.kv("power_loss", "true")
+			}
+		case "sender":
+			if a.Sender {
+				e.kv("sender", "true")
 			}
 		}
 	}

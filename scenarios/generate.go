@@ -57,6 +57,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	cfg.Disk.SyncMax = cfg.Disk.SyncMin + g.dur(0, 5*time.Millisecond).Truncate(time.Microsecond)
 	g.workload(&cfg.Workload)
 	cfg.Timeline = g.timeline(&cfg, kinds)
+	nemeses := snapshots(seed, &cfg)
 	// The bounds follow from the configuration (timeouts, delays, loss,
 	// clocks), so a correct Raft never misses them; see livenessBounds.
 	cfg.Liveness = livenessBounds(&cfg)
@@ -68,7 +69,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	return &Scenario{
 		Name: fmt.Sprintf("generated-%d", seed),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses),
 		Seed:   seed,
 		Config: cfg,
 	}

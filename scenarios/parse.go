@@ -232,12 +232,15 @@ func decodeRaft(t *table, r *sim.RaftConfig) {
 	t.intField("lease_drift_ticks", 0, 1_000_000, &r.LeaseDriftTicks)
 	t.intField("max_entries_per_msg", 0, 1_000_000, &r.MaxEntriesPerMsg)
 	t.intField("max_inflight_msgs", 0, 1_000_000, &r.MaxInflightMsgs)
+	t.intField("snapshot_every", 0, 1_000_000_000, &r.SnapshotEvery)
+	t.intField("snapshot_keep", 0, 1_000_000_000, &r.SnapshotKeep)
+	t.bytes("snapshot_chunk", &r.SnapshotChunkBytes)
 	t.finish()
 }
 
 // linkKeys are the keys of a link setting, in [network] and in link
 // actions.
-var linkKeys = []string{"delay", "tail", "tail_max", "loss", "duplicate", "reorder", "reorder_window"}
+var linkKeys = []string{"delay", "tail", "tail_max", "loss", "duplicate", "reorder", "reorder_window", "bandwidth"}
 
 // decodeLink reads link settings over base: keys not given keep base's
 // values. The delay is constant ("2ms"), uniform ("1ms..5ms"), or long
@@ -274,6 +277,7 @@ func decodeLink(t *table, base netsim.LinkConfig) netsim.LinkConfig {
 	t.ratio("duplicate", &lc.Duplicate)
 	t.ratio("reorder", &lc.Reorder.Ratio)
 	t.duration("reorder_window", &lc.Reorder.Window)
+	t.bandwidth("bandwidth", &lc.Bandwidth)
 	if !t.d.ok() {
 		return lc
 	}
@@ -296,6 +300,8 @@ func linkErrorKey(msg string) string {
 		return "loss"
 	case strings.Contains(msg, "Duplicate:"):
 		return "duplicate"
+	case strings.Contains(msg, "Bandwidth:"):
+		return "bandwidth"
 	}
 	return "delay"
 }

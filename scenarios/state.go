@@ -196,9 +196,14 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		// restart of a named node may find it down.
 		st.leaderDown++
 		return "", ""
-	case sim.ActIsolateNewLeaders:
+	case sim.ActIsolateNewLeaders, sim.ActIsolateOnSnapshot:
 		st.someIsolated++
 		st.cutsUncertain = true
+		return "", ""
+	case sim.ActCrashOnSnapshot:
+		// Any node that writes a snapshot may be down, and comes back on
+		// its own.
+		st.leaderDown++
 		return "", ""
 	case sim.ActHeal:
 		// Cuts compose, so partitions at one instant do not conflict; a

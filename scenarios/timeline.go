@@ -36,6 +36,8 @@ var actionKeys = map[sim.ActionKind][]string{
 
 	sim.ActCrashNewLeaders:   {"until", "within", "restart_after", "include_leader"},
 	sim.ActIsolateNewLeaders: {"until", "within", "reconnect_after", "include_leader"},
+	sim.ActCrashOnSnapshot:   {"until", "within", "restart_after", "power_loss", "sender"},
+	sim.ActIsolateOnSnapshot: {"until", "within", "reconnect_after", "sender"},
 	sim.ActReconnect:         targetKeys,
 	sim.ActConnect:           {"from", "to"},
 
@@ -252,7 +254,7 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 		case "until":
 			t.duration("until", &a.Until)
 		case "within":
-			if kind == sim.ActCrashNewLeaders {
+			if withinIsAfter(kind) {
 				t.duration("within", &a.After)
 			} else {
 				t.duration("within", &a.Within)
@@ -263,6 +265,10 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 			}
 		case "include_leader":
 			t.boolean("include_leader", &a.IncludeLeader)
+		case "power_loss":
+			t.boolean("power_loss", &a.PowerLoss)
+		case "sender":
+			t.boolean("sender", &a.Sender)
 		case "on":
 			decodeOn(t, cfg.Nodes, &a)
 		}
@@ -275,6 +281,12 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 		return a, false
 	}
 	return a, checkAction(t, &a)
+}
+
+// withinIsAfter reports whether a kind's "within" is the nemesis delay
+// Action.After (rather than a wait's Within).
+func withinIsAfter(k sim.ActionKind) bool {
+	return k == sim.ActCrashNewLeaders || k == sim.ActCrashOnSnapshot || k == sim.ActIsolateOnSnapshot
 }
 
 // entryName names an entry's kind in messages: "a crash action", "a wait".
@@ -347,9 +359,9 @@ func checkAction(t *table, a *sim.Action) bool {
 		if !a.HasTargets() {
 			t.fail("nodes", "a reconnect action needs nodes = [...] or one of %s", strings.Join(selectorKeys, ", "))
 		}
-	case sim.ActCrashNewLeaders, sim.ActIsolateNewLeaders:
+	case sim.ActCrashNewLeaders, sim.ActIsolateNewLeaders, sim.ActCrashOnSnapshot, sim.ActIsolateOnSnapshot:
 		back := "restart_after"
-		if a.Kind == sim.ActIsolateNewLeaders {
+		if a.Kind == sim.ActIsolateNewLeaders || a.Kind == sim.ActIsolateOnSnapshot {
 			back = "reconnect_after"
 		}
 		if !t.has(back) {

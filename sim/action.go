@@ -79,6 +79,22 @@ const (
 	// a crash: from At until Until, every new leader is isolated within
 	// After of its election and reconnected RestartAfter later.
 	ActIsolateNewLeaders
+	// ActCrashOnSnapshot is a nemesis aimed at snapshot writes (§7): from
+	// At until Until, every node that writes a snapshot to its storage
+	// (one it made, or one installed from the leader) is crashed within
+	// After of the write, before or after its sync, and restarted
+	// RestartAfter later, from the snapshot and an empty log if it had
+	// just installed one. With PowerLoss it loses power instead, and its
+	// unsynced writes with it. With Sender it aims at transfers instead:
+	// every leader that starts sending a snapshot (its first chunk) is
+	// crashed within After, cutting the transfer off.
+	ActCrashOnSnapshot
+	// ActIsolateOnSnapshot is a nemesis aimed at snapshot transfers: from
+	// At until Until, every follower a leader starts sending a snapshot
+	// to (its first chunk) is isolated within After, cutting the transfer
+	// off, and reconnected RestartAfter later. With Sender, the sending
+	// leader is isolated instead, so that a new leader starts over.
+	ActIsolateOnSnapshot
 	actionKindLimit
 )
 
@@ -96,6 +112,7 @@ var actionKindNames = [...]string{
 	ActSlowDisk: "slow_disk", ActClockDrift: "clock_drift", ActClockJump: "clock_jump",
 	ActCrashNewLeaders: "crash_new_leaders", ActWait: "wait", ActPropose: "propose",
 	ActReconnect: "reconnect", ActConnect: "connect", ActIsolateNewLeaders: "isolate_new_leaders",
+	ActCrashOnSnapshot: "crash_on_snapshot", ActIsolateOnSnapshot: "isolate_on_snapshot",
 }
 
 func (k ActionKind) String() string {
@@ -192,6 +209,10 @@ type Action struct {
 	RestartAfter    time.Duration
 	RestartAfterMax time.Duration
 	IncludeLeader   bool
+	// PowerLoss makes ActCrashOnSnapshot a power loss; Sender aims it and
+	// ActIsolateOnSnapshot at the leader that starts sending a snapshot.
+	PowerLoss bool
+	Sender    bool
 
 	// Names add the nodes that earlier actions bound with As.
 	Names []string
@@ -320,7 +341,7 @@ func (a *Action) validate(c *Config) error {
 			return errors.New("jump: a clock jump of zero does nothing")
 		}
 		return needTargets()
-	case ActCrashNewLeaders, ActIsolateNewLeaders:
+	case ActCrashNewLeaders, ActIsolateNewLeaders, ActCrashOnSnapshot, ActIsolateOnSnapshot:
 		if a.RestartAfterMax != 0 && a.RestartAfterMax < a.RestartAfter {
 			return fmt.Errorf("restart_after: [%v, %v] is not a valid range", a.RestartAfter, a.RestartAfterMax)
 		}

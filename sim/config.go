@@ -67,6 +67,13 @@ type RaftConfig struct {
 	LeaseDriftTicks    int
 	MaxEntriesPerMsg   int
 	MaxInflightMsgs    int
+	// SnapshotEvery, SnapshotKeep and SnapshotChunkBytes are raft.Config's
+	// compaction policy and chunk size: every node compacts its log once
+	// its state machine has applied SnapshotEvery entries since its last
+	// snapshot (0: never). Zero SnapshotChunkBytes is raft's default.
+	SnapshotEvery      int
+	SnapshotKeep       int
+	SnapshotChunkBytes uint64
 }
 
 // DiskConfig sets how long a sync takes; each sync draws from
@@ -152,6 +159,9 @@ func StandardLoad(seed uint64) Config {
 	return cfg
 }
 
+// maxSnapshotChunkBytes bounds a snapshot chunk, like a message.
+const maxSnapshotChunkBytes = 64 << 20
+
 const (
 	maxNodes   = 15
 	maxClients = 10_000
@@ -183,6 +193,12 @@ func (c *Config) Validate() error {
 	}
 	if r.MaxEntriesPerMsg < 0 || r.MaxInflightMsgs < 0 {
 		return errors.New("raft.max_entries_per_msg and raft.max_inflight_msgs must not be negative")
+	}
+	if r.SnapshotEvery < 0 || r.SnapshotKeep < 0 {
+		return errors.New("raft.snapshot_every and raft.snapshot_keep must not be negative")
+	}
+	if r.SnapshotChunkBytes > maxSnapshotChunkBytes {
+		return fmt.Errorf("raft.snapshot_chunk: %d bytes is more than %d", r.SnapshotChunkBytes, maxSnapshotChunkBytes)
 	}
 	if err := c.Network.Validate(); err != nil {
 		return fmt.Errorf("network: %w", err)

@@ -29,6 +29,14 @@
 // evaluated online; each that does not hold is a failure with its own
 // name.
 //
+// With RaftConfig.SnapshotEvery set, every node compacts its log by that
+// policy (a snapshot of its key-value store), stores the snapshots and
+// compactions its Readies carry, and restores its store from snapshots
+// installed from the leader; messages cost their size on links with a
+// bandwidth; and the crash_on_snapshot and isolate_on_snapshot nemeses
+// crash or cut off the nodes that write, send or receive snapshots
+// (snapshot.go).
+//
 // Safety is checked online (checker.Invariants, after every step: the
 // first violation stops the run) and at the end (the client history must
 // be linearizable, checked with porcupine). A panic inside a node is

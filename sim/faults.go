@@ -203,6 +203,8 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 		s.faults.start(s.now, "clock", nodes, fmt.Sprintf("drift %v", a.Drift))
 	case ActCrashNewLeaders, ActIsolateNewLeaders:
 		s.startNemesis(a)
+	case ActCrashOnSnapshot, ActIsolateOnSnapshot:
+		s.startSnapshotNemesis(a)
 	case ActClockJump:
 		for _, id := range nodes {
 			n := s.nodes[id-1]

@@ -87,6 +87,15 @@ func (l nodeLog) Term(i raft.Index) (raft.Term, bool) {
 	return l.n.store.Term(i)
 }
 
+// Compacted implements checker.CompactedView: the entries before the log
+// are in the node's snapshot.
+func (l nodeLog) Compacted() raft.Index {
+	if l.n.rn != nil {
+		return l.n.rn.Status().FirstIndex - 1
+	}
+	return l.n.store.FirstHeld() - 1
+}
+
 type proposal struct {
 	index raft.Index
 	term  raft.Term
@@ -144,6 +153,7 @@ func (s *Simulator) process(n *node) {
 		if rd.SoftState != nil {
 			s.roleChange(n, *rd.SoftState)
 		}
+		s.storeSnapshot(n, rd)
 		if !rd.HardState.IsZero() {
 			if err := n.store.SetHardState(rd.HardState); err != nil {
 				panic(err)
@@ -167,6 +177,7 @@ func (s *Simulator) process(n *node) {
 				s.violation(s.inv.ObserveAppend(n.id, n.rn, rd.Entries), n.id)
 			}
 		}
+		s.storeCompaction(n, rd)
 		if rd.MustSync {
 			lat := n.syncMin
 			if n.syncMax > n.syncMin {
@@ -195,6 +206,9 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 	for i := range rd.Messages {
 		s.sendMessage(rd.Messages[i])
 	}
+	if rd.RestoreSnapshot && !s.restoreSnapshot(n, rd.Snapshot) {
+		return // the run stops: the state machine is corrupt
+	}
 	if len(rd.CommittedEntries) > 0 {
 		for _, e := range rd.CommittedEntries {
 			s.apply(n, e)
@@ -216,6 +230,7 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 	if s.inv != nil {
 		s.violation(s.inv.ObserveNode(n.id, n.rn), n.id)
 	}
+	s.maybeCompact(n)
 	s.checkLeader()
 }
 
@@ -229,6 +244,11 @@ func (s *Simulator) apply(n *node, e raft.Entry) {
 			cid, seq = uint64(c), uint64(q)
 		}
 		s.violation(s.inv.ObserveApply(n.id, e, cid, seq), n.id)
+		if s.inv.WantsDigest(e.Index) {
+			// Some node snapshotted this index: this node's state here
+			// must be that snapshot's.
+			s.violation(s.inv.ObserveDigest(n.id, e.Index, n.sm.Digest()), n.id)
+		}
 	}
 	for len(n.proposals) > 0 && n.proposals[0].index <= e.Index {
 		p := n.proposals[0]
@@ -373,7 +393,11 @@ func (s *Simulator) restart(n *node) {
 	n.store.Reopen()
 	rn, err := raft.NewNode(s.raftConfig(n))
 	if err != nil {
-		panic(fmt.Sprintf("sim: node %d cannot restart: %v", n.id, err))
+		// Its durable state is inconsistent: a store lost what it had
+		// promised to keep.
+		s.violation(&checker.Violation{Invariant: "durable-state", Node: n.id,
+			Message: fmt.Sprintf("node %d cannot restart from its durable state: %v", n.id, err)}, n.id)
+		return
 	}
 	n.rn = rn
 	n.up = true
@@ -399,6 +423,7 @@ func (s *Simulator) raftConfig(n *node) raft.Config {
 		DisablePreVote: r.DisablePreVote, DisableCheckQuorum: r.DisableCheckQuorum,
 		ReadMode: r.ReadMode, LeaseDriftTicks: r.LeaseDriftTicks,
 		MaxEntriesPerMsg: r.MaxEntriesPerMsg, MaxInflightMsgs: r.MaxInflightMsgs,
+		SnapshotEvery: r.SnapshotEvery, SnapshotKeep: r.SnapshotKeep, SnapshotChunkBytes: r.SnapshotChunkBytes,
 	}
 }
 

@@ -18,6 +18,7 @@ const (
 	evChurn                              // the crash-new-leaders nemesis acts
 	evWait                               // a timeline wait runs out of time
 	evCheck                              // a check's window opens or closes
+	evSnapNemesis                        // a snapshot nemesis acts
 )
 
 // event is one entry of the queue. It stays small: payloads that are

@@ -64,6 +64,9 @@ type Simulator struct {
 	// churn and isolator are the crash_new_leaders and
 	// isolate_new_leaders nemeses.
 	churn, isolator nemesis
+	// snapCrash and snapIsolate are the crash_on_snapshot and
+	// isolate_on_snapshot nemeses (snapshot.go).
+	snapCrash, snapIsolate snapshotNemesis
 	// isolated[pos] is set while node pos is cut off by an isolation
 	// (isolate, isolate_new_leaders), until reconnect or heal.
 	isolated []bool
@@ -244,6 +247,8 @@ func (s *Simulator) dispatch(e event) {
 		s.onWaitTimeout(e)
 	case evCheck:
 		s.onCheck(e)
+	case evSnapNemesis:
+		s.onSnapshotNemesis(e)
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -265,8 +270,13 @@ const DropCrashedReceiver = "crashed receiver"
 func (s *Simulator) sendMessage(m raft.Message) {
 	s.msgs.Sent++
 	id := s.msgs.Sent
-	s.trace(TraceEvent{Kind: TraceSend, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, Index: m.Index})
-	arrivals := s.net.Send(s.now, m.From, m.To, m.Type)
+	ev := TraceEvent{Kind: TraceSend, Node: m.From, Peer: m.To, Msg: m.Type, MsgID: id, Term: m.Term, Index: m.Index}
+	if m.Snapshot != nil {
+		ev.N = uint64(len(m.Snapshot.Data)) // a chunk's bytes
+	}
+	s.trace(ev)
+	s.onSnapshotMessage(&m)
+	arrivals := s.net.SendSized(s.now, m.From, m.To, m.Type, messageBytes(&m))
 	if s.msgWindows > 0 {
 		s.messageSent(m.Type)
 	}

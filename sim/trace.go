@@ -38,6 +38,7 @@ const (
 	TraceViolation                      // a check failed
 	TraceCommit                         // a node's commit index rose to Index
 	TraceCheck                          // a scenario check's window opened, closed or failed (Text)
+	TraceSnapshot                       // a snapshot was made, stored, compacted or restored (Text: which)
 	traceKindLimit
 )
 
@@ -47,7 +48,7 @@ var traceKindNames = [...]string{
 	TraceSync: "sync", TraceApply: "apply", TraceCrash: "crash", TraceRestart: "restart",
 	TracePause: "pause", TraceResume: "resume", TraceInvoke: "invoke", TraceComplete: "complete",
 	TraceAction: "action", TracePhase: "phase", TraceViolation: "violation",
-	TraceCommit: "commit", TraceCheck: "check",
+	TraceCommit: "commit", TraceCheck: "check", TraceSnapshot: "snapshot",
 }
 
 func (k TraceKind) String() string {

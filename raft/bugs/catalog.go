@@ -100,6 +100,34 @@ var Catalog = []Info{
 		Rule:    "a leader's heartbeat carries its full commit index, and a follower commits up to it on whatever log it has",
 		Symptom: "a follower commits entries that do not match the leader's: state machine safety",
 	},
+	{
+		Bug:     CompactBeforeSnapshotSync,
+		Name:    "compact-before-snapshot-sync",
+		Section: "§7 (a snapshot replaces entries only once it is durable)",
+		Rule:    "the store makes a compaction durable at once, before the snapshot that covers the discarded entries is synced",
+		Symptom: "a power loss keeps the compaction and loses the snapshot: the node's durable log has a gap and it cannot restart",
+	},
+	{
+		Bug:     InstallStaleSnapshot,
+		Name:    "install-stale-snapshot",
+		Section: "§7 (InstallSnapshot of a prefix of the log)",
+		Rule:    "a follower installs a snapshot that is not ahead of its commit index",
+		Symptom: "the follower's log, commit index and state machine move back: applied index monotonic, commit monotonic",
+	},
+	{
+		Bug:     DiscardLogOnInstall,
+		Name:    "discard-log-on-install",
+		Section: "§7 (retain log entries following the snapshot)",
+		Rule:    "a follower whose log holds a snapshot's last entry discards its whole log on install instead of keeping the entries after it",
+		Symptom: "entries the follower acknowledged vanish from its log: acknowledged entries kept, commit safety",
+	},
+	{
+		Bug:     SnapshotChunkGap,
+		Name:    "snapshot-chunk-gap",
+		Section: "§7 (InstallSnapshot chunks: offset)",
+		Rule:    "a follower accepts a snapshot chunk past the bytes it holds, so a lost chunk leaves a hole in the snapshot",
+		Symptom: "the installed state differs from the state any node had at that index: snapshot digest",
+	},
 }
 
 // ByName finds a bug by its catalogue name.

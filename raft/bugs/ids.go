@@ -18,8 +18,6 @@ const (
 	AppliedNotRestored
 	FixedElectionTimeout
 	HeartbeatCommitUncapped
-	// The snapshot bugs (§7) join the catalogue once the simulator
-	// exercises compaction.
 	CompactBeforeSnapshotSync
 	InstallStaleSnapshot
 	DiscardLogOnInstall
