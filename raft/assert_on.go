@@ -31,6 +31,12 @@ func (n *Node) checkInvariants() {
 		panic(fmt.Sprintf("raft: node %d: storage compaction to %d past the snapshot at %d", n.id, l.compact, l.snapIndex()))
 	case l.lastTerm() > n.term:
 		panic(fmt.Sprintf("raft: node %d: last entry's term %d is after the node's term %d", n.id, l.lastTerm(), n.term))
+	case n.fence != 0 && l.lastTerm() > n.fence:
+		panic(fmt.Sprintf("raft: node %d: fenced at term %d with an entry of term %d", n.id, n.fence, l.lastTerm()))
+	case n.fence != 0 && n.role != RoleFollower:
+		panic(fmt.Sprintf("raft: node %d: fenced at term %d as %s", n.id, n.fence, n.role))
+	case l.applyFloor != 0 && l.applyFloor <= l.applied:
+		panic(fmt.Sprintf("raft: node %d: apply floor %d at or below applied %d", n.id, l.applyFloor, l.applied))
 	}
 	// Terms never decrease along the log. Entries up to l.verified were
 	// checked before and have not changed since (truncation moves it

@@ -79,13 +79,24 @@ func (l *raftLog) compactTo(c Index) {
 func (l *raftLog) restore(s *Snapshot) {
 	l.entries.reset()
 	l.first, l.prevTerm = s.Meta.Index+1, s.Meta.Term
-	l.snap, l.snapUnstable, l.snapRestore = s, true, true
+	l.snap, l.snapUnstable, l.snapInstalled, l.snapRestore = s, true, true, true
+	if l.applyFloor >= s.Meta.Index {
+		// The state machine is past the snapshot already (repair.go):
+		// only the log takes it.
+		l.snapRestore = false
+	}
 	l.compact = 0
 	l.committed = s.Meta.Index
 	// A correct node is always behind a snapshot it installs; a planted
 	// bug may install an older one, and its applied index then falls back
 	// to it, as the state machine's will.
 	l.applied = min(l.applied, s.Meta.Index)
+	if !l.snapRestore {
+		l.applied = s.Meta.Index
+	}
+	if l.applyFloor <= l.applied {
+		l.applyFloor = 0
+	}
 	l.stable = s.Meta.Index
 	l.verified = s.Meta.Index
 }
@@ -101,7 +112,7 @@ func (l *raftLog) advanceSnapshot(rd Ready) {
 			l.appliedTo(i)
 		}
 		if l.snap != nil && l.snap.Meta.Index == i {
-			l.snapUnstable = false
+			l.snapUnstable, l.snapInstalled = false, false
 			if rd.RestoreSnapshot {
 				l.snapRestore = false
 			}
@@ -149,5 +160,6 @@ func (n *Node) handleSnapshotDone(s *Snapshot, from NodeID) {
 	// log held.
 	n.confs = confLog{base: meta.ConfState.clone(), baseIndex: meta.Index}
 	n.refreshConfig()
+	n.liftFence()
 	n.send(Message{Type: MsgAppResp, To: from, Term: n.term, Index: meta.Index})
 }

@@ -86,6 +86,71 @@
 //     panics if the applied index ever passes the durable log. After a
 //     restart, Config.Applied is then never past the stored log.
 //
+// # Protocol-aware recovery
+//
+// A disk can lose what a node made durable: a bit flips in a synced
+// record, a sector reads back as zeros, a write lands at the wrong
+// offset. One such loss on one node is enough to lose a committed entry
+// in most consensus systems ("Redundancy Does Not Imply Fault
+// Tolerance", FAST '17): a follower that acknowledged an entry, finds it
+// corrupted at restart and simply truncates its log looks less up to
+// date than it promised to be, votes for a candidate that never had the
+// entry, and the entry is gone once the leader that had it fails. The
+// rules here are our own, after the ideas of CTRL ("Protocol-Aware
+// Recovery for Consensus-Based Storage", FAST '18): recover using what
+// the protocol knows, never by guessing from the bytes alone.
+//
+// A Storage that finds, when it is opened, that it lost entries it may
+// have acknowledged (a checksum failed where the data had been synced;
+// a torn write of unsynced data is not such a loss) presents the log up
+// to the last entry before the damage it can vouch for, and sets
+// HardState.Fence to the node's term. It never presents a damaged entry,
+// and never hides the loss. The node then:
+//
+//  1. grants no vote and no pre-vote, and never stands for election,
+//     while fenced: its log may lack entries it acknowledged, so the
+//     up-to-date check (§5.4.1) would measure candidates against less
+//     than it promised to hold. A quorum of voters that excludes it
+//     still intersects every quorum that committed an entry in a node
+//     that has the entry (at most a minority of nodes lose data at a
+//     time), so no leader without a committed entry can be elected;
+//  2. follows a leader and takes entries from it as any follower does,
+//     acknowledging only what it holds. When a MsgApp does not match
+//     its shorter log, its rejection says so (MsgAppResp with Context
+//     contextRepair), and the leader forgets the match it had recorded
+//     for it and sends the missing entries again: a faulty range never
+//     counts towards a quorum twice. Acknowledgements sent before the
+//     loss and still in flight may still be counted, in the fence's term
+//     or earlier; rule 1 is what keeps that safe;
+//  3. lifts the fence once its log holds an entry of a later term than
+//     the fence, which only a leader can have sent it, after matching
+//     the log up to it. Every acknowledgement the node ever sent was for
+//     a term up to the fence (the term is durable before anything that
+//     depends on it leaves), so every entry committed with its help was
+//     committed in such a term; every leader of a later term holds every
+//     such entry (Leader Completeness, with the quorum argument of rule 1
+//     for entries committed after that leader's election, by
+//     acknowledgements sent before the loss), and it holds them before
+//     any entry of its own term. So when the fence lifts, the log holds
+//     everything the node ever vouched for. Entries of the fence's own
+//     term prove nothing: the leader of that term may still count stale
+//     acknowledgements.
+//
+// A snapshot installed from a leader of a later term lifts the fence the
+// same way. A fenced node neither crash-loops (its storage opens) nor
+// truncates blindly (what it drops it repairs, and it stays out of
+// elections until it has). Its state machine may be past its shortened
+// log, having applied the lost entries: NewNode then accepts
+// Config.Applied past the log, and the entries up to it, once fetched
+// again, are not handed out to apply a second time. A stored commit
+// index past the log is lowered to it; the node learns it again.
+//
+// The hard state itself (term and vote) must survive any single
+// corruption: a node that forgot its vote could vote twice in a term,
+// and no message from its peers can tell it which terms it voted in. A
+// Storage keeps it where one corruption cannot take it, and one that
+// finds no intact copy must refuse to open rather than guess.
+//
 // Between Ready and Advance the caller may keep calling Tick, Step,
 // Propose and ReadIndex; their effects appear in the next Ready.
 //

@@ -77,6 +77,9 @@ func (n *Node) handleTimeoutNow(m Message) {
 	if !n.promotable() {
 		return // a learner or a removed node: it would lose anyway
 	}
+	if n.fenced() {
+		return // repairing its log, it must not stand (repair.go)
+	}
 	// Figure 2: starting an election resets the timer.
 	n.resetElectionTimer()
 	n.campaign(false, true)

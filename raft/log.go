@@ -28,6 +28,10 @@ type raftLog struct {
 	// snapUnstable is set while snap is still to be written to Storage:
 	// the next Ready carries it.
 	snapUnstable bool
+	// snapInstalled is set while a snapshot installed from the leader is
+	// still to be written: the answer that vouches for it waits for its
+	// sync.
+	snapInstalled bool
 	// snapRestore is set while the state machine is still to be restored
 	// from snap: after an install, or a restart with Config.Applied below
 	// the stored snapshot. The next Ready carries it for step 3.
@@ -45,6 +49,12 @@ type raftLog struct {
 	// Invariant: applied <= committed; first-1 <= applied unless
 	// snapRestore: compaction never passes what was applied.
 	applied Index
+	// applyFloor is the state machine's applied index when a restart
+	// found it past the stored log, which lost entries to corruption
+	// (repair.go): the entries up to it, fetched again from the leader,
+	// are committed and applied already, and are not handed out again.
+	// Invariant: applyFloor == 0 or applyFloor > applied.
+	applyFloor Index
 	// stable is the highest index known to be in Storage, written and
 	// synced by the caller. Entries after it are in the next Ready.
 	// Invariant: first-1 <= stable <= lastIndex().
@@ -112,12 +122,21 @@ func newRaftLog(s Storage) (*raftLog, error) {
 // between storing an installed snapshot and restoring the state machine
 // from it, or when the state machine keeps nothing across restarts: then
 // the first Ready hands it the snapshot again.
-func (l *raftLog) restoreApplied(commit, applied Index) error {
+//
+// On a fenced node (repair.go) the state machine may be past the stored
+// log, whose applied entries were lost to corruption: the log counts as
+// applied to its end, and applyFloor keeps the rest from being applied
+// again once the leader has sent it back.
+func (l *raftLog) restoreApplied(commit, applied Index, fenced bool) error {
 	if applied > 0 && bugs.Fire(bugs.AppliedNotRestored) {
 		applied = 0
 	}
 	if applied > l.lastIndex() {
-		return fmt.Errorf("raft: Applied %d is past the stored log's last index %d", applied, l.lastIndex())
+		if !fenced {
+			return fmt.Errorf("raft: Applied %d is past the stored log's last index %d", applied, l.lastIndex())
+		}
+		l.applyFloor = applied
+		applied = l.lastIndex()
 	}
 	l.committed = max(l.committed, commit, applied)
 	l.applied = applied

@@ -21,7 +21,9 @@ const (
 	// MsgAppResp acknowledges MsgApp. On success Index is the highest index
 	// known to match the leader. On rejection Index is the rejected
 	// MsgApp's Index, and RejectHint/LogTerm locate the follower's
-	// conflicting term, so the leader skips a whole term per round trip.
+	// conflicting term, so the leader skips a whole term per round trip;
+	// Context contextRepair says the follower lost entries it may have
+	// acknowledged, and holds none past RejectHint.
 	MsgAppResp
 	// MsgHeartbeat asserts leadership and carries the commit index, capped
 	// at what the follower is known to hold. Context is the leader's
@@ -47,6 +49,11 @@ const (
 	// hold no lease against.
 	MsgTimeoutNow
 )
+
+// contextRepair marks, in a rejecting MsgAppResp's Context, a follower
+// whose log lost entries it may have acknowledged (repair.go): the leader
+// forgets that it held anything past RejectHint.
+const contextRepair = 2
 
 // contextTransfer marks, in MsgVote's Context, an election a leader asked
 // for by MsgTimeoutNow.
@@ -123,6 +130,9 @@ func (m Message) String() string {
 		s += fmt.Sprintf(" idx=%d", m.Index)
 		if m.Reject {
 			s += fmt.Sprintf(" reject hint=%d/%d", m.LogTerm, m.RejectHint)
+			if m.Context == contextRepair {
+				s += " repair"
+			}
 		}
 	case MsgHeartbeat:
 		s += fmt.Sprintf(" commit=%d round=%d", m.Commit, m.Context)

@@ -18,7 +18,12 @@ type Node struct {
 	term Term
 	// vote is the candidate this node voted for in term, or None.
 	vote NodeID
-	role Role
+	// fence is nonzero while the node repairs a log that lost entries it
+	// may have acknowledged (repair.go): it then grants no vote and
+	// stands in no election.
+	// Invariant: fence == 0 or the log holds no entry of a term after it.
+	fence Term
+	role  Role
 	// lead is the leader of term as far as this node knows, or None.
 	lead NodeID
 	log  *raftLog
@@ -102,28 +107,38 @@ func NewNode(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("raft: stored snapshot: %w", err)
 		}
 	}
+	fence := hs.Fence
+	if fence != 0 && l.lastTerm() > fence {
+		fence = 0 // repaired before the restart (repair.go)
+	}
 	if hs.Commit > l.lastIndex() {
-		return nil, fmt.Errorf("raft: stored commit index %d is past the stored log's last index %d", hs.Commit, l.lastIndex())
+		if fence == 0 {
+			return nil, fmt.Errorf("raft: stored commit index %d is past the stored log's last index %d", hs.Commit, l.lastIndex())
+		}
+		// The storage lost committed entries: the node learns the commit
+		// index again as it repairs.
+		hs.Commit = l.lastIndex()
 	}
 	if lt := l.lastTerm(); lt > hs.Term {
 		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
 	}
-	if err := l.restoreApplied(hs.Commit, cfg.Applied); err != nil {
+	if err := l.restoreApplied(hs.Commit, cfg.Applied, fence != 0); err != nil {
 		return nil, err
 	}
 	n := &Node{
-		id:   cfg.ID,
-		cfg:  cfg,
-		term: hs.Term,
-		vote: hs.Vote,
-		log:  l,
+		id:    cfg.ID,
+		cfg:   cfg,
+		term:  hs.Term,
+		vote:  hs.Vote,
+		fence: fence,
+		log:   l,
 	}
 	n.confs = confLog{base: base, baseIndex: l.snapIndex()}
 	if err := n.loadConfs(); err != nil {
 		return nil, err
 	}
 	n.refreshConfig()
-	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed}
+	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed, Fence: hs.Fence}
 	n.becomeFollower(n.term, None)
 	n.resetElectionTimer()
 	n.prevSS = n.softState()
@@ -241,6 +256,12 @@ type Ready struct {
 	// were written or a snapshot from the leader was: then step 1 ends
 	// with Storage.Sync.
 	MustSync bool
+
+	// appliedFloor, when set, is an index up to which the state machine
+	// holds the entries already (Config.Applied was past a log that lost
+	// them, repair.go): Advance moves the applied index over them, and
+	// CommittedEntries start after it.
+	appliedFloor Index
 }
 
 // maxApplyPerReady bounds CommittedEntries so that one Ready stays small
@@ -299,14 +320,22 @@ func (n *Node) Ready() Ready {
 		// leader, which leaves with this Ready: sync first. One the node
 		// made itself vouches for nothing; storage makes it durable
 		// before the compaction that depends on it.
-		rd.MustSync = rd.MustSync || l.snapUnstable && l.snapRestore
+		rd.MustSync = rd.MustSync || l.snapUnstable && l.snapInstalled
 	}
 	if c := n.log.compact; c > 0 {
 		rd.Compact = c
 	}
 	if hi := n.log.appliable(durable); hi > applied {
 		hi = min(hi, applied+maxApplyPerReady)
-		rd.CommittedEntries = n.log.slice(applied+1, hi+1)
+		lo := applied + 1
+		if f := n.log.applyFloor; f >= lo {
+			// The state machine holds these already (repair.go).
+			rd.appliedFloor = min(f, hi)
+			lo = rd.appliedFloor + 1
+		}
+		if lo <= hi {
+			rd.CommittedEntries = n.log.slice(lo, hi+1)
+		}
 	}
 	rd.Messages = n.msgs
 	n.msgs = n.spareMsgs[:0]
@@ -326,8 +355,14 @@ func (n *Node) Advance(rd Ready) {
 	n.readyOut = false
 	n.log.advanceSnapshot(rd)
 	n.log.stableTo(rd.Entries)
+	if rd.appliedFloor > n.log.applied {
+		n.log.appliedTo(rd.appliedFloor)
+	}
 	if k := len(rd.CommittedEntries); k > 0 {
 		n.log.appliedTo(rd.CommittedEntries[k-1].Index)
+	}
+	if n.log.applyFloor <= n.log.applied {
+		n.log.applyFloor = 0
 	}
 	if n.log.applied > n.log.stable {
 		// The state machine holds an entry the log may lose in a crash.
@@ -340,7 +375,7 @@ func (n *Node) Advance(rd Ready) {
 }
 
 func (n *Node) hardState() HardState {
-	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed}
+	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed, Fence: n.fence}
 }
 
 func (n *Node) softState() SoftState { return SoftState{Role: n.role, Leader: n.lead} }
@@ -371,6 +406,10 @@ type Status struct {
 	// Transferee is the node a leadership transfer hands over to, or
 	// None: meanwhile the leader refuses proposals.
 	Transferee NodeID
+	// Fence is nonzero while the node repairs a log that lost entries it
+	// may have acknowledged (HardState.Fence): it neither votes nor
+	// stands for election.
+	Fence Term
 }
 
 // Status returns the node's current state.
@@ -381,6 +420,7 @@ func (n *Node) Status() Status {
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		FirstIndex: n.log.first, SnapshotIndex: n.log.snapIndex(),
 		ConfIndex: n.confIndex, Voter: n.promotable(), Transferee: n.transferee,
+		Fence: n.fence,
 	}
 }
 

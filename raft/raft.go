@@ -277,8 +277,9 @@ func (n *Node) tickElection() {
 	// Figure 2: starting an election resets the timer; so does a
 	// pre-vote, which may end without a term change.
 	n.resetElectionTimer()
-	if !n.promotable() {
-		// Learners, removed nodes and nodes not added yet never stand.
+	if !n.promotable() || n.fenced() {
+		// Learners, removed nodes and nodes not added yet never stand,
+		// nor does a node repairing its log (repair.go).
 		return
 	}
 	n.campaign(!n.cfg.DisablePreVote, false)
@@ -369,6 +370,13 @@ func (n *Node) handleVoteRequest(m Message) {
 	resp := MsgVoteResp
 	if m.Type == MsgPreVote {
 		resp = MsgPreVoteResp
+	}
+	if n.fenced() {
+		// Our log may lack entries we acknowledged: the up-to-date check
+		// would judge the candidate against less than we promised to
+		// keep (repair.go).
+		n.send(Message{Type: resp, To: m.From, Term: n.term, Reject: true})
+		return
 	}
 	// We may vote for a candidate we already voted for (a retried
 	// request), in a term where we have not voted and know no leader, or,

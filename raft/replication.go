@@ -182,6 +182,10 @@ func (n *Node) stepLeader(m Message) {
 // handleAppendReject moves nextIndex back after a follower found no match
 // at m.Index, by whole terms when the follower named its conflicting term.
 func (n *Node) handleAppendReject(pr *progress, m Message) {
+	if m.Context == contextRepair && m.RejectHint < pr.match && pr.state != snapshotState {
+		n.forgetMatch(pr, m.RejectHint)
+		return
+	}
 	switch pr.state {
 	case snapshotState:
 		return // answers a MsgApp sent before the transfer began
@@ -236,6 +240,7 @@ func (n *Node) handleAppend(m Message) error {
 	}
 	if ok {
 		n.noteAppended(m.Entries)
+		n.liftFence()
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
 		return nil
 	}
@@ -243,7 +248,7 @@ func (n *Node) handleAppend(m Message) error {
 	// is at most the leader's LogTerm: entries after it cannot match, so
 	// the leader can skip the rest of the conflicting term in one step.
 	hint, hintTerm := n.log.findConflictByTerm(min(m.Index, n.log.lastIndex()), m.LogTerm)
-	n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm})
+	n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm, Context: n.rejectContext()})
 	return nil
 }
 

@@ -19,6 +19,13 @@ package raft
 // and apply them. filestore.Open therefore fsyncs what it recovered, and
 // MemoryStorage.Reopen models the same.
 //
+// A Storage that finds, when opened, that it lost entries it may have
+// acknowledged (corruption of synced data) presents the log only up to
+// the damage and sets HardState.Fence to the node's term, instead of
+// failing or hiding the loss; the node repairs from the leader (doc.go,
+// "Protocol-aware recovery"). It then persists the fence as part of the
+// hard state until the node clears it.
+//
 // A snapshot (§7) replaces the log up to its index. A Storage holds the
 // latest one written, and a log that continues it: the entries after the
 // snapshot's index are all held, and some before it may be too, until

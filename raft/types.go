@@ -93,6 +93,13 @@ type HardState struct {
 	Term   Term
 	Vote   NodeID
 	Commit Index
+	// Fence is nonzero on a node whose storage lost entries it may have
+	// acknowledged (to corruption, found at recovery): the storage sets it
+	// to the term the node was in, and the node grants no vote and stands
+	// in no election until its log holds an entry of a later term
+	// received from a leader, when it clears it (see doc.go, "Protocol-
+	// aware recovery"). Zero on a node that never lost anything.
+	Fence Term
 }
 
 // IsZero reports whether hs is the state of a node that never ran.

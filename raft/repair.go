@@ -1,0 +1,43 @@
+package raft
+
+// Protocol-aware recovery: what a node does when its storage lost entries
+// it may have acknowledged. The rules and why they are safe are in
+// doc.go ("Protocol-aware recovery"); this file holds their mechanics.
+
+// fenced reports whether the node repairs its log: it then grants no vote
+// or pre-vote, and stands in no election.
+func (n *Node) fenced() bool { return n.fence != 0 }
+
+// liftFence ends the repair once the log holds an entry of a term after
+// the fence. Only a leader can have sent it (the node's own entries are
+// all of the fence's term or older), after matching the log up to it; and
+// every leader of a later term holds every entry committed with this
+// node's acknowledgements, which all came in terms up to the fence. So
+// the log now holds every entry the node ever vouched for.
+func (n *Node) liftFence() {
+	if n.fence != 0 && n.log.lastTerm() > n.fence {
+		n.fence = 0
+	}
+}
+
+// rejectContext is the Context of a rejecting MsgAppResp: contextRepair
+// while the node repairs, so that the leader forgets what the node held
+// before it lost entries.
+func (n *Node) rejectContext() uint64 {
+	if n.fenced() {
+		return contextRepair
+	}
+	return 0
+}
+
+// forgetMatch is the leader's answer to a follower that lost entries it
+// acknowledged: it holds nothing past hint now, whatever it acknowledged
+// before, so the leader probes from there and counts it towards no
+// commit above it. The commit index itself never moves back: entries
+// committed on the strength of the lost acknowledgements stay on a
+// quorum's worth of nodes that can still vote (see doc.go).
+func (n *Node) forgetMatch(pr *progress, hint Index) {
+	pr.match = hint
+	pr.becomeProbe()
+	n.needFlush = true
+}
