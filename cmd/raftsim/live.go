@@ -33,6 +33,7 @@ type liveFlags struct {
 	keep     bool
 	budget   time.Duration
 	history  string
+	bug      string
 }
 
 func newLiveCmd(g *globals) *cobra.Command {
@@ -49,9 +50,9 @@ faults for --duration: kill -9 and restart (kill), SIGSTOP and SIGCONT
 healed and the run goes on for --heal, during which a leader must commit
 and every client must complete an operation (recovery). At the end the
 nodes are stopped and the run is checked: the history for linearizability
-(the same checker as the simulator's), and the nodes' durable logs, replayed
-through the kv state machine, for state machine safety and client
-at-most-once.
+(the same checker as the simulator's), the reads for an appended value
+seen twice (at-most-once), and the nodes' durable logs, replayed through
+the kv state machine, for state machine safety and client sessions.
 
 The run is bounded (about --duration + --heal + 15s, plus the check), uses
 loopback addresses only, and removes every process and temporary directory
@@ -75,6 +76,7 @@ Exit status: 0 when every check passed; 1 when one failed; 2 for bad flags.`,
 	fl.BoolVar(&f.keep, "keep", false, "keep the nodes' data and logs (the directory is printed)")
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of the linearizability check")
 	fl.StringVar(&f.history, "history", "", "write the client history to `FILE` (for 'raftsim check')")
+	fl.StringVar(&f.bug, "planted-bug", "", "run every node with this planted Raft bug `NAME` (builds with -tags raftbugs: make selftest): the checks must catch it")
 	return cmd
 }
 
@@ -90,6 +92,13 @@ func (f *liveFlags) validate() ([]string, error) {
 	}
 	if f.budget <= 0 {
 		return nil, usageErrorf("--budget must be positive")
+	}
+	if f.bug != "" {
+		// The bug stays on in this process too: the log check replays the
+		// nodes' logs through the same state machine code as the nodes ran.
+		if _, err := plantBug(f.bug); err != nil {
+			return nil, usageErrorf("--planted-bug: %v", err)
+		}
 	}
 	var kinds []string
 	for _, k := range strings.Split(f.faults, ",") {
@@ -196,7 +205,8 @@ func startLive(ctx context.Context, exe, dir string, f *liveFlags, kinds []strin
 	}
 	c, err := localcluster.Start(localcluster.Options{Binary: exe, Nodes: f.nodes, Dir: dir, PeerAddr: peerAddr, Grace: 5 * time.Second,
 		Args: []string{"--tick", liveTick.String(), "--election-ticks", fmt.Sprint(liveElectionTicks),
-			"--heartbeat-ticks", fmt.Sprint(liveHeartbeatTicks), "--log-level", "warn", "--request-timeout", "2s"}})
+			"--heartbeat-ticks", fmt.Sprint(liveHeartbeatTicks), "--log-level", "warn", "--request-timeout", "2s",
+			"--planted-bug", f.bug}})
 	if err != nil {
 		return lr, err
 	}
@@ -208,6 +218,9 @@ func startLive(ctx context.Context, exe, dir string, f *liveFlags, kinds []strin
 		lr.ids = append(lr.ids, n.ID)
 	}
 	fmt.Fprintf(out, "raftsim live: %d nodes behind a fault proxy, %d clients on %d keys, seed %d\n", f.nodes, f.clients, f.keys, f.seed)
+	if f.bug != "" {
+		fmt.Fprintf(out, "  planted bug %s on every node\n", f.bug)
+	}
 	fmt.Fprintf(out, "  faults %s for %v, then %v healed; data in %s\n", strings.Join(append([]string{}, kinds...), ","), f.duration, f.heal, dir)
 	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/raft"
@@ -89,4 +90,29 @@ func replayLog(inv *checker.Invariants, id raft.NodeID, ents []raft.Entry) (exec
 		}
 	}
 	return executed, retries, first
+}
+
+// appendToken matches the values the workload appends: unique per
+// client and sequence number, and delimited, so that an append applied
+// twice shows in every later read of its key.
+var appendToken = regexp.MustCompile(`\[c\d+-\d+\]`)
+
+// checkAppendsOnce checks, from the history alone, that no read saw an
+// appended value twice: client at-most-once as the clients observe it.
+func checkAppendsOnce(h []checker.Operation) *checker.Violation {
+	for _, op := range h {
+		if op.Kind != checker.OpGet || op.Outcome != checker.OutcomeOK || len(op.Output) == 0 {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, tok := range appendToken.FindAllString(op.Output, -1) {
+			if seen[tok] {
+				return &checker.Violation{Invariant: "client-at-most-once",
+					Message: fmt.Sprintf("client %d's read of %s (invoked at %.3fs) holds the append %s twice: a command took effect twice",
+						op.ClientID, op.Key, float64(op.Invoke)/1e9, tok)}
+			}
+			seen[tok] = true
+		}
+	}
+	return nil
 }

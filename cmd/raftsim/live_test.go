@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+
+	"github.com/raftsim/raftsim/checker"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,7 +31,7 @@ func TestLiveShortRun(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "result           PASS") {
 		t.Fatalf("raftsim live: %v\n%s", err, out)
 	}
-	for _, want := range []string{"linearizability  ok", "at-most-once     ok", "recovery         ok"} {
+	for _, want := range []string{"linearizability  ok", "log replay       ok", "at-most-once     ok", "recovery         ok"} {
 		if !strings.Contains(string(out), want) {
 			t.Fatalf("summary lacks %q:\n%s", want, out)
 		}
@@ -101,5 +103,18 @@ func TestLiveLogCheck(t *testing.T) {
 	lc, err = checkLogs([]raft.NodeID{1, 3}, []string{a, c})
 	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "state-machine-safety" || lc.Violation.Node != 3 {
 		t.Fatalf("checkLogs of diverging logs = %+v, %v; want state-machine-safety on node 3", lc, err)
+	}
+}
+
+func TestCheckAppendsOnce(t *testing.T) {
+	read := func(out string) checker.Operation {
+		return checker.Operation{ClientID: 2, Seq: 9, Kind: checker.OpGet, Key: "k1", Outcome: checker.OutcomeOK, Found: true, Output: out, Invoke: 1e9, Complete: 2e9}
+	}
+	if v := checkAppendsOnce([]checker.Operation{read("[c1-1][c1-2]x[c2-1]")}); v != nil {
+		t.Fatalf("distinct appends flagged: %v", v)
+	}
+	v := checkAppendsOnce([]checker.Operation{read("[c1-1]"), read("[c1-1][c3-4][c1-1]")})
+	if v == nil || v.Invariant != "client-at-most-once" || !strings.Contains(v.Message, "[c1-1] twice") {
+		t.Fatalf("a doubled append: %v", v)
 	}
 }

@@ -30,6 +30,7 @@ type serveFlags struct {
 	noForward      bool
 	requestTimeout time.Duration
 	logLevel       string
+	plantedBug     string
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -67,6 +68,8 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.BoolVar(&f.noForward, "no-forward", false, "answer NOTLEADER on a follower instead of forwarding to the leader")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", 5*time.Second, "how long a request may wait for its outcome")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (logs go to stderr)")
+	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
+	fl.MarkHidden("planted-bug")
 	return cmd
 }
 
@@ -139,6 +142,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	cfg, err := f.config()
 	if err != nil {
 		return err
+	}
+	if f.plantedBug != "" {
+		undo, err := plantBug(f.plantedBug)
+		if err != nil {
+			return usageErrorf("--planted-bug: %v", err)
+		}
+		defer undo()
 	}
 	// Signals are caught before the node starts, so none is lost.
 	sigs := make(chan os.Signal, 2)
