@@ -31,6 +31,8 @@ type serveFlags struct {
 	requestTimeout time.Duration
 	logLevel       string
 	plantedBug     string
+	snapshotEvery  int
+	snapshotKeep   int
 }
 
 func newServeCmd(g *globals) *cobra.Command {
@@ -68,6 +70,8 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.BoolVar(&f.noForward, "no-forward", false, "answer NOTLEADER on a follower instead of forwarding to the leader")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", 5*time.Second, "how long a request may wait for its outcome")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (logs go to stderr)")
+	fl.IntVar(&f.snapshotEvery, "snapshot-every", 0, "snapshot the state machine and compact the log after this many applied entries (0: never; needs a file store that keeps snapshots)")
+	fl.IntVar(&f.snapshotKeep, "snapshot-keep", 0, "entries kept behind a snapshot for followers that lag a little (0: the core's default)")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
 	fl.MarkHidden("planted-bug")
 	return cmd
@@ -126,6 +130,9 @@ func (f *serveFlags) config() (replica.Config, error) {
 	if f.tick <= 0 || f.electionTicks <= 0 || f.heartbeatTicks <= 0 || f.heartbeatTicks >= f.electionTicks {
 		return replica.Config{}, usageErrorf("--tick, --election-ticks, --heartbeat-ticks: must be positive, with heartbeat below election")
 	}
+	if f.snapshotEvery < 0 || f.snapshotKeep < 0 {
+		return replica.Config{}, usageErrorf("--snapshot-every and --snapshot-keep must not be negative")
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return replica.Config{}, usageErrorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
@@ -134,6 +141,7 @@ func (f *serveFlags) config() (replica.Config, error) {
 		ClusterID: f.clusterID, ID: raft.NodeID(f.id), Peers: peers, ClientAddr: loopbackDefault(f.clientAddr),
 		Dir: f.data, NoForward: f.noForward, TickInterval: f.tick, ElectionTicks: f.electionTicks,
 		HeartbeatTicks: f.heartbeatTicks, RequestTimeout: f.requestTimeout,
+		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }

@@ -38,7 +38,10 @@ type Config struct {
 	TickInterval                  time.Duration
 	ElectionTicks, HeartbeatTicks int
 	RequestTimeout                time.Duration
-	Logger                        *slog.Logger
+	// SnapshotEvery and SnapshotKeep are the compaction policy (see
+	// server.Config); zero SnapshotEvery never compacts.
+	SnapshotEvery, SnapshotKeep int
+	Logger                      *slog.Logger
 }
 
 // Replica is a running node: store, transport, server and front end.
@@ -60,14 +63,14 @@ type Replica struct {
 }
 
 // Start opens the store, binds the listeners and starts serving.
-func Start(cfg Config) (r *Replica, err error) {
+func Start(cfg Config) (_ *Replica, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if _, ok := cfg.Peers[cfg.ID]; !ok {
 		return nil, fmt.Errorf("replica: node %d is not among the peers", cfg.ID)
 	}
-	r = &Replica{cfg: cfg, done: make(chan struct{})}
+	r := &Replica{cfg: cfg, done: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			r.closeParts()
@@ -75,6 +78,13 @@ func Start(cfg Config) (r *Replica, err error) {
 	}()
 	if r.store, err = filestore.Open(cfg.Dir, filestore.Options{}); err != nil {
 		return nil, err
+	}
+	if cfg.SnapshotEvery > 0 {
+		// Compacting to index 0 changes nothing in a store that keeps
+		// snapshots, and fails in one that does not.
+		if err := r.store.Compact(0); errors.Is(err, filestore.ErrSnapshotsUnsupported) {
+			return nil, fmt.Errorf("replica: compaction asked for, but the file store keeps no snapshots yet: %w", err)
+		}
 	}
 	if ri := r.store.Recovery(); ri.Torn() {
 		cfg.Logger.Warn("recovered a torn log tail", "recovery", ri.String())
@@ -104,7 +114,8 @@ func Start(cfg Config) (r *Replica, err error) {
 		return nil, err
 	}
 	r.srv, err = server.New(server.Config{ID: cfg.ID, Voters: voters, Storage: r.store, Transport: r.tr,
-		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, HeartbeatTicks: cfg.HeartbeatTicks, Logger: cfg.Logger})
+		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, HeartbeatTicks: cfg.HeartbeatTicks,
+		SnapshotEvery: cfg.SnapshotEvery, SnapshotKeep: cfg.SnapshotKeep, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

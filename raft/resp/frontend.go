@@ -52,6 +52,9 @@ type Frontend struct {
 	conns  int
 	zero   *sync.Cond
 	closed bool
+	// ln is the listener Serve uses; Close closes it, since redcon's own
+	// Close does nothing before its accept loop has started.
+	ln net.Listener
 }
 
 // connState is one client connection's state.
@@ -88,6 +91,13 @@ func New(cfg Config) (*Frontend, error) {
 
 // Serve answers clients on ln until Close.
 func (f *Frontend) Serve(ln net.Listener) error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return ln.Close()
+	}
+	f.ln = ln
+	f.mu.Unlock()
 	return f.rs.Serve(ln)
 }
 
@@ -96,9 +106,13 @@ func (f *Frontend) Serve(ln net.Listener) error {
 func (f *Frontend) Close() error {
 	f.mu.Lock()
 	f.closed = true
+	ln := f.ln
 	f.mu.Unlock()
 	f.cancel()
 	f.rs.Close()
+	if ln != nil {
+		ln.Close()
+	}
 	f.fw.close()
 	f.mu.Lock()
 	for f.conns > 0 {

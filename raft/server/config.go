@@ -42,6 +42,14 @@ type Config struct {
 	// node's goroutine; past it, requests fail at once with ErrBusy.
 	// Default 8192.
 	QueueRequests int
+	// SnapshotEvery is the compaction policy (raft.Config.SnapshotEvery):
+	// after that many entries applied since the last snapshot, the server
+	// snapshots the state machine and the log is compacted. Zero never
+	// compacts. The Storage must keep snapshots.
+	SnapshotEvery int
+	// SnapshotKeep is how many entries compaction keeps behind a snapshot
+	// for followers that lag a little (raft.Config.SnapshotKeep).
+	SnapshotKeep int
 	// Seed seeds the election jitter. Zero draws one at random.
 	Seed uint64
 	// Logger receives role changes and failures. Default: discarded.

@@ -16,6 +16,9 @@ var ErrUnknownOutcome = errors.New("server: outcome unknown")
 var (
 	errLeadershipLost = fmt.Errorf("%w: this node stopped leading before the command was applied; it may still commit", ErrUnknownOutcome)
 	errStoppedPending = fmt.Errorf("%w: the server stopped before the command was applied; it may still commit", ErrUnknownOutcome)
+	// A snapshot from the leader replaced the entries: whether the
+	// command was among them, this node cannot tell.
+	errCoveredBySnapshot = fmt.Errorf("%w: a snapshot from the leader covered the command's entry", ErrUnknownOutcome)
 )
 
 // ErrBusy: the request was not proposed, because a bound was reached (the

@@ -15,14 +15,16 @@ import (
 // testNode is one server of a test cluster with its own transport and
 // file store; stop and start model a clean restart.
 type testNode struct {
-	id     raft.NodeID
-	dir    string
-	addr   string
-	tr     *transport.Transport
-	st     *filestore.Store
-	srv    *Server
-	cancel context.CancelFunc
-	runErr chan error
+	id   raft.NodeID
+	dir  string
+	addr string
+	tr   *transport.Transport
+	st   raft.Storage
+	// closeStore closes st (a file store); nil for memory.
+	closeStore func() error
+	srv        *Server
+	cancel     context.CancelFunc
+	runErr     chan error
 	// gate, if set, filters the node's outgoing messages (a partition).
 	gate *gate
 }
@@ -31,6 +33,14 @@ type testCluster struct {
 	t     *testing.T
 	nodes map[raft.NodeID]*testNode
 	ids   []raft.NodeID
+	opts  clusterOpts
+}
+
+// clusterOpts vary a test cluster: memory storage (which keeps
+// snapshots) instead of the file store, and a compaction policy.
+type clusterOpts struct {
+	memory        bool
+	snapshotEvery int
 }
 
 // gate wraps a transport and drops messages to blocked peers.
@@ -63,7 +73,12 @@ func (g *gate) Recv() <-chan []raft.Message { return g.inner.Recv() }
 
 func newTestCluster(t *testing.T, n int) *testCluster {
 	t.Helper()
-	c := &testCluster{t: t, nodes: map[raft.NodeID]*testNode{}}
+	return newTestClusterWith(t, n, clusterOpts{})
+}
+
+func newTestClusterWith(t *testing.T, n int, opts clusterOpts) *testCluster {
+	t.Helper()
+	c := &testCluster{t: t, nodes: map[raft.NodeID]*testNode{}, opts: opts}
 	for i := 1; i <= n; i++ {
 		id := raft.NodeID(i)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -111,12 +126,22 @@ func (c *testCluster) start(id raft.NodeID) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.st, err = filestore.Open(n.dir, filestore.Options{}); err != nil {
-		t.Fatal(err)
+	if c.opts.memory {
+		if n.st == nil {
+			n.st = raft.NewMemoryStorage()
+		}
+		n.closeStore = nil
+	} else {
+		fs, err := filestore.Open(n.dir, filestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.st, n.closeStore = fs, fs.Close
 	}
 	n.gate = newGate(n.tr)
 	n.srv, err = New(Config{ID: id, Voters: c.ids, Storage: n.st, Transport: n.gate,
-		TickInterval: 10 * time.Millisecond, ElectionTicks: 30, HeartbeatTicks: 3})
+		TickInterval: 10 * time.Millisecond, ElectionTicks: 30, HeartbeatTicks: 3,
+		SnapshotEvery: c.opts.snapshotEvery, SnapshotKeep: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +164,10 @@ func (c *testCluster) stop(id raft.NodeID) {
 		c.t.Errorf("node %d: Run: %v", id, err)
 	}
 	n.tr.Close()
-	if err := n.st.Close(); err != nil {
-		c.t.Errorf("node %d: closing the store: %v", id, err)
+	if n.closeStore != nil {
+		if err := n.closeStore(); err != nil {
+			c.t.Errorf("node %d: closing the store: %v", id, err)
+		}
 	}
 }
 

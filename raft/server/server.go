@@ -103,6 +103,7 @@ func New(cfg Config) (*Server, error) {
 		ID: cfg.ID, Voters: cfg.Voters, Storage: cfg.Storage, Applied: store.AppliedIndex(),
 		Rand:          rand.New(rand.NewPCG(seed, uint64(cfg.ID))),
 		ElectionTicks: cfg.ElectionTicks, HeartbeatTicks: cfg.HeartbeatTicks,
+		SnapshotEvery: cfg.SnapshotEvery, SnapshotKeep: cfg.SnapshotKeep,
 	})
 	if err != nil {
 		return nil, err
@@ -217,6 +218,11 @@ func (s *Server) handleReadies() error {
 			return err
 		}
 		s.cfg.Transport.Send(rd.Messages)
+		if rd.RestoreSnapshot {
+			if err := s.restore(rd.Snapshot); err != nil {
+				return err
+			}
+		}
 		for _, e := range rd.CommittedEntries {
 			s.apply(e)
 		}
@@ -226,12 +232,40 @@ func (s *Server) handleReadies() error {
 		s.serveReads()
 		s.node.Advance(rd)
 		s.counts.readies.Add(1)
+		if s.node.SnapshotDue() {
+			if err := s.node.Compact(s.store.AppliedIndex(), s.store.Snapshot()); err != nil {
+				return fmt.Errorf("server: compacting at %d: %w", s.store.AppliedIndex(), err)
+			}
+			s.counts.snapshots.Add(1)
+		}
 	}
+	return nil
+}
+
+// restore resets the state machine to a snapshot: one installed from the
+// leader, or the stored one after a restart. Proposals waiting for
+// entries the snapshot covers learn nothing of their outcome from it.
+func (s *Server) restore(snap raft.Snapshot) error {
+	if err := s.store.Restore(snap.Data); err != nil {
+		return fmt.Errorf("server: restoring snapshot %d/%d: %w", snap.Meta.Term, snap.Meta.Index, err)
+	}
+	for idx, p := range s.pending {
+		if idx <= snap.Meta.Index {
+			p.done <- Result{Err: errCoveredBySnapshot}
+			delete(s.pending, idx)
+		}
+	}
+	s.counts.restores.Add(1)
 	return nil
 }
 
 func (s *Server) persist(rd raft.Ready) error {
 	st := s.cfg.Storage
+	if !rd.Snapshot.IsEmpty() {
+		if err := st.ApplySnapshot(rd.Snapshot); err != nil {
+			return fmt.Errorf("server: storing snapshot %d/%d: %w", rd.Snapshot.Meta.Term, rd.Snapshot.Meta.Index, err)
+		}
+	}
 	if !rd.HardState.IsZero() {
 		if err := st.SetHardState(rd.HardState); err != nil {
 			return fmt.Errorf("server: writing hard state: %w", err)
@@ -240,6 +274,11 @@ func (s *Server) persist(rd raft.Ready) error {
 	if len(rd.Entries) > 0 {
 		if err := st.Append(rd.Entries); err != nil {
 			return fmt.Errorf("server: appending %d entries: %w", len(rd.Entries), err)
+		}
+	}
+	if rd.Compact > 0 {
+		if err := st.Compact(rd.Compact); err != nil {
+			return fmt.Errorf("server: compacting storage to %d: %w", rd.Compact, err)
 		}
 	}
 	if rd.MustSync {

@@ -15,12 +15,15 @@ type Status struct {
 	// Busy those refused for a full queue or bound. Readies counts
 	// Readies carried out, Syncs their fsyncs, SyncedEntries the entries
 	// those fsyncs made durable (SyncedEntries/Syncs is the group-commit
-	// batch). BadMessages counts messages the node refused.
+	// batch). BadMessages counts messages the node refused. Snapshots
+	// counts compactions; Restores state machine resets from a snapshot.
 	Proposals, Reads, Busy, Readies, Syncs, SyncedEntries, BadMessages uint64
+	Snapshots, Restores                                                uint64
 }
 
 type counters struct {
 	proposals, reads, busy, readies, syncs, syncedEntries, badMessages atomic.Uint64
+	snapshots, restores                                                atomic.Uint64
 }
 
 // Status returns the last published status; safe from any goroutine.
@@ -38,6 +41,7 @@ func (s *Server) publish() {
 		Proposals: s.counts.proposals.Load(), Reads: s.counts.reads.Load(), Busy: s.counts.busy.Load(),
 		Readies: s.counts.readies.Load(), Syncs: s.counts.syncs.Load(), SyncedEntries: s.counts.syncedEntries.Load(),
 		BadMessages: s.counts.badMessages.Load(),
+		Snapshots:   s.counts.snapshots.Load(), Restores: s.counts.restores.Load(),
 	}
 	select {
 	case <-s.done:

@@ -13,13 +13,17 @@ import (
 //	count
 //	per message: type(1 byte) from to term logTerm index commit
 //	             reject(1 byte, 0 or 1) rejectHint context nentries
+//	             entries... snapshot(1 byte, 0 or 1) [chunk]
 //	per entry:   term index type(1 byte) length data
+//	chunk:       index term voters learners votersOutgoing learnersNext
+//	             offset total length data
+//	             (each ID list a count then the IDs)
 //
 // Decoding checks each count against the bytes left (a message takes at
 // least minMessageBytes, an entry minEntryBytes), so a payload of n bytes
 // never makes the decoder allocate more than a small multiple of n.
 const (
-	minMessageBytes = 11
+	minMessageBytes = 12
 	minEntryBytes   = 4
 )
 
@@ -53,15 +57,39 @@ func appendMessage(dst []byte, m *raft.Message) []byte {
 		dst = binary.AppendUvarint(dst, uint64(len(e.Data)))
 		dst = append(dst, e.Data...)
 	}
-	return dst
+	if m.Snapshot == nil {
+		return append(dst, 0)
+	}
+	return appendChunk(append(dst, 1), m.Snapshot)
+}
+
+func appendChunk(dst []byte, c *raft.SnapshotChunk) []byte {
+	dst = binary.AppendUvarint(dst, uint64(c.Meta.Index))
+	dst = binary.AppendUvarint(dst, uint64(c.Meta.Term))
+	cs := &c.Meta.ConfState
+	for _, ids := range [...][]raft.NodeID{cs.Voters, cs.Learners, cs.VotersOutgoing, cs.LearnersNext} {
+		dst = binary.AppendUvarint(dst, uint64(len(ids)))
+		for _, id := range ids {
+			dst = binary.AppendUvarint(dst, uint64(id))
+		}
+	}
+	dst = binary.AppendUvarint(dst, c.Offset)
+	dst = binary.AppendUvarint(dst, c.Total)
+	dst = binary.AppendUvarint(dst, uint64(len(c.Data)))
+	return append(dst, c.Data...)
 }
 
 // messageBytes is an upper bound of appendMessage's output for m, used to
 // cut batches before a frame grows past its limit.
 func messageBytes(m *raft.Message) int {
-	n := 1 + 9*9 + 1
+	n := 1 + 9*9 + 2
 	for i := range m.Entries {
 		n += 3*10 + 1 + len(m.Entries[i].Data)
+	}
+	if c := m.Snapshot; c != nil {
+		cs := &c.Meta.ConfState
+		ids := len(cs.Voters) + len(cs.Learners) + len(cs.VotersOutgoing) + len(cs.LearnersNext)
+		n += 10*(9+ids) + len(c.Data)
 	}
 	return n
 }
@@ -176,10 +204,12 @@ func (d *decoder) message() raft.Message {
 	m.RejectHint = raft.Index(d.uvarint("reject hint"))
 	m.Context = d.uvarint("context")
 	n := d.count("entry count", minEntryBytes)
-	if d.err != nil || n == 0 {
+	if d.err != nil {
 		return m
 	}
-	m.Entries = make([]raft.Entry, 0, n)
+	if n > 0 {
+		m.Entries = make([]raft.Entry, 0, n)
+	}
 	for i := uint64(0); i < n && d.err == nil; i++ {
 		var e raft.Entry
 		e.Term = raft.Term(d.uvarint("entry term"))
@@ -195,7 +225,34 @@ func (d *decoder) message() raft.Message {
 		}
 		m.Entries = append(m.Entries, e)
 	}
+	switch has := d.byte1("snapshot"); {
+	case d.err != nil:
+	case has > 1:
+		d.fail("snapshot byte %d is not 0 or 1", has)
+	case has == 1:
+		m.Snapshot = d.chunk()
+	}
 	return m
+}
+
+func (d *decoder) chunk() *raft.SnapshotChunk {
+	c := &raft.SnapshotChunk{}
+	c.Meta.Index = raft.Index(d.uvarint("snapshot index"))
+	c.Meta.Term = raft.Term(d.uvarint("snapshot term"))
+	cs := &c.Meta.ConfState
+	for _, ids := range [...]*[]raft.NodeID{&cs.Voters, &cs.Learners, &cs.VotersOutgoing, &cs.LearnersNext} {
+		n := d.count("snapshot configuration size", 1)
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			*ids = append(*ids, raft.NodeID(d.uvarint("snapshot configuration member")))
+		}
+	}
+	c.Offset = d.uvarint("snapshot offset")
+	c.Total = d.uvarint("snapshot total")
+	c.Data = d.bytes("snapshot data", len(d.buf))
+	if len(c.Data) == 0 {
+		c.Data = nil
+	}
+	return c
 }
 
 // Hello is a dialer's introduction, and (with Cluster, From and To

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,8 +41,38 @@ func genMessage() *rapid.Generator[raft.Message] {
 			}
 			m.Entries = append(m.Entries, e)
 		}
+		if rapid.Bool().Draw(t, "snap") {
+			ids := func(label string) []raft.NodeID {
+				var out []raft.NodeID
+				for _, v := range rapid.SliceOfN(rapid.Uint64Range(1, 1<<40), 0, 4).Draw(t, label) {
+					out = append(out, raft.NodeID(v))
+				}
+				return out
+			}
+			c := &raft.SnapshotChunk{Offset: rapid.Uint64().Draw(t, "off"), Total: rapid.Uint64().Draw(t, "total"),
+				Data: rapid.SliceOfN(rapid.Byte(), 0, 64).Draw(t, "sdata")}
+			c.Meta.Index = raft.Index(rapid.Uint64().Draw(t, "sindex"))
+			c.Meta.Term = raft.Term(rapid.Uint64().Draw(t, "sterm"))
+			c.Meta.ConfState = raft.ConfState{Voters: ids("v"), Learners: ids("l"), VotersOutgoing: ids("vo"), LearnersNext: ids("ln")}
+			if len(c.Data) == 0 {
+				c.Data = nil
+			}
+			m.Snapshot = c
+		}
 		return m
 	})
+}
+
+func equalChunks(a, b *raft.SnapshotChunk) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.Meta.Index == b.Meta.Index && a.Meta.Term == b.Meta.Term && a.Meta.ConfState.Equal(b.Meta.ConfState) &&
+		slices.Equal(a.Meta.ConfState.Voters, b.Meta.ConfState.Voters) &&
+		slices.Equal(a.Meta.ConfState.Learners, b.Meta.ConfState.Learners) &&
+		slices.Equal(a.Meta.ConfState.VotersOutgoing, b.Meta.ConfState.VotersOutgoing) &&
+		slices.Equal(a.Meta.ConfState.LearnersNext, b.Meta.ConfState.LearnersNext) &&
+		a.Offset == b.Offset && a.Total == b.Total && bytes.Equal(a.Data, b.Data)
 }
 
 func equalMessages(a, b []raft.Message) bool {
@@ -60,7 +91,8 @@ func equalMessages(a, b []raft.Message) bool {
 			}
 		}
 		if x.Type != y.Type || x.From != y.From || x.To != y.To || x.Term != y.Term || x.LogTerm != y.LogTerm ||
-			x.Index != y.Index || x.Commit != y.Commit || x.Reject != y.Reject || x.RejectHint != y.RejectHint || x.Context != y.Context {
+			x.Index != y.Index || x.Commit != y.Commit || x.Reject != y.Reject || x.RejectHint != y.RejectHint || x.Context != y.Context ||
+			!equalChunks(x.Snapshot, y.Snapshot) {
 			return false
 		}
 	}
@@ -139,10 +171,12 @@ func TestDecodeMessagesRefusesBadPayloads(t *testing.T) {
 		want string
 	}{
 		{"count past the bytes", []byte{0xff, 0xff, 0xff, 0xff, 0x0f}, "message count"},
-		{"type zero", append([]byte{1, 0}, make([]byte, 10)...), "unknown message type 0"},
-		{"type past the last", append([]byte{1, byte(raft.NumMessageTypes)}, make([]byte, 10)...), "unknown message type"},
+		{"type zero", append([]byte{1, 0}, make([]byte, 11)...), "unknown message type 0"},
+		{"type past the last", append([]byte{1, byte(raft.NumMessageTypes)}, make([]byte, 11)...), "unknown message type"},
 		{"trailing byte", append(append([]byte(nil), one...), 0), "after the last message"},
-		{"cut entry data", one[:len(one)-1], "entry data"},
+		{"cut entry data", one[:len(one)-2], "entry data"},
+		{"snapshot byte 2", append(append([]byte(nil), one[:len(one)-1]...), 2), "snapshot byte 2"},
+		{"snapshot cut short", append(append([]byte(nil), one[:len(one)-1]...), 1, 5), "snapshot term"},
 		{"reject byte 2", func() []byte {
 			b := AppendMessages(nil, []raft.Message{{Type: raft.MsgAppResp, From: 1, To: 2}})
 			b[8] = 2

@@ -16,6 +16,9 @@ func FuzzReadFrame(f *testing.F) {
 			Entries: []raft.Entry{{Term: 3, Index: 8, Type: raft.EntryNormal, Data: []byte("set x 1")}, {Term: 3, Index: 9, Type: raft.EntryNoop}}},
 		{Type: raft.MsgAppResp, From: 2, To: 1, Term: 3, Index: 7, Reject: true, RejectHint: 5, LogTerm: 1},
 		{Type: raft.MsgHeartbeat, From: 1, To: 3, Term: 3, Commit: 9, Context: 12},
+		{Type: raft.MsgSnap, From: 1, To: 2, Term: 3, Index: 9, LogTerm: 3, Context: 1, Snapshot: &raft.SnapshotChunk{
+			Meta:   raft.SnapshotMeta{Index: 9, Term: 3, ConfState: raft.ConfState{Voters: []raft.NodeID{1, 2, 3}}},
+			Offset: 0, Total: 5, Data: []byte("kvS\x01x")}},
 	}
 	f.Add(AppendFrame(nil, KindMessages, AppendMessages(nil, msgs)))
 	f.Add(AppendFrame(nil, KindHello, AppendHello(nil, Hello{Cluster: 7, From: 1, To: 2, ClientAddr: "127.0.0.1:1"})))
