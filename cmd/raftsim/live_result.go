@@ -210,8 +210,7 @@ func simulatorTwin(f *liveFlags, res liveResult) sim.Config {
 			}
 			end = []sim.Action{{Kind: sim.ActHeal}}
 		case "network":
-			var d time.Duration
-			fmt.Sscanf(w.Label, "add %v", &d)
+			d := labelDelay(w.Label)
 			slow := netsim.Reliable(netsim.Uniform(d+50*time.Microsecond, d+500*time.Microsecond))
 			begin = []sim.Action{{Kind: sim.ActLink, Link: slow}}
 			end = []sim.Action{{Kind: sim.ActLink, Link: base}}
@@ -236,6 +235,20 @@ const (
 	liveSyncMin = 500 * time.Microsecond
 	liveSyncMax = 3 * time.Millisecond
 )
+
+// labelDelay reads the delay back from a latency window's label, "add
+// 79ms latency to every link"; 0 if there is none.
+func labelDelay(label string) time.Duration {
+	f := strings.Fields(label)
+	if len(f) < 2 || f[0] != "add" {
+		return 0
+	}
+	d, err := time.ParseDuration(f[1])
+	if err != nil {
+		return 0
+	}
+	return d
+}
 
 func allNodes(n int) []raft.NodeID {
 	ids := make([]raft.NodeID, n)

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/clock"
+	"github.com/raftsim/raftsim/sim"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,5 +118,30 @@ func TestCheckAppendsOnce(t *testing.T) {
 	v := checkAppendsOnce([]checker.Operation{read("[c1-1]"), read("[c1-1][c3-4][c1-1]")})
 	if v == nil || v.Invariant != "client-at-most-once" || !strings.Contains(v.Message, "[c1-1] twice") {
 		t.Fatalf("a doubled append: %v", v)
+	}
+}
+
+// The simulator's twin gets the live run's faults as timeline actions.
+func TestSimulatorTwinTranslatesFaults(t *testing.T) {
+	f := &liveFlags{nodes: 3, clients: 2, keys: 2, seed: 5, heal: 5 * time.Second}
+	res := liveResult{healStart: 10 * time.Second, faults: []sim.FaultWindow{
+		{Kind: "crash", Nodes: []raft.NodeID{2}, Start: clock.Time(time.Second), End: clock.Time(2 * time.Second), Label: "kill -9 node 2"},
+		{Kind: "network", Nodes: []raft.NodeID{1, 2, 3}, Start: clock.Time(3 * time.Second), End: clock.Time(4 * time.Second), Label: "add 79ms latency to every link"},
+		{Kind: "partition", Nodes: []raft.NodeID{3}, Start: clock.Time(5 * time.Second), End: clock.Time(6 * time.Second), Label: "cut node 3's outgoing links"},
+	}}
+	cfg := simulatorTwin(f, res)
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, a := range cfg.Timeline {
+		kinds = append(kinds, a.Kind.String())
+		if a.Kind == sim.ActLink && a.At == 3*time.Second && a.Link.Delay.Min < 79*time.Millisecond {
+			t.Fatalf("the latency window became a link delay of %v", a.Link.Delay.Min)
+		}
+	}
+	want := "crash restart link link cut_one_way cut_one_way heal"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Fatalf("timeline %q, want %q", got, want)
 	}
 }
