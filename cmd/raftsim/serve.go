@@ -70,7 +70,7 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.BoolVar(&f.noForward, "no-forward", false, "answer NOTLEADER on a follower instead of forwarding to the leader")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", 5*time.Second, "how long a request may wait for its outcome")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (logs go to stderr)")
-	fl.IntVar(&f.snapshotEvery, "snapshot-every", 0, "snapshot the state machine and compact the log after this many applied entries (0: never; needs a file store that keeps snapshots)")
+	fl.IntVar(&f.snapshotEvery, "snapshot-every", 0, "snapshot the state machine and compact the log after this many applied entries (0: never)")
 	fl.IntVar(&f.snapshotKeep, "snapshot-keep", 0, "entries kept behind a snapshot for followers that lag a little (0: the core's default)")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
 	fl.MarkHidden("planted-bug")

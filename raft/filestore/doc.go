@@ -22,13 +22,20 @@
 //	type    uint8
 //	payload [length]byte
 //
-// There are four record types:
+// There are seven record types:
 //
 //	1 entries:    first index uint64, count uint32, then per entry
 //	              term uint64, entry type uint8, data length uint32, data
 //	2 hard state: term uint64, vote uint64, commit uint64
 //	3 truncate:   index uint64; removes the entries from index on
 //	4 seal:       next sequence uint64, sealed bytes uint64, chain uint32
+//	5 snapshot:   index uint64, term uint64, kept uint8; adopts the
+//	              snapshot file of that index; kept 0 empties the log,
+//	              which continues after the snapshot (§7)
+//	6 compact:    index uint64, term uint64 (of the entry at index);
+//	              discards the entries up to index
+//	7 dropped:    sequence uint64; the segments up to it were deleted
+//	              because compaction left them dead
 //
 // An entries record always continues the log: its first index is the last
 // index plus one. Append of entries starting at or below the last index
@@ -62,6 +69,29 @@
 // lost unsynced writes. Knowing more would cost a write elsewhere on every
 // Sync. Likewise a directory whose every segment was removed opens as a
 // new, empty store.
+//
+// # Snapshots and compaction
+//
+// A snapshot (§7) lives in its own file, NNNNNNNNNNNNNNNN.snap, named by
+// its index: magic "RAFTSNP\x00", version, index, term, the configuration
+// (raft.EncodeConfState), the state machine's data, and a CRC-32C of it
+// all (see snapfile.go). ApplySnapshot writes the file under a temporary
+// name, fsyncs it, renames it and fsyncs the directory, and only then
+// appends the snapshot record that adopts it; Compact appends a compact
+// record. Both records become durable at the next Sync, in order, so a
+// crash keeps either the old snapshot and log or the new ones, never a
+// compaction without the snapshot that covers it. After that Sync the
+// store deletes what they left dead: the oldest sealed segments whose
+// entries are all compacted, and snapshot files no record names any more.
+// Before deleting segments it copies into the active segment the latest
+// hard-state, snapshot and compact records they hold, appends a dropped
+// record naming the last segment it deletes, and syncs; then it unlinks
+// them and fsyncs the directory.
+//
+// FirstIndex is then the first entry after the compaction (or the
+// snapshot that replaced the log); Entries below it return
+// raft.ErrCompacted. Snapshot reads the snapshot file back and checks its
+// checksum.
 //
 // # Durability contract
 //
@@ -112,6 +142,16 @@
 //     end of the log, an unknown record type.
 //   - Files NNNNNNNNNNNNNNNN.seg.tmp are segments whose creation a crash
 //     interrupted; Open deletes them. Other files are left alone.
+//   - Segments may be missing from the front only as far as the dropped
+//     records say (else a CorruptionError names the missing file), and
+//     the log they leave must start no later than the compaction. The
+//     snapshot file the log's latest snapshot record names must be there
+//     and whole (a CorruptionError names it otherwise), and a snapshot
+//     file with no segment at all is lost data. Segments up to the
+//     dropped one, snapshot files no record names (written before a crash
+//     kept their record from becoming durable) and half-written snapshot
+//     files are leftovers of a crash: Open deletes them
+//     (RecoveryInfo.Removed).
 //
 // The search for a valid record after a bad one starts one byte after the
 // bad record's start, not at its claimed end, because a damaged length

@@ -27,7 +27,8 @@ var ErrFailed = errors.New("filestore: store failed")
 // torn write: Open refuses to guess and returns it rather than lose or
 // invent log entries.
 type CorruptionError struct {
-	// File is the path of the damaged (or missing) segment file.
+	// File is the path of the damaged (or missing) segment or snapshot
+	// file.
 	File string
 	// Offset is the byte offset in File of the damaged record, or 0 for
 	// the segment header.

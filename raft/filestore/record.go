@@ -28,6 +28,19 @@ const (
 	// state; it lets recovery tell a deleted last segment from one never
 	// created.
 	recordSeal
+	// recordSnapshot makes the snapshot file of its index the store's
+	// snapshot (§7). If kept is 0 the log held no entry of the snapshot's
+	// index and term: it is emptied and continues after the snapshot;
+	// if 1, the log is kept whole.
+	recordSnapshot
+	// recordCompact discards the entries up to its index (at most the
+	// snapshot's), and names the term of the entry at it, which becomes
+	// the entry before the log.
+	recordCompact
+	// recordDropped says that every segment up to its sequence number
+	// was deleted (or is being deleted) because compaction left nothing
+	// live in it, so that recovery can tell them from lost files.
+	recordDropped
 )
 
 func (t recordType) String() string {
@@ -40,6 +53,12 @@ func (t recordType) String() string {
 		return "truncate"
 	case recordSeal:
 		return "seal"
+	case recordSnapshot:
+		return "snapshot"
+	case recordCompact:
+		return "compact"
+	case recordDropped:
+		return "dropped"
 	}
 	return fmt.Sprintf("recordType(%d)", uint8(t))
 }
@@ -61,6 +80,9 @@ const (
 	truncatePayloadBytes  = 8  // index: uint64
 	sealPayloadBytes      = 20 // next sequence uint64, sealed bytes uint64, chain uint32
 	sealFrameBytes        = frameHeaderBytes + sealPayloadBytes
+	snapshotPayloadBytes  = 17 // index uint64, term uint64, kept uint8
+	compactPayloadBytes   = 16 // index uint64, term uint64
+	droppedPayloadBytes   = 8  // sequence number uint64
 	entriesHeaderBytes    = 12 // first index uint64, count uint32
 	entryHeaderBytes      = 13 // term uint64, type uint8, data length uint32
 
@@ -148,6 +170,64 @@ func decodeTruncate(p []byte) (raft.Index, error) {
 		return 0, fmt.Errorf("truncate record at index %d, below the first index %d", index, firstIndex)
 	}
 	return index, nil
+}
+
+// snapRecord is the payload of a snapshot record.
+type snapRecord struct {
+	index raft.Index
+	term  raft.Term
+	kept  bool
+}
+
+func appendSnapRecord(buf []byte, r snapRecord) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(r.index))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(r.term))
+	if r.kept {
+		return append(buf, 1)
+	}
+	return append(buf, 0)
+}
+
+func decodeSnapRecord(p []byte) (snapRecord, error) {
+	if len(p) != snapshotPayloadBytes {
+		return snapRecord{}, fmt.Errorf("snapshot record of %d bytes, want %d", len(p), snapshotPayloadBytes)
+	}
+	r := snapRecord{index: raft.Index(binary.LittleEndian.Uint64(p)), term: raft.Term(binary.LittleEndian.Uint64(p[8:])), kept: p[16] == 1}
+	if r.index == 0 || r.term == 0 || p[16] > 1 {
+		return snapRecord{}, fmt.Errorf("snapshot record %d/%d (kept %d) is not a snapshot", r.term, r.index, p[16])
+	}
+	return r, nil
+}
+
+func appendCompact(buf []byte, index raft.Index, term raft.Term) []byte {
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(index))
+	return binary.LittleEndian.AppendUint64(buf, uint64(term))
+}
+
+func decodeCompact(p []byte) (raft.Index, raft.Term, error) {
+	if len(p) != compactPayloadBytes {
+		return 0, 0, fmt.Errorf("compact record of %d bytes, want %d", len(p), compactPayloadBytes)
+	}
+	index, term := raft.Index(binary.LittleEndian.Uint64(p)), raft.Term(binary.LittleEndian.Uint64(p[8:]))
+	if index == 0 || term == 0 {
+		return 0, 0, fmt.Errorf("compact record to index %d of term %d", index, term)
+	}
+	return index, term, nil
+}
+
+func appendDropped(buf []byte, seq uint64) []byte {
+	return binary.LittleEndian.AppendUint64(buf, seq)
+}
+
+func decodeDropped(p []byte) (uint64, error) {
+	if len(p) != droppedPayloadBytes {
+		return 0, fmt.Errorf("dropped record of %d bytes, want %d", len(p), droppedPayloadBytes)
+	}
+	seq := binary.LittleEndian.Uint64(p)
+	if seq == 0 || seq > segmentSeqMax {
+		return 0, fmt.Errorf("dropped record names segment %d", seq)
+	}
+	return seq, nil
 }
 
 // seal is the payload of a seal record.
@@ -262,6 +342,12 @@ func plausiblePayload(typ recordType, p []byte) bool {
 		return len(p) == truncatePayloadBytes
 	case recordSeal:
 		return len(p) == sealPayloadBytes
+	case recordSnapshot:
+		return len(p) == snapshotPayloadBytes
+	case recordCompact:
+		return len(p) == compactPayloadBytes
+	case recordDropped:
+		return len(p) == droppedPayloadBytes
 	case recordEntries:
 		_, _, err := entriesHeader(p)
 		return err == nil
@@ -279,6 +365,12 @@ func checkPayload(typ recordType, p []byte) error {
 		_, err = decodeTruncate(p)
 	case recordSeal:
 		_, err = decodeSeal(p)
+	case recordSnapshot:
+		_, err = decodeSnapRecord(p)
+	case recordCompact:
+		_, _, err = decodeCompact(p)
+	case recordDropped:
+		_, err = decodeDropped(p)
 	case recordEntries:
 		_, _, err = walkEntries(p, nil)
 	default:

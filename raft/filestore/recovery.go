@@ -34,6 +34,14 @@ type RecoveryInfo struct {
 	// its seal record was durable (its successor exists and holds no
 	// record); Open wrote the seal.
 	Resealed string
+	// FirstIndex and Snapshot are the first live entry and the index of
+	// the snapshot recovered (0: none).
+	FirstIndex raft.Index
+	Snapshot   raft.Index
+	// Removed names files that compaction had made dead and a crash kept
+	// from being deleted: segments wholly compacted, snapshot files
+	// replaced or never adopted. Open deleted them.
+	Removed []string
 	// TornFile is the segment whose torn tail Open cut off, or "". The cut
 	// removed TornBytes bytes from TornOffset on, for TornReason.
 	TornFile   string
@@ -50,6 +58,12 @@ func (ri RecoveryInfo) String() string {
 		ri.Segments, ri.Records, ri.LastIndex, ri.HardState)
 	if len(ri.RemovedTempFiles) > 0 {
 		s += fmt.Sprintf("; removed half-created %v", ri.RemovedTempFiles)
+	}
+	if ri.Snapshot != 0 {
+		s += fmt.Sprintf(", snapshot at %d, first index %d", ri.Snapshot, ri.FirstIndex)
+	}
+	if len(ri.Removed) > 0 {
+		s += fmt.Sprintf("; removed dead %v", ri.Removed)
 	}
 	if ri.Resealed != "" {
 		s += fmt.Sprintf("; finished the interrupted seal of %s", ri.Resealed)
@@ -69,18 +83,33 @@ func (s *Store) recover() error {
 	}
 	s.recovery.RemovedTempFiles = removed
 	if len(seqs) == 0 {
+		if err := s.checkNoSnapshots(); err != nil {
+			return wrapOpenError(s.dir, err)
+		}
 		f, err := createSegment(s.dir, 1, segLink{})
 		if err != nil {
 			return wrapOpenError(s.dir, err)
 		}
 		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderBytes
 		s.activeChain = chainStart(segmentHeader(1, segLink{}))
+		s.segs = []segInfo{{seq: 1}}
 		return nil
 	}
 	sc := &scanner{}
+	if seqs[0] > 1 {
+		// Compaction may have deleted the first segments; the dropped
+		// records say how many. Learn that first: replaying a log whose
+		// first segments were lost would fail on a symptom.
+		if err := s.checkDroppedPrefix(sc, seqs); err != nil {
+			return wrapOpenError(s.dir, err)
+		}
+	}
 	var prev segLink
+	s.replay.started = seqs[0] == 1
+	s.replay.baseless = seqs[0] > 1
 	for i, seq := range seqs {
-		r := &segReplay{dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev}
+		s.segs = append(s.segs, segInfo{seq: seq})
+		r := &segReplay{dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev, unlinked: i == 0 && seq > 1}
 		if !r.last {
 			if err := r.peekNext(seqs[i+1], i+1 == len(seqs)-1); err != nil {
 				return wrapOpenError(s.dir, err)
@@ -91,6 +120,9 @@ func (s *Store) recover() error {
 		}
 		prev = r.link()
 	}
+	if err := s.finishReplay(seqs[0]); err != nil {
+		return wrapOpenError(s.dir, err)
+	}
 	// After a process crash the page cache may hold writes that never
 	// reached the disk; the node is about to act on what it reads, so make
 	// that durable first. Earlier segments were fsynced at rollover.
@@ -98,9 +130,15 @@ func (s *Store) recover() error {
 	if err := s.active.Sync(); err != nil {
 		return wrapOpenError(s.dir, err)
 	}
+	// Everything recovered is durable: finish deletions a crash cut short.
+	if err := s.removeLeftovers(); err != nil {
+		return wrapOpenError(s.dir, err)
+	}
 	s.recovery.Segments = len(seqs)
 	s.recovery.LastIndex = s.lastIndex
 	s.recovery.HardState = s.hardState
+	s.recovery.FirstIndex = s.first
+	s.recovery.Snapshot = s.snap.Index
 	return nil
 }
 
@@ -213,6 +251,12 @@ func (s *Store) replayHeader(f *os.File, r *segReplay) (int64, error) {
 		return segmentHeaderBytes, err
 	}
 	link, reason := checkSegmentHeader(got, r.seq)
+	if reason == "" && r.unlinked {
+		// The predecessor was deleted; recover checks that compaction
+		// deleted it.
+		r.prev = link
+		r.chain = chainStart(segmentHeader(r.seq, link))
+	}
 	if reason == "" && link != r.prev {
 		reason = fmt.Sprintf("header says segment %d was sealed at %d bytes (chain %#08x), but it was sealed at %d bytes (chain %#08x)",
 			r.seq-1, link.bytes, link.chain, r.prev.bytes, r.prev.chain)
@@ -273,6 +317,13 @@ func (s *Store) apply(typ recordType, p []byte, seq uint64, off, size int64) err
 		if err != nil {
 			return err
 		}
+		if !s.replay.started {
+			// The first entries of a log whose first segments compaction
+			// deleted: finishReplay checks that they start where the
+			// compaction ended.
+			s.replay.started, s.replay.start = true, first
+			s.first, s.lastIndex = first, first-1
+		}
 		if first != s.lastIndex+1 {
 			return fmt.Errorf("index gap: entries record starts at index %d but the log ends at %d", first, s.lastIndex)
 		}
@@ -283,17 +334,34 @@ func (s *Store) apply(typ recordType, p []byte, seq uint64, off, size int64) err
 			return err
 		}
 		s.hardState = hs
+		s.latest[latestHardState] = seq
 	case recordTruncate:
 		index, err := decodeTruncate(p)
 		if err != nil {
 			return err
 		}
+		if !s.replay.started {
+			// Of entries in segments missing from the front: finishReplay
+			// reports them.
+			return nil
+		}
 		if index > s.lastIndex {
 			return fmt.Errorf("truncate record at index %d past the last index %d", index, s.lastIndex)
 		}
+		if index < s.first && s.replay.baseless {
+			// A log replayed from a segment after compacted ones: the
+			// truncation cut entries before those seen; the log starts
+			// again where it cut.
+			s.records = s.records[:0]
+			s.first, s.lastIndex, s.replay.start = index, index-1, index
+			return nil
+		}
+		if index < s.first || index <= s.snap.Index {
+			return fmt.Errorf("truncate record at index %d, before the log's first index %d or inside the snapshot at %d", index, s.first, s.snap.Index)
+		}
 		s.truncate(index)
 	default:
-		return fmt.Errorf("unknown record type %d", uint8(typ))
+		return s.applySnapshotRecord(typ, p, seq)
 	}
 	return nil
 }

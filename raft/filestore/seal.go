@@ -15,6 +15,9 @@ type segReplay struct {
 	// prev is the link the predecessor was sealed with (zero for segment
 	// 1): this segment's header must name it.
 	prev segLink
+	// unlinked is set for the first segment present when compaction
+	// deleted its predecessors: its link cannot be checked.
+	unlinked bool
 	// next is the link the successor's header names: the size and chain
 	// this segment had when it was sealed. Known when hasNext.
 	next    segLink

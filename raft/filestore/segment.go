@@ -122,7 +122,9 @@ func checkSegmentHeader(h []byte, seq uint64) (segLink, string) {
 
 // listSegments returns the sequence numbers of the segments in dir, in
 // order, after deleting segments left half-created by a crash. They must
-// run 1, 2, 3, ... with no gap: a missing file is lost data.
+// run with no gap: a missing file is lost data. They start at 1 unless
+// compaction deleted the first ones, which recovery checks against the
+// log's dropped records.
 func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 	des, err := os.ReadDir(dir)
 	if err != nil {
@@ -145,9 +147,9 @@ func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 			return nil, nil, fmt.Errorf("filestore: %s: not a segment file (want NNNNNNNNNNNNNNNN%s)",
 				filepath.Join(dir, name), segmentSuffix)
 		}
-		if want := uint64(len(seqs)) + 1; seq != want {
+		if n := len(seqs); n > 0 && seq != seqs[n-1]+1 {
 			return nil, nil, &CorruptionError{
-				File:   segmentPath(dir, want),
+				File:   segmentPath(dir, seqs[n-1]+1),
 				Reason: fmt.Sprintf("segment file missing (the next one present is %s)", name),
 			}
 		}

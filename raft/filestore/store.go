@@ -11,8 +11,7 @@ import (
 	"github.com/raftsim/raftsim/raft"
 )
 
-// firstIndex is the index of the first entry of every log: this store has
-// no compaction, so no entry is ever dropped from the front.
+// firstIndex is the index of the first entry of a log never compacted.
 const firstIndex raft.Index = 1
 
 const (
@@ -34,6 +33,8 @@ type Options struct {
 	// than the limit still fits somewhere). Zero means
 	// DefaultSegmentSizeBytes; at most SegmentSizeBytesMax.
 	SegmentSizeBytes int64
+	// hook, for tests, sees every file operation the store makes.
+	hook func(op, path string)
 }
 
 // Store is a durable raft.Storage kept in append-only segment files in one
@@ -58,13 +59,43 @@ type Store struct {
 
 	hardState raft.HardState
 	// records locates each entries record that still holds live entries,
-	// in log order; record i holds the live entries
-	// [records[i].first, records[i+1].first), the last one up to lastIndex.
-	// Invariant: records[0].first == firstIndex when lastIndex >= firstIndex;
+	// in log order; record i holds the entries
+	// [records[i].first, records[i+1].first), the last one up to lastIndex,
+	// of which those from first on are live (the first record may begin
+	// before first: compaction drops whole records only).
+	// Invariant: records[0].first <= first when lastIndex >= first;
 	// records[i].first < records[i+1].first; records[last].first <= lastIndex.
 	records []recordLoc
-	// Invariant: lastIndex >= firstIndex-1.
+	// first is the first live entry; the entries before it are compacted,
+	// or replaced by the snapshot (snapshot.go).
+	// Invariant: first-1 <= lastIndex; first == firstIndex without a
+	// snapshot, else first-1 <= snap.Index <= lastIndex.
+	first raft.Index
+	// prevTerm is the term of the entry at first-1 (0 at index 0).
+	prevTerm  raft.Term
 	lastIndex raft.Index
+	// snap is the metadata of the store's snapshot, whose data is in its
+	// snapshot file; zero without one.
+	snap raft.SnapshotMeta
+	// compacted is the index of the latest compaction (0: none).
+	// Invariant: compacted <= snap.Index.
+	compacted raft.Index
+	// segs lists the segments present, oldest first, the active one
+	// last, with the highest entry index each holds: a sealed segment
+	// whose entries are all compacted can be deleted.
+	segs []segInfo
+	// dropped is the highest segment deleted for compaction (0: none).
+	dropped uint64
+	// latest names the segments holding the latest hard-state, snapshot,
+	// compact and dropped records: deleting a segment must not lose them.
+	latest [latestKinds]uint64
+	// staleSnaps are snapshot files a newer snapshot replaced; they go
+	// once the newer one's record is durable.
+	staleSnaps []raft.Index
+	// hook, set by tests, sees every file operation (op, path).
+	hook func(op, path string)
+	// replay is the state of recovery (recovery_snapshot.go).
+	replay replayState
 
 	// err, once set, is returned by every call (see ErrFailed).
 	err      error
@@ -96,7 +127,7 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: Options.SegmentSizeBytes %d not in [0, %d]",
 			ErrInvalidArgument, opts.SegmentSizeBytes, SegmentSizeBytesMax)
 	}
-	s := &Store{dir: dir, segmentBytes: opts.SegmentSizeBytes, lastIndex: firstIndex - 1}
+	s := &Store{dir: dir, segmentBytes: opts.SegmentSizeBytes, first: firstIndex, lastIndex: firstIndex - 1, hook: opts.hook}
 	if s.segmentBytes == 0 {
 		s.segmentBytes = DefaultSegmentSizeBytes
 	}
@@ -167,12 +198,13 @@ func (s *Store) InitialState() (raft.HardState, error) {
 	return s.hardState, nil
 }
 
-// FirstIndex is always 1: the store does not compact.
+// FirstIndex returns the index of the first live entry: 1, or one past
+// the latest compaction or the snapshot that replaced the log.
 func (s *Store) FirstIndex() (raft.Index, error) {
 	if err := s.usable(); err != nil {
 		return 0, err
 	}
-	return firstIndex, nil
+	return s.first, nil
 }
 
 // LastIndex returns the index of the last entry, 0 for an empty log.
@@ -195,10 +227,12 @@ func (s *Store) SetHardState(hs raft.HardState) error {
 	buf, start := beginFrame(s.wbuf[:0], recordHardState)
 	buf = appendHardState(buf, hs)
 	endFrame(buf, start)
-	if _, _, err := s.writeFrame(buf); err != nil {
+	seq, _, err := s.writeFrame(buf)
+	if err != nil {
 		return err
 	}
 	s.hardState = hs
+	s.latest[latestHardState] = seq
 	return nil
 }
 
@@ -249,8 +283,8 @@ func (s *Store) checkAppend(ents []raft.Entry) error {
 		return nil
 	}
 	first := ents[0].Index
-	if first < firstIndex {
-		return fmt.Errorf("%w: Append at index %d, below the first index %d", ErrInvalidArgument, first, firstIndex)
+	if first < s.first || first <= s.snap.Index {
+		return fmt.Errorf("%w: Append at index %d, below the first index %d or inside the snapshot at %d", ErrInvalidArgument, first, s.first, s.snap.Index)
 	}
 	if first > s.lastIndex+1 {
 		return fmt.Errorf("%w: Append at index %d would leave a gap after the last index %d",
@@ -279,12 +313,15 @@ func (s *Store) addRecord(loc recordLoc, count int) {
 	}
 	s.records = append(s.records, loc)
 	s.lastIndex += raft.Index(count)
+	if k := len(s.segs) - 1; k >= 0 && s.segs[k].seq == loc.seq {
+		s.segs[k].maxIndex = max(s.segs[k].maxIndex, s.lastIndex)
+	}
 }
 
 // truncate drops the entries from index on, in memory.
 func (s *Store) truncate(index raft.Index) {
-	if index < firstIndex || index > s.lastIndex {
-		panic(fmt.Sprintf("filestore: truncate at %d outside [%d, %d]", index, firstIndex, s.lastIndex))
+	if index < s.first || index > s.lastIndex {
+		panic(fmt.Sprintf("filestore: truncate at %d outside [%d, %d]", index, s.first, s.lastIndex))
 	}
 	for len(s.records) > 0 && s.records[len(s.records)-1].first >= index {
 		s.records = s.records[:len(s.records)-1]
@@ -305,6 +342,7 @@ func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
 	}
 	off = s.activeSize
 	n, err := s.active.Write(frame)
+	s.note("write", segmentPath(s.dir, s.activeSeq))
 	s.activeSize += int64(n)
 	s.dirty = true
 	if err != nil {
@@ -333,6 +371,7 @@ func (s *Store) rollover() error {
 		if err := s.active.Sync(); err != nil {
 			return err
 		}
+		s.note("fsync", segmentPath(s.dir, s.activeSeq))
 		s.dirty = false
 	}
 	link := segLink{bytes: s.activeSize, chain: s.activeChain}
@@ -341,17 +380,20 @@ func (s *Store) rollover() error {
 	if err != nil {
 		return err
 	}
+	s.note("create", segmentPath(s.dir, s.activeSeq+1))
 	old := s.active
 	s.active = nil
 	if err := writeSeal(old, seal{next: s.activeSeq + 1, link: link}); err != nil {
 		return errors.Join(err, old.Close(), next.Close())
 	}
+	s.note("fsync", segmentPath(s.dir, s.activeSeq))
 	s.fsyncs++
 	if err := old.Close(); err != nil {
 		return errors.Join(err, next.Close())
 	}
 	s.active, s.activeSeq, s.activeSize = next, s.activeSeq+1, segmentHeaderBytes
 	s.activeChain = chainStart(segmentHeader(s.activeSeq, link))
+	s.segs = append(s.segs, segInfo{seq: s.activeSeq})
 	return nil
 }
 
@@ -373,14 +415,19 @@ func (s *Store) Sync() error {
 	if err := s.usable(); err != nil {
 		return err
 	}
-	if !s.dirty {
-		return nil
+	if s.dirty {
+		s.fsyncs++
+		err := s.active.Sync()
+		s.note("fsync", segmentPath(s.dir, s.activeSeq))
+		if err != nil {
+			return s.fail(err)
+		}
+		s.dirty = false
 	}
-	s.fsyncs++
-	if err := s.active.Sync(); err != nil {
+	// Everything written is durable: what compaction left behind may go.
+	if err := s.dropCompacted(); err != nil {
 		return s.fail(err)
 	}
-	s.dirty = false
 	return nil
 }
 
@@ -392,8 +439,8 @@ func (s *Store) Entries(lo, hi raft.Index) ([]raft.Entry, error) {
 	if err := s.usable(); err != nil {
 		return nil, err
 	}
-	if lo < firstIndex {
-		return nil, fmt.Errorf("filestore: Entries(%d, %d): %w (first index %d)", lo, hi, raft.ErrCompacted, firstIndex)
+	if lo < s.first {
+		return nil, fmt.Errorf("filestore: Entries(%d, %d): %w (first index %d)", lo, hi, raft.ErrCompacted, s.first)
 	}
 	if hi > s.lastIndex+1 {
 		return nil, fmt.Errorf("filestore: Entries(%d, %d): %w (last index %d)", lo, hi, raft.ErrUnavailable, s.lastIndex)

@@ -79,13 +79,6 @@ func Start(cfg Config) (_ *Replica, err error) {
 	if r.store, err = filestore.Open(cfg.Dir, filestore.Options{}); err != nil {
 		return nil, err
 	}
-	if cfg.SnapshotEvery > 0 {
-		// Compacting to index 0 changes nothing in a store that keeps
-		// snapshots, and fails in one that does not.
-		if err := r.store.Compact(0); errors.Is(err, filestore.ErrSnapshotsUnsupported) {
-			return nil, fmt.Errorf("replica: compaction asked for, but the file store keeps no snapshots yet: %w", err)
-		}
-	}
 	if ri := r.store.Recovery(); ri.Torn() {
 		cfg.Logger.Warn("recovered a torn log tail", "recovery", ri.String())
 	}
