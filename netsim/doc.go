@@ -19,10 +19,12 @@
 //
 // Each directed link has a LinkConfig (a delay model, loss, duplication,
 // reordering, as integer Ratios, and a bandwidth), from a default or a
-// per-link override. With a bandwidth, SendSized charges a message by its
-// size: it leaves once the link has sent what came before it, so a big
-// snapshot chunk takes real virtual time and delays what follows, and a
-// message that would wait more than BacklogMax is dropped;
+// per-link override, and may carry a setting for one message kind that
+// overrides it for that kind (SetLinkKind: delay or drop only replies).
+// With a bandwidth, SendSized charges a message by its size: it leaves
+// once the link has sent what came before it, so a big snapshot chunk
+// takes real virtual time and delays what follows, and a message that
+// would wait more than BacklogMax is dropped;
 // faults are one-way cuts, isolation, group partitions, a bridge node, and
 // clogs. All of them can change at any virtual time and apply to calls made
 // after the change.

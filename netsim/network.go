@@ -82,6 +82,9 @@ type link struct {
 	// busyUntil is when the link has sent every byte handed to it, with a
 	// bandwidth; messages sent before then wait their turn.
 	busyUntil clock.Time
+	// kinds, when not nil, holds per message kind a setting that
+	// overrides cfg for messages of that kind (SetLinkKind).
+	kinds []kindLink
 }
 
 // Network decides the fate of every message between a fixed set of nodes.
@@ -292,7 +295,7 @@ func (n *Network) SendSized(now clock.Time, from, to raft.NodeID, kind raft.Mess
 	}
 	// The IsZero tests skip calls that would draw nothing anyway; they
 	// save time on the common fault-free link without changing any draw.
-	cfg := &l.cfg
+	cfg := l.config(kind)
 	if !cfg.Loss.IsZero() && cfg.Loss.Chance(n.rng) {
 		c.DroppedLoss++
 		n.lastDrop = DropLoss
@@ -380,7 +383,7 @@ func (n *Network) ResetLink(from, to raft.NodeID) error {
 	if err != nil {
 		return fmt.Errorf("netsim: ResetLink: %w", err)
 	}
-	l.cfg, l.overridden = n.defaults, false
+	l.cfg, l.overridden, l.kinds = n.defaults, false, nil
 	return nil
 }
 

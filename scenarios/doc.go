@@ -51,6 +51,10 @@
 //	reorder_window = "20ms"
 //	bandwidth = "1MiB/s"            # bytes per second (left out: unlimited); every
 //	                                # message waits its turn and takes its size's time
+//	[network.requests]              # for requests only (votes, appends, heartbeats);
+//	loss = "10%"                    # keys left out keep [network]'s values
+//	[network.responses]             # for responses only
+//	delay = "0ms..27ms"
 //
 //	[disk]
 //	sync = "100us..2ms"             # how long a sync takes
@@ -96,7 +100,12 @@
 //	connect                             from, to: undoes the cut of that one link
 //	heal                                nothing: every cut and clog ends
 //	link                                from, to (neither: every link), and the [network] keys;
-//	                                    keys left out keep the [network] values
+//	                                    keys left out keep the [network] values;
+//	                                    messages = "requests", "responses" or a list of
+//	                                    types ["App", "AppResp"] sets it for those messages
+//	                                    only; outlive_heal = true keeps it through the
+//	                                    healing phase (otherwise the healing phase restores
+//	                                    [network], and heal itself changes no setting)
 //	slow_disk                           targets, sync
 //	clock_drift                         targets, drift_ppm (+-500000)
 //	clock_jump                          targets, jump ("-300ms"; a jump at
@@ -151,7 +160,45 @@
 //	after = "0s"
 //	wait = "commit"                 # the latest burst's accepted proposals are
 //	within = "2s"                   # committed on on = "majority" (the default),
-//	on = "all"                      # "all" (every node up) or a number of nodes
+//	on = "all"                      # "all" (every node up) or a number of nodes;
+//	of = "all"                      # or every proposal so far still in play (not
+//	                                # ended failed or unknown), not only the latest
+//
+// A sleep = "0ms..500ms" entry only takes time; its as names the moment it
+// ended (sleep = "0s" marks a moment for a check's window). Every entry
+// may also have
+//
+//	chance = "10%"      it runs with that probability, drawn from the seed when
+//	                    it comes up; a skipped relative entry takes no time
+//	when = "up < 3"     it runs only if the cluster's state meets the condition
+//	                    then: up, down, isolated, connected or leaders (nodes in
+//	                    the leader role), and <, <=, >, >=, == or !=
+//	label = "..."       names it in messages and the trace instead of timeline[i]
+//
+// and a selector may leave nodes out: except = [1, "old_leader"]. With
+// retry = true, each proposal of a burst is proposed again to the leader
+// (after 10ms) whenever an attempt ends without its entry applied - its
+// node refused it, stepped down, crashed, or another entry took its index
+// - as a client retries; the state machine applies it once. That is
+// 6.5840's one(): propose, retry until committed, within a time.
+//
+// A repeat block runs its steps again and again; the steps follow one
+// another (after, never at), each repetition where the previous ended:
+//
+//	[[timeline]]
+//	repeat = 1000
+//	[[timeline.steps]]
+//	after = "0s"
+//	propose = 1
+//	leader = true
+//	[[timeline.steps]]
+//	after = "0ms..13ms"
+//	action = "crash"
+//	leader = true
+//
+// It is unrolled when the file is read (at most 100000 entries in all);
+// messages name a step with its repetition, "timeline[1].steps[1]
+// (repetition 7)", and a reproducer holds the entries unrolled.
 //
 // Each proposal is its own operation in the history (an append of a unique
 // value to key "p", with its own client session): OK when its node
@@ -254,9 +301,9 @@
 //
 // A name a window is anchored to must be bound by exactly one timeline
 // entry. A wait's as binds the moment it ended (and, for a leader wait,
-// the leader it found). A window anchored to an entry that never runs
-// never opens ("not reached" in the summary); one whose until comes
-// before its from fails. The summary lists each window's verdict and what
+// the leader it found); so does a sleep's. A window anchored to an entry
+// that never runs never opens ("not reached" in the summary); one whose
+// until comes before its from fails. The summary lists each window's verdict and what
 // happened in it - operations by outcome, leaders elected, how far the
 // commit index rose, messages sent - and so does --json ("windows").
 //
@@ -277,10 +324,12 @@
 //
 // # The library and the generator
 //
-// Builtins are the files in library/, embedded in the binary. Generate
-// derives a scenario from a seed for fuzzing (swarm testing: the seed picks
-// every option). Encode writes any scenario back as a file that Parse reads
-// to an equal Scenario.
+// Builtins are the files in library/, embedded in the binary; among them
+// the lab3a-*, lab3b-* and lab3c-* ports of the MIT 6.5840 Raft tests,
+// written from the tests' descriptions. Generate derives a scenario from a
+// seed for fuzzing (swarm testing: the seed picks every option). Encode
+// writes any scenario back as a file that Parse reads to an equal
+// Scenario.
 //
 // Usage:
 //

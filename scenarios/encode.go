@@ -51,6 +51,10 @@ func Encode(s *Scenario) []byte {
 	e.raft(&cfg.Raft)
 	e.table("network")
 	e.link(cfg.Network)
+	for _, k := range cfg.NetworkKinds {
+		e.table("network." + k.Messages.String())
+		e.link(k.Link)
+	}
 	e.table("disk")
 	e.kv("sync", quote(formatRange(cfg.Disk.SyncMin, cfg.Disk.SyncMax)))
 	e.workload(&cfg.Workload)
@@ -144,8 +148,19 @@ func (e *encoder) action(a *sim.Action) {
 		e.kv("wait", quote(a.Wait.String()))
 	case sim.ActPropose:
 		e.kv("propose", strconv.Itoa(a.Count))
+	case sim.ActSleep:
+		e.kv("sleep", quote(formatRange(a.SleepMin, a.SleepMax)))
 	default:
 		e.kv("action", quote(a.Kind.String()))
+	}
+	if a.Label != "" {
+		e.kv("label", quote(a.Label))
+	}
+	if a.Chance.Den != 0 {
+		e.kv("chance", quote(formatRatio(a.Chance)))
+	}
+	if !a.When.IsZero() {
+		e.kv("when", quote(a.When.String()))
 	}
 	for _, k := range actionKeys[a.Kind] {
 		switch k {
@@ -169,6 +184,22 @@ func (e *encoder) action(a *sim.Action) {
 		case "as":
 			if a.As != "" {
 				e.kv("as", quote(a.As))
+			}
+		case "except":
+			if len(a.Except)+len(a.ExceptNames) > 0 {
+				e.kv("except", targetList(a.Except, a.ExceptNames))
+			}
+		case "retry":
+			if a.Retry {
+				e.kv("retry", "true")
+			}
+		case "messages":
+			if a.Messages != sim.MessagesAll || len(a.MsgTypes) > 0 {
+				e.kv("messages", messagesValue(a))
+			}
+		case "outlive_heal":
+			if a.OutliveHeal {
+				e.kv("outlive_heal", "true")
 			}
 		case "groups":
 			parts := make([]string, len(a.Groups))
@@ -201,6 +232,10 @@ func (e *encoder) action(a *sim.Action) {
 		case "on":
 			if a.On != sim.OnMajority {
 				e.kv("on", onValue(a.On))
+			}
+		case "of":
+			if a.AllProposals {
+				e.kv("of", quote("all"))
 			}
 		case "restart_after", "reconnect_after":
 			e.kv(k, quote(formatRange(a.RestartAfter, max(a.RestartAfter, a.RestartAfterMax))))

@@ -307,6 +307,7 @@ func (st *timelineState) clone() *timelineState {
 		c.names[k] = v
 	}
 	c.isolated = slices.Clone(st.isolated)
+	c.labels = slices.Clone(st.labels)
 	c.cut = make(map[[2]raft.NodeID]int, len(st.cut))
 	for k, v := range st.cut {
 		c.cut[k] = v

@@ -129,9 +129,9 @@ func TestParseRejectsBadTimesAndWaits(t *testing.T) {
 		{"commit wait without proposals", langBase + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`),
 			"x.toml:5: timeline[0].wait: ", "a commit wait needs a propose entry before it"},
 		{"targets on a wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `leader = true`),
-			"x.toml:7: timeline[0].leader: ", "a wait takes no leader (it takes within, on, as)"},
+			"x.toml:7: timeline[0].leader: ", "a wait takes no leader (it takes within, on, of, as)"},
 		{"action and wait", langBase + entry(`at = "1s"`, `action = "heal"`, `wait = "leader"`),
-			"x.toml:6: timeline[0].wait: ", "an entry is one of an action, a wait and a propose; this one has action already"},
+			"x.toml:6: timeline[0].wait: ", "an entry is one of an action, a wait, a propose and a sleep; this one has action already"},
 		{"wait spelled as an action", langBase + entry(`at = "1s"`, `action = "wait"`),
 			"x.toml:5: timeline[0].action: ", `"wait" is not an action`},
 		{"no kind", langBase + entry(`at = "1s"`),
@@ -360,4 +360,159 @@ func TestParseChecks(t *testing.T) {
 	if err := s.Expect.Check(res); err != nil {
 		t.Fatalf("%v: %v", err, res.Failures)
 	}
+}
+
+// step writes one [[timeline.steps]] table.
+func step(lines ...string) string {
+	return "[[timeline.steps]]\n" + strings.Join(lines, "\n") + "\n"
+}
+
+func TestParseRejectsBadRepeatsAndGuards(t *testing.T) {
+	checkParseErrors(t, []parseErrorCase{
+		{"except without a draw", langBase + entry(`at = "1s"`, `action = "crash"`, `nodes = [1]`, `except = [2]`),
+			"x.toml:7: timeline[0].except: ", "except narrows a follower, random, leader_and or except_leader draw"},
+		{"except with leader", langBase + entry(`at = "1s"`, `action = "crash"`, `leader = true`, `except = [2]`),
+			"x.toml:7: timeline[0].except: ", "this action has none"},
+		{"except of an unbound name", langBase + entry(`at = "1s"`, `action = "crash"`, `random = 1`, `except = ["x"]`),
+			"x.toml:7: timeline[0].except: ", `"x" is bound by no earlier action's as`},
+		{"bad chance", langBase + entry(`at = "1s"`, `action = "heal"`, `chance = 0.5`),
+			"x.toml:6: timeline[0].chance: ", "is a float, want a probability string"},
+		{"bad when", langBase + entry(`at = "1s"`, `action = "heal"`, `when = "nodes < 3"`),
+			"x.toml:6: timeline[0].when: ", `"nodes < 3" is not a condition such as "up < 3"`},
+		{"bad sleep", langBase + entry(`at = "1s"`, `sleep = "2ms..1ms"`),
+			"x.toml:5: timeline[0].sleep: ", "the upper bound is below the lower bound"},
+		{"retry on an action", langBase + entry(`at = "1s"`, `action = "crash"`, `leader = true`, `retry = true`),
+			"x.toml:7: timeline[0].retry: ", "a crash action takes no retry"},
+		{"repeat without steps", langBase + "[[timeline]]\nrepeat = 3\n",
+			"x.toml:3: timeline[0].steps: ", "missing: a repeat block needs [[timeline.steps]]"},
+		{"repeat of zero", langBase + "[[timeline]]\nrepeat = 0\n" + step(`after = "1ms"`, `action = "heal"`),
+			"x.toml:4: timeline[0].repeat: ", "0 is outside [1, 100000]"},
+		{"steps without repeat", langBase + "[[timeline]]\n" + step(`after = "1ms"`, `action = "heal"`),
+			"x.toml:3: timeline[0].repeat: ", "missing: a block with steps repeats them repeat = N times"},
+		{"an action key on a repeat block", langBase + "[[timeline]]\nrepeat = 2\naction = \"heal\"\n" + step(`after = "1ms"`, `action = "heal"`),
+			"x.toml:5: timeline[0].action: ", "a repeat block takes only repeat and its [[timeline.steps]]"},
+		{"at in a step", langBase + "[[timeline]]\nrepeat = 2\n" + step(`at = "1s"`, `action = "heal"`),
+			"x.toml:6: timeline[0].steps[0].at: ", "the steps of a repeat block follow one another: use after"},
+		{"nested repeat", langBase + "[[timeline]]\nrepeat = 2\n" + step(`repeat = 2`),
+			"x.toml:6: timeline[0].steps[0].repeat: ", "repeat blocks do not nest"},
+		{"too many entries", langBase + "[[timeline]]\nrepeat = 60000\n" + step(`after = "0s"`, `action = "heal"`) + step(`after = "0s"`, `action = "heal"`),
+			"x.toml:4: timeline[0].repeat: ", "60000 repetitions of 2 steps make 120000 entries, more than 100000"},
+		{"repetitions past the end", langBase + "[[timeline]]\nrepeat = 40\n" + step(`after = "100ms"`, `action = "heal"`),
+			"x.toml:6: timeline[0].steps[0].after: ", "3s is not before the end of the fault phase"},
+		{"a contradiction in a later repetition", langBase + "[[timeline]]\nrepeat = 2\n" + step(`after = "100ms"`, `action = "crash"`, `nodes = [2]`),
+			"x.toml:8: timeline[0].steps[0].nodes: ", "node 2 is already down (crashed by timeline[0].steps[0] (repetition 1)) (repetition 2)"},
+	})
+}
+
+// Repeat blocks unroll into labelled entries; chance, when, except,
+// sleep and retry read and write back.
+func TestParseRepeatAndGuards(t *testing.T) {
+	text := "nodes = 5\nduration = \"20s\"\n" +
+		entry(`at = "0s"`, `wait = "leader"`, `within = "1s"`, `as = "first"`) +
+		"[[timeline]]\nrepeat = 30\n" +
+		step(`after = "0s"`, `propose = 1`, `leader = true`, `retry = true`) +
+		step(`after = "0s"`, `sleep = "0ms..200ms"`, `chance = "10%"`) +
+		step(`after = "0ms..13ms"`, `action = "crash"`, `leader = true`) +
+		step(`after = "0s"`, `action = "restart"`, `random = 1`, `except = ["first"]`, `when = "up < 3"`) +
+		entry(`after = "0s"`, `action = "restart"`) +
+		entry(`after = "0s"`, `wait = "leader"`, `within = "2s"`) +
+		entry(`after = "0s"`, `propose = 1`, `leader = true`, `retry = true`) +
+		entry(`after = "0s"`, `wait = "commit"`, `within = "5s"`, `on = "all"`)
+	s, err := Parse("rep.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Config.Timeline
+	if len(tl) != 1+30*4+4 {
+		t.Fatalf("%d entries", len(tl))
+	}
+	if a := tl[1+4*7+3]; a.Label != "timeline[1].steps[3] (repetition 8)" || a.When.String() != "up < 3" || a.ExceptNames[0] != "first" || a.Random != 1 {
+		t.Fatalf("entry %+v", a)
+	}
+	if a := tl[2]; a.Kind != sim.ActSleep || a.SleepMax != 200*time.Millisecond || a.Chance.String() != "1/10" || !a.Follows {
+		t.Fatalf("sleep %+v", a)
+	}
+	if !tl[1].Retry {
+		t.Fatalf("propose %+v", tl[1])
+	}
+	// Written unrolled, labels kept: the same timeline.
+	roundTrip(t, s)
+	for seed := uint64(1); seed <= 3; seed++ {
+		res, err := sim.Run(s.ConfigFor(seed))
+		if err != nil || !res.Passed() {
+			t.Fatalf("seed %d: %v %v", seed, err, res.Failures)
+		}
+	}
+}
+
+func TestParseRejectsBadLinkKinds(t *testing.T) {
+	link := func(lines ...string) string {
+		return entry(append([]string{`at = "1s"`, `action = "link"`}, lines...)...)
+	}
+	checkParseErrors(t, []parseErrorCase{
+		{"unknown class", langBase + link(`messages = "votes"`, `loss = "5%"`),
+			"x.toml:6: timeline[0].messages: ", `"votes" is not "all", "requests", "responses" or a list of message types`},
+		{"unknown message type", langBase + link(`messages = ["App", "Append"]`),
+			"x.toml:6: timeline[0].messages[1]: ", `"Append" is not a message type (PreVote, PreVoteResp, Vote, VoteResp, App, AppResp`},
+		{"type twice", langBase + link(`messages = ["App", "App"]`),
+			"x.toml:6: timeline[0].messages[1]: ", `"App" is listed twice`},
+		{"empty list", langBase + link(`messages = []`),
+			"x.toml:6: timeline[0].messages: ", "an empty list of message types"},
+		{"outlive_heal on a crash", langBase + entry(`at = "1s"`, `action = "crash"`, `nodes = [1]`, `outlive_heal = true`),
+			"x.toml:7: timeline[0].outlive_heal: ", "a crash action takes no outlive_heal"},
+		{"unknown key in a message class", langBase + "[network.requests]\nlos = \"5%\"\n",
+			"x.toml:4: network.requests.los: ", `unknown key (did you mean "loss"?)`},
+		{"bad value in a message class", langBase + "[network.responses]\nloss = \"150%\"\n",
+			"x.toml:4: network.responses.loss: ", `"150%" is more than 1`},
+		{"unknown class table", langBase + "[network.replies]\nloss = \"5%\"\n",
+			"x.toml:3: network.replies: ", "unknown key"},
+	})
+}
+
+// The settings of 6.5840's unreliable network, replies delayed long
+// after a while, a setting that outlives the heal: they read and write
+// back.
+func TestParseLinkKinds(t *testing.T) {
+	text := langBase + "[network]\ndelay = \"1ms\"\n[network.requests]\ndelay = \"0ms..27ms\"\nloss = \"10%\"\n[network.responses]\nloss = \"10%\"\n" +
+		entry(`at = "1s"`, `action = "link"`, `messages = "responses"`, `reorder = "2/3"`, `reorder_window = "2200ms"`, `outlive_heal = true`) +
+		entry(`at = "2s"`, `action = "link"`, `from = 1`, `to = 2`, `messages = ["AppResp", "HeartbeatResp"]`, `loss = "50%"`)
+	s, err := Parse("links.toml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := s.Config.NetworkKinds
+	if len(k) != 2 || k[0].Messages != sim.MessagesRequests || k[0].Link.Loss.String() != "1/10" || k[0].Link.Delay.Max != 27*time.Millisecond ||
+		k[1].Messages != sim.MessagesResponses || k[1].Link.Delay.Max != time.Millisecond {
+		t.Fatalf("network kinds %+v", k)
+	}
+	tl := s.Config.Timeline
+	if !tl[0].OutliveHeal || tl[0].Messages != sim.MessagesResponses || tl[0].Link.Reorder.Window != 2200*time.Millisecond ||
+		len(tl[1].MsgTypes) != 2 || tl[1].MsgTypes[1] != raft.MsgHeartbeatResp {
+		t.Fatalf("timeline %+v", tl)
+	}
+	roundTrip(t, s)
+}
+
+func TestParseWaitOf(t *testing.T) {
+	propose := entry(`at = "1s"`, `propose = 1`, `leader = true`)
+	checkParseErrors(t, []parseErrorCase{
+		{"of on a leader wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `of = "all"`),
+			"x.toml:7: timeline[0].of: ", "only a commit wait takes of"},
+		{"of neither", langBase + propose + entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`, `of = "some"`),
+			"x.toml:11: timeline[1].of: ", `"some" is not "latest" (the latest proposal burst) or "all" (every proposal so far)`},
+	})
+	s, err := Parse("of.toml", []byte(langBase+propose+entry(`at = "1s"`, `wait = "commit"`, `within = "1s"`, `of = "all"`)))
+	if err != nil || !s.Config.Timeline[1].AllProposals {
+		t.Fatalf("%v %+v", err, s)
+	}
+	roundTrip(t, s)
+}
+
+func TestParseRejectsBandwidthPerKind(t *testing.T) {
+	checkParseErrors(t, []parseErrorCase{
+		{"bandwidth in a message class", langBase + "[network.requests]\nbandwidth = \"1MiB/s\"\n",
+			"x.toml:4: network.requests.bandwidth: ", "a bandwidth is the link's, for every message"},
+		{"bandwidth in a link action on some messages", langBase + entry(`at = "1s"`, `action = "link"`, `messages = "responses"`, `bandwidth = "1MiB/s"`),
+			"x.toml:7: timeline[0].bandwidth: ", "a bandwidth is the link's, for every message"},
+	})
 }

@@ -116,6 +116,7 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	}
 	if t := root.sub("network"); t != nil {
 		cfg.Network = decodeLink(t, cfg.Network)
+		cfg.NetworkKinds = decodeNetworkKinds(t, cfg.Network)
 		t.finish()
 	}
 	if t := root.sub("disk"); t != nil {

@@ -21,7 +21,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"unknown top-level key", base + "seeed = 3\n", "x.toml:3: seeed: ", `unknown key (did you mean "seed"?)`},
 		{"unknown key in a table", base + "[raft]\nelection_tick = 3\n", "x.toml:4: raft.election_tick: ", `did you mean "election_ticks"?`},
 		{"unknown table", base + "[netwrk]\nloss = \"1%\"\n", "x.toml:3: netwrk: ", "unknown key"},
-		{"unknown key in an action", base + crash("1s", "nodes = [1]\nwhen = 2\n"), "x.toml:7: timeline[0].when: ", "unknown key"},
+		{"unknown key in an action", base + crash("1s", "nodes = [1]\ncolour = 2\n"), "x.toml:7: timeline[0].colour: ", "unknown key"},
 		{"key the action does not take", base + crash("1s", "nodes = [1]\ngroups = [[1], [2]]\n"), "x.toml:7: timeline[0].groups: ", "a crash action takes no groups (it takes nodes, leader, follower, random"},
 		{"wrong type: string for integer", "nodes = \"five\"\n", "x.toml:1: nodes: ", "is a string, want an integer"},
 		{"wrong type: float for probability", base + "[network]\nloss = 0.05\n", "x.toml:4: network.loss: ", `is a float, want a probability string such as "5%"`},

@@ -34,6 +34,7 @@ func (s *Scenario) ConfigFor(seed uint64) sim.Config {
 	cfg.Seed = seed
 	cfg.Timeline = slices.Clone(s.Config.Timeline)
 	cfg.Checks = slices.Clone(s.Config.Checks)
+	cfg.NetworkKinds = slices.Clone(s.Config.NetworkKinds)
 	for i := range cfg.Checks {
 		c := &cfg.Checks[i]
 		c.Nodes, c.Names = slices.Clone(c.Nodes), slices.Clone(c.Names)
@@ -41,6 +42,8 @@ func (s *Scenario) ConfigFor(seed uint64) sim.Config {
 	for i := range cfg.Timeline {
 		a := &cfg.Timeline[i]
 		a.Nodes, a.Names = slices.Clone(a.Nodes), slices.Clone(a.Names)
+		a.Except, a.ExceptNames = slices.Clone(a.Except), slices.Clone(a.ExceptNames)
+		a.MsgTypes = slices.Clone(a.MsgTypes)
 		if a.Groups != nil {
 			g := make([][]raft.NodeID, len(a.Groups))
 			for j := range a.Groups {

@@ -34,7 +34,10 @@ type timelineState struct {
 	// believed down (paused) may be up again.
 	someUp, someResumed bool
 	// names maps the names bound by as to their nodes.
-	names   map[string]binding
+	names map[string]binding
+	// labels holds the entries' labels (repeat blocks' steps), by index;
+	// an entry without one is "timeline[i]".
+	labels  []string
 	clogged map[[2]raft.NodeID]int
 	// isolated[id] is set while node id is known to be isolated; cut
 	// holds the links cut_one_way cut.
@@ -94,6 +97,14 @@ func (st *timelineState) targets(a *sim.Action) (known []raft.NodeID, dynamic bo
 	return known, dynamic, ""
 }
 
+// entry names entry i in messages.
+func (st *timelineState) entry(i int) string {
+	if i < len(st.labels) && st.labels[i] != "" {
+		return st.labels[i]
+	}
+	return fmt.Sprintf("timeline[%d]", i)
+}
+
 // touch records that action i sets what; it reports the earlier action
 // that set it at the same instant, if any.
 func (st *timelineState) touch(i int, at time.Duration, what string) (int, bool) {
@@ -111,6 +122,10 @@ func (st *timelineState) touch(i int, at time.Duration, what string) (int, bool)
 // step checks action i and applies it; it returns the key at fault and a
 // message when the action contradicts the timeline so far.
 func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
+	for len(st.labels) <= i {
+		st.labels = append(st.labels, "")
+	}
+	st.labels[i] = a.Label
 	// Entries that follow the previous one at run time run in file order,
 	// one after the other: no instant is shared by accident.
 	at := a.At
@@ -119,7 +134,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 	}
 	conflict := func(what, desc string) (string, string) {
 		if j, ok := st.touch(i, at, what); ok {
-			return "at", fmt.Sprintf("conflicts with timeline[%d], which also sets %s at %v: put them at different times", j, desc, a.At)
+			return "at", fmt.Sprintf("conflicts with %s, which also sets %s at %v: put them at different times", st.entry(j), desc, a.At)
 		}
 		return "", ""
 	}
@@ -130,6 +145,15 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 	known, dynamic, unbound := st.targets(a)
 	if unbound != "" {
 		return "nodes", fmt.Sprintf("%q is bound by no earlier action's as", unbound)
+	}
+	for _, name := range a.ExceptNames {
+		if _, ok := st.names[name]; !ok {
+			return "except", fmt.Sprintf("%q is bound by no earlier action's as", name)
+		}
+	}
+	if a.Chance.Den != 0 || !a.When.IsZero() {
+		// It may not run: whatever it would do is uncertain.
+		known, dynamic = nil, true
 	}
 	if a.As != "" {
 		defer func() {
@@ -165,6 +189,11 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		if a.From != 0 {
 			what = fmt.Sprintf("link:%d>%d", a.From, a.To)
 		}
+		if a.Messages != sim.MessagesAll || len(a.MsgTypes) > 0 {
+			// Settings for some messages conflict only with settings for
+			// the same messages.
+			what += fmt.Sprintf(":%v%v", a.Messages, a.MsgTypes)
+		}
 		return conflict(what, "the same link settings")
 	case sim.ActClog, sim.ActUnclog:
 		if f, m := conflict(fmt.Sprintf("clog:%d>%d", a.From, a.To), fmt.Sprintf("the clog of %d -> %d", a.From, a.To)); m != "" {
@@ -173,7 +202,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		link := [2]raft.NodeID{a.From, a.To}
 		j, clogged := st.clogged[link]
 		if a.Kind == sim.ActClog && clogged {
-			return "from", fmt.Sprintf("link %d -> %d is already clogged (by timeline[%d])", a.From, a.To, j)
+			return "from", fmt.Sprintf("link %d -> %d is already clogged (by %s)", a.From, a.To, st.entry(j))
 		}
 		if a.Kind == sim.ActUnclog && !clogged {
 			return "from", fmt.Sprintf("link %d -> %d is not clogged at %v", a.From, a.To, a.At)
@@ -187,7 +216,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 	case sim.ActPropose:
 		for _, id := range known {
 			if st.down[id] && !st.someUp {
-				return "nodes", fmt.Sprintf("node %d is down (crashed by timeline[%d]): it cannot take proposals", id, st.by[id])
+				return "nodes", fmt.Sprintf("node %d is down (crashed by %s): it cannot take proposals", id, st.entry(st.by[id]))
 			}
 		}
 		return "", ""
@@ -210,7 +239,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		// heal at the same instant as any of them would undo it or not
 		// depending on the file's order.
 		if j, ok := st.touched["network"]; ok && st.instant == at {
-			return "at", fmt.Sprintf("conflicts with timeline[%d], which changes the partitions at the same instant %v: put them at different times", j, a.At)
+			return "at", fmt.Sprintf("conflicts with %s, which changes the partitions at the same instant %v: put them at different times", st.entry(j), a.At)
 		}
 		clear(st.clogged)
 		clear(st.isolated)
@@ -223,7 +252,7 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 	}
 	if isNetworkCut(a.Kind) {
 		if j, ok := st.touched["heal"]; ok && st.instant == at {
-			return "at", fmt.Sprintf("conflicts with timeline[%d], a heal at the same instant %v: put them at different times", j, a.At)
+			return "at", fmt.Sprintf("conflicts with %s, a heal at the same instant %v: put them at different times", st.entry(j), a.At)
 		}
 		if f, m := st.stepCut(i, a, at, conflict, known, dynamic); m != "" {
 			return f, m
@@ -240,7 +269,7 @@ func (st *timelineState) stepCut(i int, a *sim.Action, at time.Duration, conflic
 		// Undoing cuts at the same instant as making them: the file's
 		// order would decide.
 		if j, ok := st.touched["uncut"]; ok && st.instant == at {
-			return "at", fmt.Sprintf("conflicts with timeline[%d], which reconnects at the same instant %v: put them at different times", j, a.At)
+			return "at", fmt.Sprintf("conflicts with %s, which reconnects at the same instant %v: put them at different times", st.entry(j), a.At)
 		}
 		st.touch(i, at, "cuts")
 	}
@@ -269,10 +298,10 @@ func (st *timelineState) stepCut(i int, a *sim.Action, at time.Duration, conflic
 // must be cut.
 func (st *timelineState) stepUncut(i int, a *sim.Action, at time.Duration, conflict func(what, desc string) (string, string), known []raft.NodeID, dynamic bool) (field, msg string) {
 	if j, ok := st.touched["cuts"]; ok && st.instant == at {
-		return "at", fmt.Sprintf("conflicts with timeline[%d], which cuts links at the same instant %v: put them at different times", j, a.At)
+		return "at", fmt.Sprintf("conflicts with %s, which cuts links at the same instant %v: put them at different times", st.entry(j), a.At)
 	}
 	if j, ok := st.touched["heal"]; ok && st.instant == at {
-		return "at", fmt.Sprintf("conflicts with timeline[%d], a heal at the same instant %v: put them at different times", j, a.At)
+		return "at", fmt.Sprintf("conflicts with %s, a heal at the same instant %v: put them at different times", st.entry(j), a.At)
 	}
 	st.touch(i, at, "uncut")
 	if a.Kind == sim.ActConnect {
@@ -313,7 +342,7 @@ func (st *timelineState) stepNodes(i int, a *sim.Action, known []raft.NodeID, dy
 	case sim.ActCrash, sim.ActPowerLoss:
 		for _, id := range known {
 			if st.down[id] && !st.someUp {
-				return "nodes", fmt.Sprintf("node %d is already down (crashed by timeline[%d])", id, st.by[id])
+				return "nodes", fmt.Sprintf("node %d is already down (crashed by %s)", id, st.entry(st.by[id]))
 			}
 			st.down[id], st.paused[id], st.by[id] = true, false, i
 		}
@@ -341,10 +370,10 @@ func (st *timelineState) stepNodes(i int, a *sim.Action, known []raft.NodeID, dy
 	case sim.ActPause:
 		for _, id := range known {
 			if st.down[id] && !st.someUp {
-				return "nodes", fmt.Sprintf("node %d is down (crashed by timeline[%d]): it cannot be paused", id, st.by[id])
+				return "nodes", fmt.Sprintf("node %d is down (crashed by %s): it cannot be paused", id, st.entry(st.by[id]))
 			}
 			if st.paused[id] && !st.someResumed {
-				return "nodes", fmt.Sprintf("node %d is already paused (by timeline[%d])", id, st.by[id])
+				return "nodes", fmt.Sprintf("node %d is already paused (by %s)", id, st.entry(st.by[id]))
 			}
 			st.paused[id], st.by[id] = true, i
 		}

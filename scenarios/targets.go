@@ -64,11 +64,11 @@ func decodeNodes(t *table, key string, nodes int) []raft.NodeID {
 // targetKeys are the keys that choose the nodes of a crash, a pause, an
 // isolation...: named nodes, at most one selector resolved at run time,
 // a name to bind them to, and whether a missing target fails the run.
-var targetKeys = []string{"nodes", "leader", "follower", "random", "leader_and", "except_leader", "as", "require"}
+var targetKeys = []string{"nodes", "leader", "follower", "random", "leader_and", "except_leader", "except", "as", "require"}
 
 // wakeKeys are those of restart and resume, which act on nodes that are
 // down or paused: never the leader.
-var wakeKeys = []string{"nodes", "random", "as", "require"}
+var wakeKeys = []string{"nodes", "random", "except", "as", "require"}
 
 // selectorKeys are the run-time selectors; an action uses at most one.
 var selectorKeys = []string{"leader", "follower", "random", "leader_and", "except_leader"}
@@ -94,12 +94,18 @@ func decodeTarget(t *table, key string, nodes int, a *sim.Action) {
 		}
 	case "require":
 		t.boolean("require", &a.Require)
+	case "except":
+		a.Except, a.ExceptNames = decodeTargetNodesKey(t, "except", nodes)
 	}
 }
 
 // checkSelectors rejects a second run-time selector, naming it.
 func checkSelectors(t *table, a *sim.Action) {
 	if a.Kind == sim.ActPartition {
+		return
+	}
+	if t.has("except") && (a.Leader || !a.Follower && a.Random == 0 && a.LeaderAnd == 0 && !a.ExceptLeader) {
+		t.fail("except", "except narrows a follower, random, leader_and or except_leader draw; this action has none")
 		return
 	}
 	on := map[string]bool{"leader": a.Leader, "follower": a.Follower, "random": a.Random > 0,
@@ -120,19 +126,23 @@ func checkSelectors(t *table, a *sim.Action) {
 // decodeTargetNodes reads nodes = [1, "old_leader"]: node IDs, and names
 // bound by earlier actions' as.
 func decodeTargetNodes(t *table, nodes int) ([]raft.NodeID, []string) {
-	v, ok := t.get("nodes")
+	return decodeTargetNodesKey(t, "nodes", nodes)
+}
+
+func decodeTargetNodesKey(t *table, key string, nodes int) ([]raft.NodeID, []string) {
+	v, ok := t.get(key)
 	if !ok {
 		return nil, nil
 	}
 	list, isList := v.([]any)
 	if !isList {
-		t.wrongType("nodes", v, `a list of node IDs and names such as [1, "old_leader"]`)
+		t.wrongType(key, v, `a list of node IDs and names such as [1, "old_leader"]`)
 		return nil, nil
 	}
 	var ids []any
 	var names []string
 	for i, e := range list {
-		path := indexPath(t.field("nodes"), i)
+		path := indexPath(t.field(key), i)
 		name, isName := e.(string)
 		if !isName {
 			ids = append(ids, e)
@@ -149,13 +159,13 @@ func decodeTargetNodes(t *table, nodes int) ([]raft.NodeID, []string) {
 		names = append(names, name)
 	}
 	if len(names) == 0 {
-		return decodeNodeList(t.d, t.field("nodes"), v, nodes), nil
+		return decodeNodeList(t.d, t.field(key), v, nodes), nil
 	}
 	// Decode the IDs alone, then map their errors' indexes back.
 	sub := &decoder{file: t.d.file, pos: t.d.pos}
-	out := decodeNodeList(sub, t.field("nodes"), ids, nodes)
+	out := decodeNodeList(sub, t.field(key), ids, nodes)
 	if sub.err != nil {
-		t.d.fail(t.field("nodes"), "%s", sub.err.Msg)
+		t.d.fail(t.field(key), "%s", sub.err.Msg)
 		return nil, nil
 	}
 	return out, names

@@ -29,7 +29,7 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActClog:       {"from", "to"},
 	sim.ActUnclog:     {"from", "to"},
 	sim.ActHeal:       {},
-	sim.ActLink:       append([]string{"from", "to"}, linkKeys...),
+	sim.ActLink:       append([]string{"from", "to", "messages", "outlive_heal"}, linkKeys...),
 	sim.ActSlowDisk:   append(slices.Clone(targetKeys), "sync"),
 	sim.ActClockDrift: append(slices.Clone(targetKeys), "drift_ppm"),
 	sim.ActClockJump:  append(slices.Clone(targetKeys), "jump"),
@@ -41,16 +41,21 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActReconnect:         targetKeys,
 	sim.ActConnect:           {"from", "to"},
 
-	sim.ActWait:    {"within", "on", "as"},
-	sim.ActPropose: targetKeys,
+	sim.ActWait:    {"within", "on", "of", "as"},
+	sim.ActPropose: append(slices.Clone(targetKeys), "retry"),
+	sim.ActSleep:   {"as"},
 }
 
+// commonKeys are the keys every entry may have besides its kind's:
+// its time, and whether it runs.
+var commonKeys = []string{"at", "after", "chance", "when", "label"}
+
 // entryKindKeys are the keys that say what an entry is; it has one.
-var entryKindKeys = []string{"action", "wait", "propose"}
+var entryKindKeys = []string{"action", "wait", "propose", "sleep"}
 
 // allActionKeys is every key any entry may have.
 var allActionKeys = func() map[string]bool {
-	all := map[string]bool{"at": true, "after": true, "action": true, "wait": true, "propose": true}
+	all := map[string]bool{"at": true, "after": true, "action": true, "wait": true, "propose": true, "sleep": true, "chance": true, "when": true, "label": true}
 	for _, keys := range actionKeys {
 		for _, k := range keys {
 			all[k] = true
@@ -63,7 +68,7 @@ var allActionKeys = func() map[string]bool {
 func kindNames() string {
 	var names []string
 	for _, k := range sim.ActionKinds() {
-		if k != sim.ActWait && k != sim.ActPropose {
+		if k != sim.ActWait && k != sim.ActPropose && k != sim.ActSleep {
 			names = append(names, k.String())
 		}
 	}
@@ -78,28 +83,6 @@ type clockState struct {
 	// relative names the first entry whose end is known only at run time
 	// (a wait, or a drawn delay), or is -1.
 	relative int
-}
-
-func decodeTimeline(root *table, cfg *sim.Config) []sim.Action {
-	entries := root.tables("timeline")
-	if len(entries) == 0 {
-		return nil
-	}
-	out := make([]sim.Action, 0, len(entries))
-	st := newTimelineState(cfg.Nodes)
-	clk := clockState{relative: -1}
-	for i, t := range entries {
-		a, ok := decodeEntry(t, cfg, &clk, i)
-		if !ok {
-			return nil
-		}
-		if field, msg := st.step(i, &a); msg != "" {
-			t.fail(field, "%s", msg)
-			return nil
-		}
-		out = append(out, a)
-	}
-	return out
 }
 
 // decodeTime reads at or after into a. A fixed delay after an entry whose
@@ -173,12 +156,12 @@ func decodeKind(t *table, cfg *sim.Config, a *sim.Action) bool {
 	}
 	switch len(present) {
 	case 0:
-		t.fail("action", `missing: an entry is an action (one of %s), a wait = "leader" or "commit", or a propose = N`, kindNames())
+		t.fail("action", `missing: an entry is an action (one of %s), a wait = "leader" or "commit", a propose = N or a sleep = "0ms..500ms"`, kindNames())
 		return false
 	case 1:
 	default:
 		t.get(present[1])
-		t.fail(present[1], "an entry is one of an action, a wait and a propose; this one has %s already", present[0])
+		t.fail(present[1], "an entry is one of an action, a wait, a propose and a sleep; this one has %s already", present[0])
 		return false
 	}
 	switch present[0] {
@@ -188,8 +171,8 @@ func decodeKind(t *table, cfg *sim.Config, a *sim.Action) bool {
 			return false
 		}
 		kind, ok := sim.ParseActionKind(name)
-		if !ok || kind == sim.ActWait || kind == sim.ActPropose {
-			t.fail("action", "%q is not an action: one of %s (waits and proposals are wait = ... and propose = N)", name, kindNames())
+		if !ok || kind == sim.ActWait || kind == sim.ActPropose || kind == sim.ActSleep {
+			t.fail("action", "%q is not an action: one of %s (waits, proposals and sleeps are wait = ..., propose = N and sleep = ...)", name, kindNames())
 			return false
 		}
 		a.Kind = kind
@@ -211,6 +194,9 @@ func decodeKind(t *table, cfg *sim.Config, a *sim.Action) bool {
 	case "propose":
 		a.Kind = sim.ActPropose
 		t.intField("propose", 1, 10_000, &a.Count)
+	case "sleep":
+		a.Kind = sim.ActSleep
+		t.durationRange("sleep", &a.SleepMin, &a.SleepMax)
 	}
 	return t.d.ok()
 }
@@ -222,15 +208,28 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 	}
 	kind := a.Kind
 	allowed := actionKeys[kind]
+	if t.has("chance") {
+		t.ratio("chance", &a.Chance)
+	}
+	if t.str("label", &a.Label) && (len(a.Label) > 200 || strings.ContainsAny(a.Label, "\n\r\t")) {
+		t.fail("label", "a label is one line of at most 200 characters")
+	}
+	if c, ok := t.text("when", `a condition such as "up < 3"`); ok {
+		cond, err := sim.ParseCondition(c)
+		if err != nil {
+			t.fail("when", "%v", err)
+		}
+		a.When = cond
+	}
 	for _, k := range sortedKeys(t.m) {
-		if allActionKeys[k] && !slices.Contains(allowed, k) && !t.used[k] && k != "at" && k != "after" && !slices.Contains(entryKindKeys, k) {
+		if allActionKeys[k] && !slices.Contains(allowed, k) && !t.used[k] && !slices.Contains(commonKeys, k) && !slices.Contains(entryKindKeys, k) {
 			t.fail(k, "%s takes no %s (it takes %s)", entryName(kind), k, keyList(allowed))
 			return a, false
 		}
 	}
 	for _, k := range allowed {
 		switch k {
-		case "nodes", "leader", "follower", "random", "leader_and", "except_leader", "as", "require":
+		case "nodes", "leader", "follower", "random", "leader_and", "except_leader", "except", "as", "require":
 			if kind == sim.ActBridge && k == "nodes" {
 				a.Nodes = decodeNodes(t, "nodes", cfg.Nodes)
 			} else {
@@ -271,10 +270,23 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 			t.boolean("sender", &a.Sender)
 		case "on":
 			decodeOn(t, cfg.Nodes, &a)
+		case "retry":
+			t.boolean("retry", &a.Retry)
+		case "of":
+			decodeOf(t, &a)
+		case "messages":
+			decodeMessages(t, &a)
+		case "outlive_heal":
+			t.boolean("outlive_heal", &a.OutliveHeal)
 		}
 	}
 	if kind == sim.ActLink {
-		a.Link = decodeLink(t, cfg.Network)
+		if (a.Messages != sim.MessagesAll || len(a.MsgTypes) > 0) && t.has("bandwidth") {
+			t.get("bandwidth")
+			t.fail("bandwidth", "a bandwidth is the link's, for every message: set it in a link action without messages")
+			return a, false
+		}
+		a.Link = decodeLink(t, linkBase(cfg, &a))
 	}
 	t.finish()
 	if !t.d.ok() {
@@ -296,8 +308,27 @@ func entryName(k sim.ActionKind) string {
 		return "a wait"
 	case sim.ActPropose:
 		return "a propose entry"
+	case sim.ActSleep:
+		return "a sleep"
 	}
 	return "a " + k.String() + " action"
+}
+
+// decodeOf reads of = "latest" (the latest burst) or "all" (every
+// proposal so far still in play) for a commit wait.
+func decodeOf(t *table, a *sim.Action) {
+	var of string
+	if !t.str("of", &of) {
+		return
+	}
+	switch {
+	case a.Wait != sim.WaitCommit:
+		t.fail("of", "only a commit wait takes of")
+	case of == "all":
+		a.AllProposals = true
+	case of != "latest":
+		t.fail("of", `%q is not "latest" (the latest proposal burst) or "all" (every proposal so far)`, of)
+	}
 }
 
 // decodeOn reads on = "majority", "all" or a count of nodes.

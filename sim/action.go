@@ -95,6 +95,9 @@ const (
 	// off, and reconnected RestartAfter later. With Sender, the sending
 	// leader is isolated instead, so that a new leader starts over.
 	ActIsolateOnSnapshot
+	// ActSleep does nothing for a time drawn from [SleepMin, SleepMax]:
+	// with Chance, a pause that happens only sometimes.
+	ActSleep
 	actionKindLimit
 )
 
@@ -113,6 +116,7 @@ var actionKindNames = [...]string{
 	ActCrashNewLeaders: "crash_new_leaders", ActWait: "wait", ActPropose: "propose",
 	ActReconnect: "reconnect", ActConnect: "connect", ActIsolateNewLeaders: "isolate_new_leaders",
 	ActCrashOnSnapshot: "crash_on_snapshot", ActIsolateOnSnapshot: "isolate_on_snapshot",
+	ActSleep: "sleep",
 }
 
 func (k ActionKind) String() string {
@@ -195,10 +199,15 @@ type Action struct {
 	// From and To name a directed link.
 	From, To raft.NodeID
 	Link     netsim.LinkConfig
-	SyncMin  time.Duration
-	SyncMax  time.Duration
-	Drift    clock.PPM
-	Jump     time.Duration
+	// Messages and MsgTypes narrow a link action to some messages;
+	// OutliveHeal keeps its setting through the healing phase (links.go).
+	Messages    MessageClass
+	MsgTypes    []raft.MessageType
+	OutliveHeal bool
+	SyncMin     time.Duration
+	SyncMax     time.Duration
+	Drift       clock.PPM
+	Jump        time.Duration
 	// Until, After and RestartAfter shape ActCrashNewLeaders and
 	// ActIsolateNewLeaders; the delay before a node comes back is drawn
 	// from [RestartAfter, RestartAfterMax] when RestartAfterMax is larger.
@@ -225,6 +234,9 @@ type Action struct {
 	Random       int
 	LeaderAnd    int
 	ExceptLeader bool
+	// Except and ExceptNames are nodes a selector must not pick.
+	Except      []raft.NodeID
+	ExceptNames []string
 	// As binds the nodes the action acted on to a name, for later actions'
 	// Names.
 	As string
@@ -244,8 +256,25 @@ type Action struct {
 	Wait   WaitKind
 	Within time.Duration
 	On     int
-	// Count is the number of proposals of ActPropose, per target node.
+	// AllProposals makes a commit wait cover every proposal still in
+	// play, not only the latest burst's.
+	AllProposals bool
+	// Count is the number of proposals of ActPropose, per target node;
+	// with Retry each is proposed again to the leader until it commits,
+	// as a client retries (the state machine applies it once).
 	Count int
+	Retry bool
+	// SleepMin and SleepMax bound an ActSleep's pause, drawn from the
+	// scenario stream.
+	SleepMin, SleepMax time.Duration
+	// Chance, when set, runs the entry with that probability (drawn from
+	// the scenario stream when it comes up; a skipped entry takes no
+	// time). When, when set, runs it only if the cluster's state meets
+	// the condition then.
+	Chance netsim.Ratio
+	When   Condition
+	// Label names the entry in messages; empty means "timeline[i]".
+	Label string
 }
 
 func (a *Action) validate(c *Config) error {
@@ -279,6 +308,18 @@ func (a *Action) validate(c *Config) error {
 		}
 		return nil
 	}
+	if err := a.Chance.Validate(); a.Chance.Den != 0 && err != nil {
+		return fmt.Errorf("chance: %w", err)
+	}
+	if err := a.When.validate(); err != nil {
+		return err
+	}
+	if a.Retry && a.Kind != ActPropose {
+		return errors.New("retry: only a propose entry retries")
+	}
+	if (a.OutliveHeal || a.Messages != MessagesAll || len(a.MsgTypes) > 0) && a.Kind != ActLink {
+		return errors.New("messages: only a link action takes messages and outlive_heal")
+	}
 	if a.Follows && (a.DelayMin < 0 || a.DelayMax < a.DelayMin) {
 		return fmt.Errorf("after: [%v, %v] is not a valid range", a.DelayMin, a.DelayMax)
 	}
@@ -292,6 +333,10 @@ func (a *Action) validate(c *Config) error {
 			return fmt.Errorf("propose: %d is outside [1, %d]", a.Count, maxProposals)
 		}
 		return needTargets()
+	case ActSleep:
+		if a.SleepMin < 0 || a.SleepMax < a.SleepMin {
+			return fmt.Errorf("sleep: [%v, %v] is not a valid range", a.SleepMin, a.SleepMax)
+		}
 	case ActRestart, ActResume, ActHeal:
 		return nil
 	case ActPartition:
@@ -325,7 +370,10 @@ func (a *Action) validate(c *Config) error {
 		if err := a.Link.Validate(); err != nil {
 			return fmt.Errorf("link: %w", err)
 		}
-		return nil
+		if a.Messages > MessagesResponses {
+			return fmt.Errorf("messages: %d is not a class of messages", a.Messages)
+		}
+		return validateTypes(a.MsgTypes)
 	case ActSlowDisk:
 		if a.SyncMin < 0 || a.SyncMax < a.SyncMin {
 			return fmt.Errorf("sync: [%v, %v] is not a valid range", a.SyncMin, a.SyncMax)

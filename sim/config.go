@@ -20,9 +20,11 @@ type Config struct {
 	// Nodes is the cluster size; nodes are numbered 1..Nodes.
 	Nodes int
 	Raft  RaftConfig
-	// Network is the default setting of every directed link.
-	Network netsim.LinkConfig
-	Disk    DiskConfig
+	// Network is the default setting of every directed link;
+	// NetworkKinds override it for some messages (links.go).
+	Network      netsim.LinkConfig
+	NetworkKinds []KindLink
+	Disk         DiskConfig
 	// Workload is the client load. Zero clients make an idle cluster.
 	Workload WorkloadConfig
 	// Timeline holds the fault actions, at virtual times in [0, Duration).
@@ -202,6 +204,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Network.Validate(); err != nil {
 		return fmt.Errorf("network: %w", err)
+	}
+	for i := range c.NetworkKinds {
+		if err := c.NetworkKinds[i].validate(); err != nil {
+			return fmt.Errorf("network.%s: %w", c.NetworkKinds[i].Messages, err)
+		}
 	}
 	if c.Disk.SyncMin < 0 || c.Disk.SyncMax < c.Disk.SyncMin {
 		return fmt.Errorf("disk: sync latency [%v, %v] is not a valid range", c.Disk.SyncMin, c.Disk.SyncMax)

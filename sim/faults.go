@@ -79,6 +79,10 @@ func overlaps(a, b []raft.NodeID) bool {
 // reports any it names but cannot find, binds As, and applies the action.
 func (s *Simulator) runAction(i int) {
 	a := &s.cfg.Timeline[i]
+	if s.skipped(i, a) {
+		s.entryEnded(i)
+		return
+	}
 	if a.Kind == ActPartition && a.Leader {
 		a = s.leaderPartition(a)
 	}
@@ -99,16 +103,23 @@ func (s *Simulator) runAction(i int) {
 		text += " (missing: " + missing + ")"
 	}
 	s.trace(TraceEvent{Kind: TraceAction, Text: text})
-	if missing != "" {
+	if missing != "" && !(a.Kind == ActPropose && a.Retry && len(nodes) == 0) {
+		// (A retrying burst with no target goes to the next leader.)
 		s.reportMissing(i, a, missing)
 	}
-	if a.As != "" && a.Kind != ActWait {
+	if a.As != "" && a.Kind != ActWait && a.Kind != ActSleep {
 		s.bind(a.As, nodes)
 	}
 	s.dirty = true
+	if a.Kind == ActLink && a.OutliveHeal {
+		s.outliving = append(s.outliving, i)
+	}
 	switch a.Kind {
 	case ActWait:
 		s.startWait(i, a) // the entry ends when the wait does
+		return
+	case ActSleep:
+		s.startSleep(i, a)
 		return
 	case ActPropose:
 		s.propose(i, a, nodes)
@@ -182,11 +193,7 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 		s.faults.stop(s.now, "partition", nil)
 		s.faults.stop(s.now, "clog", nil)
 	case ActLink:
-		if a.From == 0 {
-			must(s.net.SetDefault(a.Link))
-		} else {
-			must(s.net.SetLink(a.From, a.To, a.Link))
-		}
+		s.applyLink(a)
 		s.faults.start(s.now, "network", []raft.NodeID{a.From, a.To}, "link "+a.Link.String())
 	case ActSlowDisk:
 		for _, id := range nodes {
@@ -253,9 +260,14 @@ func describeAction(a *Action, nodes []raft.NodeID) string {
 		fmt.Fprintf(&b, " %s within %v", a.Wait, a.Within)
 		if a.Wait == WaitCommit {
 			b.WriteString(" on " + onText(a.On))
+			if a.AllProposals {
+				b.WriteString(", every proposal so far")
+			}
 		}
 	case ActPropose:
 		fmt.Fprintf(&b, " %d", a.Count)
+	case ActSleep:
+		fmt.Fprintf(&b, " %v..%v", a.SleepMin, a.SleepMax)
 	}
 	if len(nodes) > 0 {
 		b.WriteString(" " + idList(nodes))

@@ -32,19 +32,32 @@ const ProposalKey = "p"
 type proposalState uint8
 
 const (
-	propPending proposalState = iota + 1
-	propRefused               // never entered a log
-	propDone                  // completed: ok, failed or unknown
+	propPending  proposalState = iota + 1
+	propRefused                // never entered a log
+	propDone                   // completed: ok, failed or unknown
+	propRetrying               // waiting to be proposed again
 )
 
 // scenarioProposal is one proposal of an ActPropose.
 type scenarioProposal struct {
+	// node, index and term locate the latest attempt's entry.
 	node  raft.NodeID
 	index raft.Index
 	term  raft.Term
 	state proposalState
 	op    checker.Operation
+	// With retry, an attempt that ends without the entry applied is
+	// followed by another to the leader, with the same command (the state
+	// machine applies it once); attempts counts them, and maybeApplied
+	// records that one may have taken effect.
+	retry        bool
+	cmd          kv.Command
+	attempts     int
+	maybeApplied bool
 }
+
+// maxProposalAttempts bounds the attempts of a retrying proposal.
+const maxProposalAttempts = 1000
 
 // proposeBatch records the proposals one ActPropose made.
 type proposeBatch struct {
@@ -55,54 +68,133 @@ type proposeBatch struct {
 // propose hands a's burst to each target node.
 func (s *Simulator) propose(i int, a *Action, nodes []raft.NodeID) {
 	batch := proposeBatch{entry: i, from: len(s.props)}
+	refused := 0
+	newProposal := func(id raft.NodeID) int {
+		k := len(s.props)
+		cid := kv.ClientID(proposalClientBase + uint64(k) + 1)
+		value := "[p" + strconv.Itoa(k+1) + "]"
+		p := scenarioProposal{node: id, state: propPending, retry: a.Retry, cmd: kv.Append(cid, 1, ProposalKey, value), op: checker.Operation{
+			ClientID: uint64(cid), Seq: 1, Kind: checker.OpAppend, Key: ProposalKey, Value: value, Invoke: int64(s.now),
+		}}
+		s.stats.Ops++
+		s.stats.Proposals++
+		s.props = append(s.props, p)
+		s.trace(TraceEvent{Kind: TraceInvoke, Node: id, N: uint64(cid), Index: 1, Text: describeOp(&p.op)})
+		return k
+	}
+	if len(nodes) == 0 && a.Retry {
+		// No target now: a retrying burst goes to the next leader.
+		for range a.Count {
+			s.retryLater(newProposal(raft.None))
+		}
+	}
 	for _, id := range nodes {
 		n := s.nodes[id-1]
 		for range a.Count {
-			k := len(s.props)
-			cid := kv.ClientID(proposalClientBase + uint64(k) + 1)
-			value := "[p" + strconv.Itoa(k+1) + "]"
-			cmd := kv.Append(cid, 1, ProposalKey, value)
-			p := scenarioProposal{node: id, state: propPending, op: checker.Operation{
-				ClientID: uint64(cid), Seq: 1, Kind: checker.OpAppend, Key: ProposalKey, Value: value, Invoke: int64(s.now),
-			}}
-			s.stats.Ops++
-			s.stats.Proposals++
-			s.props = append(s.props, p)
-			s.trace(TraceEvent{Kind: TraceInvoke, Node: id, N: uint64(cid), Index: 1, Text: describeOp(&p.op)})
-			idx, term, err := n.rn.Propose(kv.EncodeCommand(cmd))
-			if err != nil {
-				s.props[k].state = propRefused
-				s.finishProposal(k, checker.OutcomeFail, "refused")
-				continue
+			k := newProposal(id)
+			if !s.attempt(k, n) && s.props[k].state == propRefused {
+				refused++
 			}
-			s.props[k].index, s.props[k].term = idx, term
-			ref := s.requests.put(request{client: -1, prop: k + 1, kind: checker.OpAppend, cmd: cmd})
-			n.proposals = append(n.proposals, proposal{index: idx, term: term, req: ref})
 		}
 		s.process(n)
 	}
 	batch.to = len(s.props)
 	s.batch = batch
+	if refused > 0 && a.Require {
+		s.reportMissing(i, a, fmt.Sprintf("%d of %d proposals refused: the node does not lead", refused, batch.to-batch.from))
+	}
 }
 
-// proposalReply completes proposal k with its node's answer.
-func (s *Simulator) proposalReply(k int, r reply) {
-	switch r.status {
-	case replyOK:
-		s.finishProposal(k, checker.OutcomeOK, "ok")
-	case replyUnknown:
+// attempt proposes proposal k's command to n; it reports whether n took
+// it. A refusal ends the proposal (failed: it never reached a log) or,
+// with retry, schedules another attempt.
+func (s *Simulator) attempt(k int, n *node) bool {
+	p := &s.props[k]
+	p.attempts++
+	idx, term, err := n.rn.Propose(kv.EncodeCommand(p.cmd))
+	if err != nil {
+		if p.retry && s.retryLater(k) {
+			return false
+		}
+		p.state = propRefused
+		s.finishProposal(k, checker.OutcomeFail, "refused")
+		return false
+	}
+	p.node, p.index, p.term, p.state = n.id, idx, term, propPending
+	ref := s.requests.put(request{client: -1, prop: k + 1, kind: checker.OpAppend, cmd: p.cmd})
+	n.proposals = append(n.proposals, proposal{index: idx, term: term, req: ref})
+	return true
+}
+
+// retryLater schedules another attempt of proposal k, unless it has used
+// its attempts.
+func (s *Simulator) retryLater(k int) bool {
+	p := &s.props[k]
+	if p.attempts >= maxProposalAttempts {
+		return false
+	}
+	p.state, p.index, p.term = propRetrying, 0, 0
+	s.schedule(event{at: s.now.Add(retryBackoff), kind: evPropRetry, ref: uint64(k)})
+	return true
+}
+
+// retryProposal proposes proposal k again, to the leader.
+func (s *Simulator) retryProposal(k int) {
+	p := &s.props[k]
+	if p.state != propRetrying {
+		return
+	}
+	s.trace(TraceEvent{Kind: TraceInvoke, N: p.op.ClientID, Index: 1, Text: "retry " + describeOp(&p.op)})
+	l := s.leader()
+	if l == nil || l.paused {
+		if !s.retryLater(k) {
+			s.giveUpProposal(k)
+		}
+		return
+	}
+	if s.attempt(k, l) {
+		s.process(l)
+	}
+}
+
+// giveUpProposal ends a retrying proposal that used its attempts.
+func (s *Simulator) giveUpProposal(k int) {
+	if s.props[k].maybeApplied {
 		s.finishProposal(k, checker.OutcomeUnknown, "unknown")
-	default:
+	} else {
 		s.finishProposal(k, checker.OutcomeFail, "fail")
 	}
 }
 
-// proposalsLost marks the pending proposals of a crashed node unknown: an
-// entry may still commit without the node that took it.
+// proposalReply completes proposal k with its node's answer, or with
+// retry tries again when the attempt did not take effect for sure.
+func (s *Simulator) proposalReply(k int, r reply) {
+	p := &s.props[k]
+	if r.status == replyOK {
+		s.finishProposal(k, checker.OutcomeOK, "ok")
+		return
+	}
+	unknown := r.status == replyUnknown
+	p.maybeApplied = p.maybeApplied || unknown
+	if p.retry && s.retryLater(k) {
+		return
+	}
+	if unknown || p.maybeApplied {
+		s.finishProposal(k, checker.OutcomeUnknown, "unknown")
+	} else {
+		s.finishProposal(k, checker.OutcomeFail, "fail")
+	}
+}
+
+// proposalsLost ends the pending proposals of a crashed node as unknown (an
+// entry may still commit without the node that took it), or retries them.
 func (s *Simulator) proposalsLost(n *node) {
 	for k := range s.props {
 		if p := &s.props[k]; p.state == propPending && p.node == n.id {
-			s.finishProposal(k, checker.OutcomeUnknown, "unknown")
+			p.maybeApplied = true
+			if !p.retry || !s.retryLater(k) {
+				s.finishProposal(k, checker.OutcomeUnknown, "unknown")
+			}
 		}
 	}
 }
@@ -133,7 +225,7 @@ func (s *Simulator) finishProposal(k int, outcome checker.Outcome, text string) 
 // their outcome is unknown.
 func (s *Simulator) openProposals() {
 	for k := range s.props {
-		if s.props[k].state == propPending {
+		if st := s.props[k].state; st == propPending || st == propRetrying {
 			s.props[k].state = propDone
 			op := s.props[k].op
 			op.Outcome, op.Complete = checker.OutcomeUnknown, int64(s.now)
@@ -144,16 +236,24 @@ func (s *Simulator) openProposals() {
 
 // proposalsCommitted reports whether every proposal of the latest burst
 // that a node accepted is committed on on nodes (OnMajority, OnAll: every
-// node up, or a count). A burst nobody accepted is never committed.
-func (s *Simulator) proposalsCommitted(on int) bool {
-	b := s.batch
+// node up, or a count). A burst nobody accepted is never committed. With
+// all, it asks the same of every proposal made so far that is still in
+// play: those that ended failed or unknown (not retrying) are out of it.
+func (s *Simulator) proposalsCommitted(on int, all bool) bool {
+	from, to := s.batch.from, s.batch.to
+	if all {
+		from, to = 0, len(s.props)
+	}
 	accepted := 0
-	for k := b.from; k < b.to; k++ {
+	for k := from; k < to; k++ {
 		p := &s.props[k]
-		if p.state == propRefused {
+		if p.state == propRefused || all && p.state == propDone && p.op.Outcome != checker.OutcomeOK {
 			continue
 		}
 		accepted++
+		if p.state == propRetrying {
+			return false // no attempt in a log now
+		}
 		holders, up := 0, 0
 		for _, n := range s.nodes {
 			if !n.up {

@@ -19,6 +19,8 @@ const (
 	evWait                               // a timeline wait runs out of time
 	evCheck                              // a check's window opens or closes
 	evSnapNemesis                        // a snapshot nemesis acts
+	evSleep                              // a timeline sleep ends
+	evPropRetry                          // a scenario proposal is tried again
 )
 
 // event is one entry of the queue. It stays small: payloads that are

@@ -85,6 +85,13 @@ func (s *Simulator) entryEnded(i int) {
 
 func (s *Simulator) scheduleNext(i int) {
 	j := i + 1
+	// A relative entry's chance is drawn before its delay: a skipped
+	// entry takes no time.
+	for j < len(s.cfg.Timeline) && s.cfg.Timeline[j].Follows && !s.chanceHolds(&s.cfg.Timeline[j]) {
+		s.trace(TraceEvent{Kind: TraceAction, Text: "skip " + s.entryName(j) + " (chance " + s.cfg.Timeline[j].Chance.String() + ")"})
+		s.ended = j + 1
+		j++
+	}
 	if j >= len(s.cfg.Timeline) || !s.cfg.Timeline[j].Follows {
 		return
 	}
@@ -99,6 +106,54 @@ func (s *Simulator) scheduleNext(i int) {
 		return
 	}
 	s.schedule(event{at: at, kind: evAction, ref: uint64(j)})
+}
+
+// chanceHolds draws whether an entry with a Chance runs.
+func (s *Simulator) chanceHolds(a *Action) bool {
+	return a.Chance.Den == 0 || a.Chance.Chance(s.scenarioRand)
+}
+
+// entryName names timeline entry i in messages: its label, or
+// "timeline[i] (kind)".
+func (s *Simulator) entryName(i int) string {
+	a := &s.cfg.Timeline[i]
+	if a.Label != "" {
+		return a.Label + " (" + a.Kind.String() + ")"
+	}
+	return fmt.Sprintf("timeline[%d] (%s)", i, a.Kind)
+}
+
+// skipped reports why entry i, come up, does not run: its chance (fixed
+// entries draw it now) or its condition. It traces the skip.
+func (s *Simulator) skipped(i int, a *Action) bool {
+	why := ""
+	if !a.Follows && !s.chanceHolds(a) {
+		why = "chance " + a.Chance.String()
+	} else if ok, v := s.holds(a.When); !ok {
+		why = fmt.Sprintf("when %v: %s is %d", a.When, a.When.Quantity, v)
+	}
+	if why == "" {
+		return false
+	}
+	s.trace(TraceEvent{Kind: TraceAction, Text: "skip " + s.entryName(i) + " (" + why + ")"})
+	return true
+}
+
+// startSleep pauses the timeline for a time drawn from the entry's range.
+func (s *Simulator) startSleep(i int, a *Action) {
+	d := a.SleepMin
+	if a.SleepMax > a.SleepMin {
+		d += time.Duration(s.scenarioRand.Int64N(int64(a.SleepMax-a.SleepMin) + 1))
+	}
+	s.schedule(event{at: s.now.Add(d), kind: evSleep, ref: uint64(i)})
+}
+
+// sleepEnded ends a sleep; its As names the moment (and no node).
+func (s *Simulator) sleepEnded(i int) {
+	if a := &s.cfg.Timeline[i]; a.As != "" {
+		s.bind(a.As, nil)
+	}
+	s.entryEnded(i)
 }
 
 // startWait begins the wait of entry i; it may end at once.
@@ -120,7 +175,7 @@ func (s *Simulator) checkWait() {
 	case WaitLeader:
 		ok = s.leaderInOffice() != nil
 	case WaitCommit:
-		ok = s.proposalsCommitted(a.On)
+		ok = s.proposalsCommitted(a.On, a.AllProposals)
 	}
 	if ok {
 		s.wait = nil
@@ -142,6 +197,9 @@ func (s *Simulator) onWaitTimeout(e event) {
 	what := "no leader that reaches a majority was elected"
 	if a.Wait == WaitCommit {
 		what = "the proposals of " + s.lastPropose() + " were not committed on " + onText(a.On)
+		if a.AllProposals {
+			what = "the proposals so far were not all committed on " + onText(a.On)
+		}
 	}
 	s.fail(Failure{Kind: FailureScenario, Name: "wait-" + a.Wait.String(),
 		Message: fmt.Sprintf("timeline[%d]: %s within %v", w.entry, what, a.Within)})

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
 )
 
@@ -249,5 +250,124 @@ func TestScriptValidation(t *testing.T) {
 	ok.Timeline = []Action{{At: 0, Kind: ActPropose, Leader: true, Count: 1}, {At: 0, Kind: ActWait, Wait: WaitCommit, On: OnAll, Within: time.Second}}
 	if err := ok.Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A chance is drawn when the entry comes up; a skipped relative entry
+// takes no time, so the timeline's clock counts only the entries that run.
+func TestChanceSkipsEntries(t *testing.T) {
+	cfg := small(6)
+	cfg.Workload.Clients = 0
+	cfg.Timeline = []Action{{At: 100 * ms, Kind: ActSlowDisk, Nodes: []raft.NodeID{1}, SyncMin: ms, SyncMax: ms}}
+	for range 40 {
+		cfg.Timeline = append(cfg.Timeline, Action{Follows: true, DelayMin: 10 * ms, DelayMax: 10 * ms, Kind: ActSlowDisk,
+			Nodes: []raft.NodeID{1}, SyncMin: ms, SyncMax: ms, Chance: netsim.Ratio{Num: 1, Den: 2}})
+	}
+	res, lines := traced(t, cfg)
+	requirePass(t, res)
+	ran := actionTimes(lines, "slow_disk")
+	skipped := actionTimes(lines, "skip timeline[")
+	if len(ran)+len(skipped) != 41 || len(skipped) < 10 || len(skipped) > 30 {
+		t.Fatalf("%d ran, %d skipped of 41", len(ran), len(skipped))
+	}
+	for k, at := range ran {
+		if want := 100*ms + time.Duration(k)*10*ms; at != want {
+			t.Fatalf("the %d-th entry that ran ran at %v, want %v: skipped entries took time", k, at, want)
+		}
+	}
+}
+
+// when runs an entry only if the cluster's state meets the condition.
+func TestWhenGuardsEntries(t *testing.T) {
+	cfg := small(2)
+	up := Condition{Quantity: QuantityUp, Op: OpLess, Value: 4}
+	cfg.Timeline = []Action{
+		{At: 500 * ms, Kind: ActCrash, Nodes: []raft.NodeID{1}},
+		{At: 600 * ms, Kind: ActRestart, Random: 1, When: up}, // 4 up: skipped
+		{At: 700 * ms, Kind: ActCrash, Nodes: []raft.NodeID{2}},
+		{At: 800 * ms, Kind: ActRestart, Random: 1, When: up}, // 3 up: runs
+	}
+	res, lines := traced(t, cfg)
+	requirePass(t, res)
+	acts := actionLines(lines)
+	if len(acts) != 4 || acts[1] != "skip timeline[1] (restart) (when up < 4: up is 4)" || !strings.HasPrefix(acts[3], "restart [") {
+		t.Fatalf("actions %q", acts)
+	}
+	if c, err := ParseCondition("leaders >= 1"); err != nil || c != (Condition{Quantity: QuantityLeaders, Op: OpGreaterEq, Value: 1}) {
+		t.Fatalf("ParseCondition = %v, %v", c, err)
+	}
+	for _, bad := range []string{"up<3", "nodes < 3", "up ~ 3", "up < -1", "up < x"} {
+		if _, err := ParseCondition(bad); err == nil {
+			t.Errorf("ParseCondition(%q) accepted", bad)
+		}
+	}
+}
+
+// A sleep holds the timeline for its drawn time.
+func TestSleep(t *testing.T) {
+	cfg := small(1)
+	cfg.Timeline = []Action{
+		{At: 500 * ms, Kind: ActSleep, SleepMin: 150 * ms, SleepMax: 150 * ms},
+		{Follows: true, At: 500 * ms, Kind: ActCrash, Leader: true},
+	}
+	_, lines := traced(t, cfg)
+	if at := actionTimes(lines, "crash"); len(at) != 1 || at[0] != 650*ms {
+		t.Fatalf("crash at %v, want 650ms", at)
+	}
+}
+
+// A retrying proposal is proposed again to the next leader when its
+// leader cannot commit it, as a client would: each commits once.
+func TestProposalRetry(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		cfg := small(3)
+		cfg.Timeline = []Action{
+			{At: time.Second, Kind: ActIsolate, Leader: true, As: "old"},
+			{At: time.Second, Kind: ActPropose, Names: []string{"old"}, Count: 5, Retry: retry},
+			{At: time.Second, Kind: ActWait, Wait: WaitCommit, Within: 900 * ms},
+			{Follows: true, Kind: ActReconnect, Names: []string{"old"}},
+		}
+		res := mustRun(t, cfg)
+		ok := 0
+		for _, op := range res.History {
+			if op.Key == ProposalKey && op.Outcome == checker.OutcomeOK {
+				ok++
+			}
+		}
+		failed := failureNamed(res, FailureScenario, "wait-commit") != nil
+		if retry && (failed || ok != 5 || len(res.Failures) != 0) || !retry && (!failed || ok != 0) {
+			t.Fatalf("retry %v: %d of 5 proposals ok, failures %v", retry, ok, res.Failures)
+		}
+	}
+}
+
+// A commit wait of every proposal so far waits for the earlier bursts
+// still in play, and leaves out those that ended without committing.
+func TestWaitCommitOfAll(t *testing.T) {
+	cfg := small(4)
+	cfg.Timeline = []Action{
+		// Ends unknown when the isolated leader steps down: out of play.
+		{At: time.Second, Kind: ActIsolate, Leader: true, As: "old"},
+		{At: time.Second, Kind: ActPropose, Names: []string{"old"}, Count: 3},
+		// Retried until committed.
+		{At: time.Second, Kind: ActPropose, Names: []string{"old"}, Count: 4, Retry: true},
+		{At: 1100 * ms, Kind: ActWait, Wait: WaitLeader, Within: time.Second},
+		{Follows: true, Kind: ActPropose, Leader: true, Count: 1, Retry: true},
+		{Follows: true, Kind: ActWait, Wait: WaitCommit, AllProposals: true, Within: time.Second},
+	}
+	res, lines := traced(t, cfg)
+	requirePass(t, res)
+	done := actionTimes(lines, "wait commit: reached")
+	if len(done) != 1 {
+		t.Fatalf("the wait did not end: %v", res.Failures)
+	}
+	ok := 0
+	for _, op := range res.History {
+		if op.Key == ProposalKey && op.Outcome == checker.OutcomeOK && op.Complete <= int64(done[0]) {
+			ok++
+		}
+	}
+	if ok != 5 {
+		t.Fatalf("%d proposals ok by the wait's end at %v, want the 4 retried and the last", ok, done[0])
 	}
 }

@@ -97,6 +97,9 @@ type Simulator struct {
 	msgWindows, progressWindows int
 	// maxCommitSeen is the highest commit index any node has reported.
 	maxCommitSeen raft.Index
+	// outliving lists the link actions that ran and outlive the healing
+	// phase, in timeline order.
+	outliving []int
 
 	healing     bool
 	healStart   clock.Time
@@ -136,6 +139,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		return nil, fmt.Errorf("network: %w", err)
 	}
 	s.net = net
+	s.applyNetworkKinds()
 	if !cfg.DisableInvariants {
 		s.inv = checker.NewInvariants(s.ids)
 		s.inv.SetCluster(func(id raft.NodeID) checker.LogView { return nodeLog{s.nodes[id-1]} })
@@ -249,6 +253,10 @@ func (s *Simulator) dispatch(e event) {
 		s.onCheck(e)
 	case evSnapNemesis:
 		s.onSnapshotNemesis(e)
+	case evSleep:
+		s.sleepEnded(int(e.ref))
+	case evPropRetry:
+		s.retryProposal(int(e.ref))
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -429,6 +437,8 @@ func (s *Simulator) resetLinks() {
 		}
 	}
 	must(s.net.SetDefault(s.cfg.Network))
+	s.applyNetworkKinds()
+	s.reapplyOutliving()
 }
 
 // must panics on an error that validation should have made impossible.

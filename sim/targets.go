@@ -65,11 +65,19 @@ func (a *Action) selectors() int {
 
 func (a *Action) validateTargets(c *Config) error {
 	dynamic := len(a.Names) > 0 || a.Follower || a.Random != 0 || a.LeaderAnd != 0 || a.ExceptLeader || a.Require
-	if (dynamic || a.As != "" && a.Kind != ActWait) && !a.Kind.takesNodes() {
+	if (dynamic || a.As != "" && a.Kind != ActWait && a.Kind != ActSleep) && !a.Kind.takesNodes() {
 		return fmt.Errorf("nodes: a %s action takes no names, selectors, as or require", a.Kind)
 	}
 	if a.Kind != ActPartition && a.selectors() > 1 {
 		return errors.New("leader: use at most one of leader, follower, random, leader_and and except_leader")
+	}
+	if len(a.Except)+len(a.ExceptNames) > 0 && (a.Leader || a.selectors() == 0) {
+		return errors.New("except: only follower, random, leader_and and except_leader take except")
+	}
+	for _, id := range a.Except {
+		if id < 1 || int(id) > c.Nodes {
+			return fmt.Errorf("except: node %d is not in the cluster (1..%d)", id, c.Nodes)
+		}
 	}
 	if a.Random < 0 || a.Random > c.Nodes {
 		return fmt.Errorf("random: %d is outside [1, %d]", a.Random, c.Nodes)
@@ -97,7 +105,7 @@ func validateNames(timeline []Action) error {
 	var bound []string
 	for i := range timeline {
 		a := &timeline[i]
-		for _, name := range a.Names {
+		for _, name := range slices.Concat(a.Names, a.ExceptNames) {
 			if !slices.Contains(bound, name) {
 				return fmt.Errorf("timeline[%d] (%s at %v): nodes: %q is bound by no earlier action's as", i, a.Kind, a.At, name)
 			}
@@ -188,12 +196,13 @@ func (s *Simulator) resolve(i int, a *Action) (nodes []raft.NodeID, missing stri
 		}
 	}
 	l := s.leader()
-	// pool lists the nodes a selector may draw: eligible, not the leader,
-	// not chosen yet.
-	pool := func() []raft.NodeID {
+	except := s.excepted(a)
+	// pool lists the nodes a selector may draw: eligible, not chosen yet,
+	// not excepted, and (unless withLeader) not the leader.
+	pool := func(withLeader bool) []raft.NodeID {
 		var out []raft.NodeID
 		for _, n := range s.nodes {
-			if (l == nil || n != l) && !slices.Contains(nodes, n.id) && s.ineligible(a.Kind, n) == "" {
+			if (withLeader || l == nil || n != l) && !slices.Contains(nodes, n.id) && !slices.Contains(except, n.id) && s.ineligible(a.Kind, n) == "" {
 				out = append(out, n.id)
 			}
 		}
@@ -211,18 +220,18 @@ func (s *Simulator) resolve(i int, a *Action) (nodes []raft.NodeID, missing stri
 			miss("no leader, so no follower")
 			break
 		}
-		nodes = append(nodes, s.draw(pool(), 1, miss)...)
+		nodes = append(nodes, s.draw(pool(false), 1, miss)...)
 	case a.Random > 0:
-		nodes = append(nodes, s.draw(pool(), a.Random, miss)...)
+		nodes = append(nodes, s.draw(pool(true), a.Random, miss)...)
 	case a.LeaderAnd > 0:
 		if l == nil {
 			miss("no leader")
 			break
 		}
 		add(l.id)
-		nodes = append(nodes, s.draw(pool(), a.LeaderAnd, miss)...)
+		nodes = append(nodes, s.draw(pool(false), a.LeaderAnd, miss)...)
 	case a.ExceptLeader:
-		p := pool()
+		p := pool(false)
 		if len(p) == 0 {
 			miss("no node but the leader")
 		}
@@ -230,6 +239,15 @@ func (s *Simulator) resolve(i int, a *Action) (nodes []raft.NodeID, missing stri
 	}
 	slices.Sort(nodes)
 	return nodes, missing
+}
+
+// excepted resolves the nodes an action's selector must not pick.
+func (s *Simulator) excepted(a *Action) []raft.NodeID {
+	out := slices.Clone(a.Except)
+	for _, name := range a.ExceptNames {
+		out = append(out, s.bound[name]...)
+	}
+	return out
 }
 
 // draw picks k distinct nodes of pool from the scenario stream (a partial

@@ -65,10 +65,16 @@ func TestSelectorsPickTheirTargets(t *testing.T) {
 					t.Errorf("leader %d: crashed %v, want one other node", leader, hit)
 				}
 			}},
-		{"random picks distinct nodes", Action{Kind: ActCrash, Random: 2},
+		{"random picks distinct nodes, the leader as any other", Action{Kind: ActCrash, Random: 2},
 			func(t *testing.T, leader raft.NodeID, hit []raft.NodeID) {
-				if len(hit) != 2 || hit[0] == hit[1] || slices.Contains(hit, leader) {
-					t.Errorf("leader %d: crashed %v, want two followers", leader, hit)
+				if len(hit) != 2 || hit[0] == hit[1] {
+					t.Errorf("leader %d: crashed %v, want two nodes", leader, hit)
+				}
+			}},
+		{"except keeps a node out of the draw", Action{Kind: ActCrash, Random: 3, Except: []raft.NodeID{1, 2}},
+			func(t *testing.T, leader raft.NodeID, hit []raft.NodeID) {
+				if len(hit) != 3 || slices.Contains(hit, 1) || slices.Contains(hit, 2) {
+					t.Errorf("crashed %v, want three of 3, 4 and 5", hit)
 				}
 			}},
 		{"leader_and is the leader and k others", Action{Kind: ActCrash, LeaderAnd: 2},
@@ -105,7 +111,7 @@ func TestSelectorsPickTheirTargets(t *testing.T) {
 				}
 				picks[idList(hit)] = true
 			}
-			if (tc.a.Follower || tc.a.Random > 0 || tc.a.LeaderAnd > 0) && len(picks) < 2 {
+			if (tc.a.Follower || tc.a.Random > 0 && len(tc.a.Except) == 0 || tc.a.LeaderAnd > 0) && len(picks) < 2 {
 				t.Errorf("six seeds all picked %v: the draw does not depend on the seed", picks)
 			}
 		})
