@@ -9,6 +9,14 @@ import (
 	"github.com/raftsim/raftsim/raft"
 )
 
+// idle is a run with no clients: enough to watch who leads and what
+// actions hit, at a fraction of the cost.
+func idle(seed uint64) Config {
+	cfg := quick(seed)
+	cfg.Workload.Clients = 0
+	return cfg
+}
+
 // leaderBefore names the node that led (highest term) just before t.
 func leaderBefore(res *Result, nodes int, t time.Duration) raft.NodeID {
 	role := make([]raft.Role, nodes+1)
@@ -94,7 +102,7 @@ func TestSelectorsPickTheirTargets(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			picks := map[string]bool{}
 			for seed := uint64(1); seed <= 6; seed++ {
-				cfg := quick(seed)
+				cfg := idle(seed)
 				a := tc.a
 				a.At = at
 				cfg.Timeline = []Action{a}
@@ -122,7 +130,7 @@ func TestSelectorsPickTheirTargets(t *testing.T) {
 // a crashed node, never a running one.
 func TestRandomDrawsEligibleNodes(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
-		cfg := quick(seed)
+		cfg := idle(seed)
 		cfg.Timeline = []Action{
 			{At: time.Second, Kind: ActCrash, Nodes: []raft.NodeID{2, 4}},
 			{At: 1500 * time.Millisecond, Kind: ActRestart, Random: 1},
@@ -143,7 +151,7 @@ func TestRandomDrawsEligibleNodes(t *testing.T) {
 
 // A name bound by as stands for the same node later, whoever leads then.
 func TestNamesRefindTheSameNode(t *testing.T) {
-	cfg := quick(3)
+	cfg := idle(3)
 	cfg.Timeline = []Action{
 		{At: time.Second, Kind: ActPause, Leader: true, As: "old"},
 		{At: 1800 * time.Millisecond, Kind: ActResume, Names: []string{"old"}},
@@ -165,7 +173,7 @@ func TestNamesRefindTheSameNode(t *testing.T) {
 // Require it fails the run, naming the action.
 func TestMissingTargetIsReported(t *testing.T) {
 	for _, require := range []bool{false, true} {
-		cfg := quick(1)
+		cfg := idle(1)
 		// No leader exists at 0s: nobody has timed out yet.
 		cfg.Timeline = []Action{{At: 0, Kind: ActCrash, Leader: true, Require: require}}
 		res, lines := traced(t, cfg)
@@ -186,7 +194,7 @@ func TestMissingTargetIsReported(t *testing.T) {
 
 // A named node the action cannot act on is a missing target too.
 func TestIneligibleNamedNodeIsMissing(t *testing.T) {
-	cfg := quick(2)
+	cfg := idle(2)
 	cfg.Timeline = []Action{
 		{At: time.Second, Kind: ActCrash, Nodes: []raft.NodeID{3}},
 		{At: 1200 * time.Millisecond, Kind: ActCrash, Nodes: []raft.NodeID{3, 4}, Require: true},
