@@ -41,8 +41,10 @@ type MemoryStorage struct {
 	snap Snapshot
 	// segs holds the log, entries first..last, as consecutive runs; the
 	// entry at first-1 (compacted, or the snapshot's last) has term
-	// prevTerm.
-	// Invariant: first-1 <= snap.Meta.Index <= last.
+	// prevTerm. Compact only moves first: the runs it leaves dead go at
+	// the next Sync, so a compaction costs nothing to write or to undo.
+	// Invariant: first-1 <= snap.Meta.Index <= last; segs start at or
+	// before first.
 	segs     []segment
 	first    Index
 	prevTerm Term
@@ -50,13 +52,13 @@ type MemoryStorage struct {
 
 	// The durable state is synced and syncedSnap, and the log that starts
 	// at syncedFirst (after an entry of term syncedPrevTerm): durableHead,
-	// then segs up to durableKeep, then durableTail. An unsynced
-	// compaction keeps the durable runs it discarded in durableHead, an
-	// unsynced truncation those it cut in durableTail, so that a crash
-	// can bring them back. Sync forgets both.
-	// Invariant: durableHead covers [syncedFirst, min(durableKeep,
-	// first-1)], and durableTail starts at durableKeep+1; durableKeep <=
-	// last.
+	// then segs up to durableKeep, then durableTail. An unsynced snapshot
+	// that replaced the log keeps the durable runs it discarded in
+	// durableHead, an unsynced truncation those it cut in durableTail, so
+	// that a crash can bring them back. Sync forgets both.
+	// Invariant: durableHead ends just before segs start (or holds
+	// everything up to durableKeep), and durableTail starts at
+	// durableKeep+1; durableKeep <= last.
 	synced         HardState
 	syncedSnap     Snapshot
 	syncedFirst    Index
@@ -200,10 +202,10 @@ func (s *MemoryStorage) truncate(keep Index) []segment {
 	return cut
 }
 
-// dropFront discards the entries up to index c (first <= c <= last) and
-// returns the runs it dropped.
+// dropFront discards the runs holding entries up to index c (from the
+// first run's first entry to last) and returns them, cut at c; the
+// caller sets first.
 func (s *MemoryStorage) dropFront(c Index) []segment {
-	s.prevTerm, _ = s.Term(c)
 	k := s.find(c)
 	sg := s.segs[k]
 	n := c + 1 - sg.first
@@ -216,7 +218,6 @@ func (s *MemoryStorage) dropFront(c Index) []segment {
 	}
 	clear(s.segs[:k])
 	s.segs = s.segs[k:]
-	s.first = c + 1
 	return cut
 }
 
@@ -229,18 +230,6 @@ func clip(runs []segment, hi Index) []segment {
 		}
 		end := min(hi, sg.first+Index(len(sg.ents))-1)
 		out = append(out, segment{first: sg.first, ents: sg.ents[: end-sg.first+1 : end-sg.first+1]})
-	}
-	return out
-}
-
-// trimFront returns the parts of runs after index lo.
-func trimFront(runs []segment, lo Index) []segment {
-	var out []segment
-	for _, sg := range runs {
-		if end := sg.first + Index(len(sg.ents)) - 1; end > lo {
-			skip := max(sg.first, lo+1) - sg.first
-			out = append(out, segment{first: sg.first + skip, ents: sg.ents[skip:]})
-		}
 	}
 	return out
 }
@@ -264,10 +253,23 @@ func (s *MemoryStorage) cutAfter(keep Index) {
 	}
 }
 
-// compactTo discards the entries up to c (first <= c <= last), saving the
-// durable runs it discards.
-func (s *MemoryStorage) compactTo(c Index) {
+// discardTo discards the runs holding entries up to c (at least the
+// first run's first entry, at most last), saving the durable ones.
+func (s *MemoryStorage) discardTo(c Index) {
 	s.durableHead = append(s.durableHead, clip(s.dropFront(c), s.durableKeep)...)
+}
+
+// dropDead releases the runs wholly before first: compacted, and durably
+// so (Sync calls it).
+func (s *MemoryStorage) dropDead() {
+	k := 0
+	for k < len(s.segs) && s.segs[k].first+Index(len(s.segs[k].ents)) <= s.first {
+		k++
+	}
+	if k > 0 {
+		clear(s.segs[:k])
+		s.segs = s.segs[k:]
+	}
 }
 
 // Append implements Storage. It keeps ents: the caller must not modify
@@ -319,8 +321,8 @@ func (s *MemoryStorage) ApplySnapshot(snap Snapshot) error {
 		// §7: the log does not hold the snapshot's last entry; it is
 		// replaced whole.
 		s.cutAfter(min(i, s.last))
-		if hi := min(i, s.last); hi >= s.first {
-			s.compactTo(hi)
+		if hi := min(i, s.last); len(s.segs) > 0 && hi >= s.segs[0].first {
+			s.discardTo(hi)
 		}
 		s.segs, s.first, s.prevTerm, s.last = nil, i+1, snap.Meta.Term, i
 	}
@@ -340,17 +342,14 @@ func (s *MemoryStorage) Compact(index Index) error {
 		return nil
 	}
 	s.Writes++
+	t, _ := s.Term(index)
+	s.first, s.prevTerm = index+1, t
 	if index > s.syncedSnap.Meta.Index && bugs.Fire(bugs.CompactBeforeSnapshotSync) {
 		// The discard is durable at once, before the snapshot that
 		// covers it: a power loss now leaves a log that starts after
 		// the durable snapshot ends.
-		s.dropFront(index)
-		s.durableHead = nil
-		s.durableTail = trimFront(s.durableTail, index)
 		s.syncedFirst, s.syncedPrevTerm = s.first, s.prevTerm
-		return nil
 	}
-	s.compactTo(index)
 	return nil
 }
 
@@ -370,6 +369,7 @@ func (s *MemoryStorage) sync() {
 	s.durableHead = nil
 	s.durableKeep = s.last
 	s.durableTail = nil
+	s.dropDead()
 }
 
 // Crash models the death of the process using the store: unsynced writes
@@ -399,7 +399,7 @@ func (s *MemoryStorage) Reopen() {
 func (s *MemoryStorage) DiscardUnsynced() {
 	s.hs, s.snap = s.synced, s.syncedSnap
 	var runs []segment
-	if s.durableKeep >= s.first {
+	if len(s.segs) > 0 && s.durableKeep >= s.segs[0].first {
 		s.truncate(s.durableKeep)
 		runs = s.segs
 	}
