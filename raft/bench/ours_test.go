@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -11,6 +12,38 @@ import (
 
 // BenchmarkOurs drives raftsim's core.
 func BenchmarkOurs(b *testing.B) { driver.Suite(b, newOursCluster, driver.Modes) }
+
+// BenchmarkOursCompacting drives raftsim's core with log compaction (§7):
+// every node snapshots its state machine every compactEvery applied
+// entries, keeping compactKeep behind, and hands storage the snapshot
+// and the compaction through Ready. Against BenchmarkOurs it is the
+// throughput cost of compaction.
+func BenchmarkOursCompacting(b *testing.B) {
+	driver.Suite(b, newOursCompactingCluster, driver.Modes)
+}
+
+// compactEvery and compactKeep are BenchmarkOursCompacting's policy: a
+// benchmark run of 100,000 commits compacts ten times.
+const (
+	compactEvery = 10_000
+	compactKeep  = 1_000
+)
+
+// TestOursCompacting runs the compacting cluster through each mode with a
+// policy that compacts every few rounds, and checks that it compacted.
+func TestOursCompacting(t *testing.T) {
+	driver.Check(t, func(n int, mode driver.Mode) (driver.Cluster, error) {
+		c, err := newOurs(n, mode, 8, 2)
+		if err == nil {
+			t.Cleanup(func() {
+				if st := c.(*oursCluster).nodes[0].Status(); st.SnapshotIndex == 0 || st.FirstIndex <= 1 {
+					t.Errorf("mode %s: the leader did not compact: %+v", mode.Name, st)
+				}
+			})
+		}
+		return c, err
+	}, driver.Modes)
+}
 
 // TestOurs runs a few rounds of each mode, so that `go test` checks the
 // driver against our core without benchmarking.
@@ -32,7 +65,15 @@ type oursCluster struct {
 // newOursCluster builds a cluster for any mode but a OneCall one: our API
 // takes one command per Propose, and the node batches the commands
 // proposed between two Readies into shared MsgApps by itself.
-func newOursCluster(n int, mode driver.Mode) (driver.Cluster, error) {
+func newOursCluster(n int, mode driver.Mode) (driver.Cluster, error) { return newOurs(n, mode, 0, 0) }
+
+func newOursCompactingCluster(n int, mode driver.Mode) (driver.Cluster, error) {
+	return newOurs(n, mode, compactEvery, compactKeep)
+}
+
+// newOurs builds a cluster whose nodes compact every `every` applied
+// entries keeping `keep` (every 0: never).
+func newOurs(n int, mode driver.Mode, every, keep int) (driver.Cluster, error) {
 	if mode.OneCall {
 		return nil, fmt.Errorf("ours: no API proposes many commands in one call (mode %s)", mode.Name)
 	}
@@ -47,6 +88,7 @@ func newOursCluster(n int, mode driver.Mode) (driver.Cluster, error) {
 			ID: id, Voters: voters, Storage: st,
 			Rand:          rand.New(rand.NewPCG(uint64(id), 1)),
 			ElectionTicks: oursElectionTicks, HeartbeatTicks: 1,
+			SnapshotEvery: every, SnapshotKeep: keep,
 		})
 		if err != nil {
 			return nil, err
@@ -86,6 +128,11 @@ func (c *oursCluster) Pass() error {
 		}
 		rd := nd.Ready()
 		st := c.stores[i]
+		if !rd.Snapshot.IsEmpty() {
+			if err := st.ApplySnapshot(rd.Snapshot); err != nil {
+				return err
+			}
+		}
 		if !rd.HardState.IsZero() {
 			if err := st.SetHardState(rd.HardState); err != nil {
 				return err
@@ -94,6 +141,11 @@ func (c *oursCluster) Pass() error {
 		if err := st.Append(rd.Entries); err != nil {
 			return err
 		}
+		if rd.Compact > 0 {
+			if err := st.Compact(rd.Compact); err != nil {
+				return err
+			}
+		}
 		if rd.MustSync {
 			if err := st.Sync(); err != nil {
 				return err
@@ -101,12 +153,25 @@ func (c *oursCluster) Pass() error {
 		}
 		// Copied: the node reuses rd.Messages after Advance.
 		c.queue = append(c.queue, rd.Messages...)
+		if rd.RestoreSnapshot {
+			return fmt.Errorf("ours: node %d asked to restore a snapshot, which no follower here needs", i+1)
+		}
+		var last raft.Index
 		for j := range rd.CommittedEntries {
 			if rd.CommittedEntries[j].Type == raft.EntryNormal {
 				c.applied[i]++
 			}
+			last = rd.CommittedEntries[j].Index
 		}
 		nd.Advance(rd)
+		if last > 0 && nd.SnapshotDue() {
+			// The state machine's state is its applied count, 8 bytes
+			// of its own for each snapshot (Compact keeps them).
+			data := binary.LittleEndian.AppendUint64(nil, uint64(c.applied[i]))
+			if err := nd.Compact(last, data); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

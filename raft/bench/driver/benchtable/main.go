@@ -23,6 +23,7 @@ import (
 // impls maps benchmark names to implementations, in table order.
 var impls = []struct{ bench, name string }{
 	{"BenchmarkOurs", "ours"},
+	{"BenchmarkOursCompacting", "ours+compaction"},
 	{"BenchmarkEtcd36", "etcd-3.6.0"},
 	{"BenchmarkEtcd37", "etcd-3.7.0"},
 }
@@ -199,7 +200,7 @@ func render(out io.Writer, r *results, targetX float64, targetNodes int) {
 		for _, etcdMode := range r.variants(c) {
 			best, bestNS, bestCPU := "", 0.0, 0.0
 			for _, im := range impls {
-				if im.name == ours {
+				if strings.HasPrefix(im.name, ours) {
 					continue
 				}
 				k := key{c.nodes, etcdMode, im.name}
