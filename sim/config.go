@@ -52,6 +52,11 @@ type Config struct {
 	LinearizabilityBudget time.Duration
 	// SkipLinearizability leaves the history unchecked.
 	SkipLinearizability bool
+	// Probe, when set, is called every ProbeEvery of virtual time with how
+	// much log the nodes hold (probe.go), for benchmarks that follow a
+	// run over time. It must only read what it is given.
+	Probe      func(ProbeSample)
+	ProbeEvery time.Duration
 	// VisualizationPath, when set, receives porcupine's HTML
 	// visualization of the first key whose history is not linearizable.
 	VisualizationPath string
@@ -252,6 +257,9 @@ func (c *Config) Validate() error {
 		return errors.New("liveness bounds must not be negative")
 	}
 	if err := c.validateDurations(); err != nil {
+		return err
+	}
+	if err := c.validateProbe(); err != nil {
 		return err
 	}
 	for i := range c.Timeline {

@@ -21,6 +21,7 @@ const (
 	evSnapNemesis                        // a snapshot nemesis acts
 	evSleep                              // a timeline sleep ends
 	evPropRetry                          // a scenario proposal is tried again
+	evProbe                              // Config.Probe samples the run
 )
 
 // event is one entry of the queue. It stays small: payloads that are

@@ -193,6 +193,9 @@ func (s *Simulator) run() (res *Result) {
 	s.scheduleScript()
 	s.scheduleChecks()
 	s.schedule(event{at: s.healStart, kind: evPhase, ref: phaseHeal})
+	if s.cfg.Probe != nil {
+		s.schedule(event{at: clock.Time(0).Add(s.cfg.ProbeEvery), kind: evProbe})
+	}
 	if s.cfg.HealDuration > 0 {
 		s.schedule(event{at: s.healStart.Add(s.cfg.Liveness.LeaderWithin), kind: evPhase, ref: phaseLeaderBound})
 		s.schedule(event{at: s.healStart.Add(s.cfg.Liveness.ProgressWithin), kind: evPhase, ref: phaseProgressBound})
@@ -257,6 +260,8 @@ func (s *Simulator) dispatch(e event) {
 		s.sleepEnded(int(e.ref))
 	case evPropRetry:
 		s.retryProposal(int(e.ref))
+	case evProbe:
+		s.onProbe()
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}

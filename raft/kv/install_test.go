@@ -22,22 +22,29 @@ type replica struct {
 }
 
 type installCluster struct {
-	t     *testing.T
+	t     testing.TB
 	reps  []*replica
 	queue []raft.Message
 	// down drops every message to or from a node.
 	down map[raft.NodeID]bool
 	// mute drops the (pre-)vote requests of a node: it cannot stand.
 	mute map[raft.NodeID]bool
+	// onDeliver, when set, sees every message delivered.
+	onDeliver func(m raft.Message)
 }
 
-func newInstallCluster(t *testing.T) *installCluster {
+func newInstallCluster(t testing.TB) *installCluster { return newKVCluster(t, 4, 0, 32) }
+
+// newKVCluster starts three replicas that compact every `every` applied
+// entries (0: never), keeping keep, and send snapshots in chunks of chunk
+// bytes.
+func newKVCluster(t testing.TB, every, keep int, chunk uint64) *installCluster {
 	c := &installCluster{t: t, down: map[raft.NodeID]bool{}, mute: map[raft.NodeID]bool{}}
 	voters := []raft.NodeID{1, 2, 3}
 	for _, id := range voters {
 		st := raft.NewMemoryStorage()
 		n, err := raft.NewNode(raft.Config{ID: id, Voters: voters, Storage: st, Rand: rand.New(rand.NewPCG(uint64(id), 9)),
-			SnapshotEvery: 4, SnapshotChunkBytes: 32})
+			SnapshotEvery: every, SnapshotKeep: keep, SnapshotChunkBytes: chunk, MaxUncommittedEntries: 1 << 16})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -83,18 +90,26 @@ func (c *installCluster) run(k int) {
 		for _, r := range c.reps {
 			r.n.Tick()
 		}
-		c.process()
-		for len(c.queue) > 0 {
-			q := c.queue
-			c.queue = nil
-			for _, m := range q {
-				muted := c.mute[m.From] && (m.Type == raft.MsgPreVote || m.Type == raft.MsgVote)
-				if !c.down[m.From] && !c.down[m.To] && !muted {
-					must(c.t, c.reps[m.To-1].n.Step(m))
+		c.settle()
+	}
+}
+
+// settle delivers messages until none is left.
+func (c *installCluster) settle() {
+	c.process()
+	for len(c.queue) > 0 {
+		q := c.queue
+		c.queue = nil
+		for _, m := range q {
+			muted := c.mute[m.From] && (m.Type == raft.MsgPreVote || m.Type == raft.MsgVote)
+			if !c.down[m.From] && !c.down[m.To] && !muted {
+				if c.onDeliver != nil {
+					c.onDeliver(m)
 				}
+				must(c.t, c.reps[m.To-1].n.Step(m))
 			}
-			c.process()
 		}
+		c.process()
 	}
 }
 
@@ -184,7 +199,7 @@ func TestExactlyOnceAcrossSnapshotInstall(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
