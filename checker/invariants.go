@@ -79,6 +79,11 @@ type Cluster func(id raft.NodeID) LogView
 //     effect at most once per node.
 //   - Read freshness: a read never reflects state older than the commit
 //     index when it began.
+//   - Protocol-aware recovery (repair.go): an acknowledgement never
+//     vouches for an entry its sender's storage does not hold, so what a
+//     node lost to corruption never counts towards a quorum; a node that
+//     repairs its log (fenced) grants no vote and stands in no election,
+//     and Commit Safety counts it out.
 type Invariants struct {
 	ids     []raft.NodeID
 	leaders map[raft.Term]raft.NodeID
@@ -107,6 +112,9 @@ type Invariants struct {
 type commitMark struct {
 	index raft.Index
 	term  raft.Term
+	// fenced is set, in Commit Safety's scratch space, for a node that
+	// repairs its log: it neither votes nor stands.
+	fenced bool
 }
 
 type entryKey struct {
@@ -202,6 +210,9 @@ func hashData(b []byte) uint64 {
 // ObserveRole is called when a node changes role.
 func (iv *Invariants) ObserveRole(id raft.NodeID, role raft.Role, term raft.Term, v NodeView) *Violation {
 	nf := iv.node(id)
+	if vi := checkFencedRole(id, role, term, v); vi != nil {
+		return vi
+	}
 	if role != raft.RoleLeader {
 		nf.leaderTerm = 0
 		return nil
@@ -332,7 +343,7 @@ func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term r
 		lv := iv.cluster(x)
 		li := lv.LastIndex()
 		lt, _ := lv.Term(li)
-		iv.lasts[i] = commitMark{index: li, term: lt}
+		iv.lasts[i] = commitMark{index: li, term: lt, fenced: fenced(lv)}
 	}
 	quorum := len(iv.ids)/2 + 1
 	for i, x := range iv.ids {
@@ -341,7 +352,13 @@ func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term r
 			continue
 		}
 		me := iv.lasts[i]
-		atLeast := func(o commitMark) bool { return me.term > o.term || me.term == o.term && me.index >= o.index }
+		if me.fenced {
+			continue // it stands in no election until it has the entry
+		}
+		// A fenced node votes for no one (raft's protocol-aware recovery).
+		atLeast := func(o commitMark) bool {
+			return !o.fenced && (me.term > o.term || me.term == o.term && me.index >= o.index)
+		}
 		n := 0
 		for _, o := range iv.lasts {
 			if atLeast(o) {
@@ -368,9 +385,11 @@ func (iv *Invariants) ObserveRestart(id raft.NodeID, v NodeView) *Violation {
 	nf := iv.node(id)
 	nf.commit = 0
 	nf.leaderTerm = 0
-	if st := v.Status(); st.Applied != nf.applied {
+	// A node whose log lost applied entries resumes after what its state
+	// machine holds all the same (raft.Status.AppliedFloor).
+	if st := v.Status(); max(st.Applied, st.AppliedFloor) != nf.applied {
 		return &Violation{Invariant: "applied-restored", Node: id, Term: st.Term, Index: st.Applied,
-			Message: fmt.Sprintf("node %d restarted with applied index %d, but its state machine holds entries through %d", id, st.Applied, nf.applied)}
+			Message: fmt.Sprintf("node %d restarted with applied index %d, but its state machine holds entries through %d", id, max(st.Applied, st.AppliedFloor), nf.applied)}
 	}
 	return nil
 }

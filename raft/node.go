@@ -410,6 +410,10 @@ type Status struct {
 	// may have acknowledged (HardState.Fence): it neither votes nor
 	// stands for election.
 	Fence Term
+	// AppliedFloor is nonzero while the state machine holds entries past
+	// Applied, which the log lost and fetches again without applying
+	// them twice (doc.go, "Protocol-aware recovery").
+	AppliedFloor Index
 }
 
 // Status returns the node's current state.
@@ -420,7 +424,7 @@ func (n *Node) Status() Status {
 		LastIndex: n.log.lastIndex(), LastTerm: n.log.lastTerm(),
 		FirstIndex: n.log.first, SnapshotIndex: n.log.snapIndex(),
 		ConfIndex: n.confIndex, Voter: n.promotable(), Transferee: n.transferee,
-		Fence: n.fence,
+		Fence: n.fence, AppliedFloor: n.log.applyFloor,
 	}
 }
 
