@@ -24,7 +24,7 @@ type node struct {
 	pos int
 
 	rn    *raft.Node // nil while crashed
-	store *raft.MemoryStorage
+	store nodeStorage
 	sm    *kv.Store
 	clk   *clock.Clock
 	tick  *clock.Ticker
@@ -77,14 +77,14 @@ func (l nodeLog) LastIndex() raft.Index {
 	if l.n.rn != nil {
 		return l.n.rn.Status().LastIndex
 	}
-	return l.n.store.LastHeld()
+	return l.n.store.lastHeld()
 }
 
 func (l nodeLog) Term(i raft.Index) (raft.Term, bool) {
 	if l.n.rn != nil {
 		return l.n.rn.Term(i)
 	}
-	return l.n.store.Term(i)
+	return l.n.store.term(i)
 }
 
 // Compacted implements checker.CompactedView: the entries before the log
@@ -93,7 +93,16 @@ func (l nodeLog) Compacted() raft.Index {
 	if l.n.rn != nil {
 		return l.n.rn.Status().FirstIndex - 1
 	}
-	return l.n.store.FirstHeld() - 1
+	return l.n.store.firstHeld() - 1
+}
+
+// Fenced implements checker.FencedView: the node repairs a log that lost
+// entries, or would once restarted.
+func (l nodeLog) Fenced() bool {
+	if l.n.rn != nil {
+		return l.n.rn.Status().Fence != 0
+	}
+	return l.n.store.fenced()
 }
 
 type proposal struct {
@@ -155,7 +164,7 @@ func (s *Simulator) process(n *node) {
 		}
 		s.storeSnapshot(n, rd)
 		if !rd.HardState.IsZero() {
-			if err := n.store.SetHardState(rd.HardState); err != nil {
+			if err := n.store.live().SetHardState(rd.HardState); err != nil {
 				panic(err)
 			}
 			if rd.HardState.Term != n.term {
@@ -168,7 +177,7 @@ func (s *Simulator) process(n *node) {
 			}
 		}
 		if len(rd.Entries) > 0 {
-			if err := n.store.Append(rd.Entries); err != nil {
+			if err := n.store.live().Append(rd.Entries); err != nil {
 				panic(err)
 			}
 			last := rd.Entries[len(rd.Entries)-1]
@@ -198,12 +207,15 @@ func (s *Simulator) process(n *node) {
 // serve reads, advance.
 func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 	if rd.MustSync {
-		if err := n.store.Sync(); err != nil {
+		if err := n.store.live().Sync(); err != nil {
 			panic(err)
 		}
 		s.trace(TraceEvent{Kind: TraceSync, Node: n.id})
 	}
 	for i := range rd.Messages {
+		if s.inv != nil {
+			s.violation(s.inv.ObserveSend(n.id, rd.Messages[i], n.rn, n.store.lastHeld()), n.id)
+		}
 		s.sendMessage(rd.Messages[i])
 	}
 	if rd.RestoreSnapshot && !s.restoreSnapshot(n, rd.Snapshot) {
@@ -362,11 +374,11 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 	how := "crash"
 	if powerLoss {
 		how = "power_loss"
-		n.store.PowerLoss()
+		n.store.powerLoss()
 	} else {
 		// Unsynced writes stay in the page cache, not yet durable: the
 		// restart's Reopen makes them so, a power loss before it drops them.
-		n.store.Crash()
+		n.store.crash()
 	}
 	s.trace(TraceEvent{Kind: TraceCrash, Node: n.id, Text: how})
 	if n.role == raft.RoleLeader {
@@ -390,8 +402,11 @@ func (s *Simulator) restart(n *node) {
 		return
 	}
 	// The Storage contract for a restart: what the node reads is durable.
-	n.store.Reopen()
-	rn, err := raft.NewNode(s.raftConfig(n))
+	storage, err := n.store.open()
+	var rn *raft.Node
+	if err == nil {
+		rn, err = raft.NewNode(s.raftConfig(n, storage))
+	}
 	if err != nil {
 		// Its durable state is inconsistent: a store lost what it had
 		// promised to keep.
@@ -414,10 +429,10 @@ func (s *Simulator) restart(n *node) {
 	s.process(n)
 }
 
-func (s *Simulator) raftConfig(n *node) raft.Config {
+func (s *Simulator) raftConfig(n *node, st raft.Storage) raft.Config {
 	r := s.cfg.Raft
 	return raft.Config{
-		ID: n.id, Voters: s.ids, Storage: n.store, Applied: n.sm.AppliedIndex(),
+		ID: n.id, Voters: s.ids, Storage: st, Applied: n.sm.AppliedIndex(),
 		Rand:          n.raftRand,
 		ElectionTicks: r.ElectionTicks, HeartbeatTicks: r.HeartbeatTicks,
 		DisablePreVote: r.DisablePreVote, DisableCheckQuorum: r.DisableCheckQuorum,

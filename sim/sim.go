@@ -150,7 +150,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 			return nil, err
 		}
 		s.nodes = append(s.nodes, &node{
-			id: id, pos: i, store: raft.NewMemoryStorage(), sm: kv.New(), clk: clk,
+			id: id, pos: i, store: newMemStorage(), sm: kv.New(), clk: clk,
 			raftRand: rand.New(rand.NewPCG(cfg.Seed, streamNode+uint64(i))),
 			diskRand: rand.New(rand.NewPCG(cfg.Seed, streamDisk+uint64(i))),
 			syncMin:  cfg.Disk.SyncMin, syncMax: cfg.Disk.SyncMax,

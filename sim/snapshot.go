@@ -40,11 +40,11 @@ func (s *Simulator) storeSnapshot(n *node, rd raft.Ready) {
 		return
 	}
 	meta := rd.Snapshot.Meta
-	held := n.store.SnapshotIndex()
-	if err := n.store.ApplySnapshot(rd.Snapshot); err != nil {
+	held := n.store.snapshotIndex()
+	if err := n.store.live().ApplySnapshot(rd.Snapshot); err != nil {
 		panic(fmt.Sprintf("sim: node %d: storing %v: %v", n.id, rd.Snapshot, err))
 	}
-	if n.store.SnapshotIndex() == held {
+	if n.store.snapshotIndex() == held {
 		// The store holds it, or a newer one, already: a restart handing
 		// the stored snapshot to the state machine again.
 		return
@@ -63,7 +63,7 @@ func (s *Simulator) storeCompaction(n *node, rd raft.Ready) {
 	if rd.Compact == 0 {
 		return
 	}
-	if err := n.store.Compact(rd.Compact); err != nil {
+	if err := n.store.live().Compact(rd.Compact); err != nil {
 		panic(fmt.Sprintf("sim: node %d: compacting to %d: %v", n.id, rd.Compact, err))
 	}
 	s.trace(TraceEvent{Kind: TraceSnapshot, Node: n.id, Index: rd.Compact, Text: "compact"})

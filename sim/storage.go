@@ -1,0 +1,51 @@
+package sim
+
+import "github.com/raftsim/raftsim/raft"
+
+// nodeStorage is a node's durable storage as the simulator drives it: the
+// raft.Storage the running process writes to, what a crash and a power
+// loss do to it, and what a restart reads. It also shows the log it holds
+// to the checkers while the node is down: the log the node would restart
+// with.
+type nodeStorage interface {
+	// open is a restart's first step: it returns the storage the new
+	// process hands raft.NewNode, presenting only durable state
+	// (raft.Storage's restart contract), or why it cannot be opened.
+	open() (raft.Storage, error)
+	// live is the running process's storage (after open).
+	live() raft.Storage
+	// crash ends the process: unsynced writes stay, not durable.
+	crash()
+	// powerLoss ends the process and loses what was not durable.
+	powerLoss()
+
+	// The log the node holds, or would restart with while down, for the
+	// checkers: its last and first index (the entries before the first
+	// are in its snapshot), an entry's term, its snapshot's index, and
+	// whether the node repairs its log (raft.HardState.Fence).
+	lastHeld() raft.Index
+	firstHeld() raft.Index
+	term(i raft.Index) (raft.Term, bool)
+	snapshotIndex() raft.Index
+	fenced() bool
+}
+
+// memStorage is raft.MemoryStorage: fast, and faultless but for losing
+// unsynced writes in a power loss.
+type memStorage struct{ m *raft.MemoryStorage }
+
+func newMemStorage() *memStorage { return &memStorage{m: raft.NewMemoryStorage()} }
+
+func (s *memStorage) open() (raft.Storage, error) {
+	s.m.Reopen()
+	return s.m, nil
+}
+
+func (s *memStorage) live() raft.Storage                  { return s.m }
+func (s *memStorage) crash()                              { s.m.Crash() }
+func (s *memStorage) powerLoss()                          { s.m.PowerLoss() }
+func (s *memStorage) lastHeld() raft.Index                { return s.m.LastHeld() }
+func (s *memStorage) firstHeld() raft.Index               { return s.m.FirstHeld() }
+func (s *memStorage) term(i raft.Index) (raft.Term, bool) { return s.m.Term(i) }
+func (s *memStorage) snapshotIndex() raft.Index           { return s.m.SnapshotIndex() }
+func (s *memStorage) fenced() bool                        { return false }
