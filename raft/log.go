@@ -376,8 +376,17 @@ func (l *raftLog) appliable(durable Index) Index { return min(l.committed, durab
 
 func (l *raftLog) hasUnstable() bool { return l.stable < l.lastIndex() }
 
+// unstable returns every entry not yet known to be durable, all of them:
+// a Ready's messages may vouch for any of them (an acknowledgement up to
+// the last) and its committed entries may reach the last, so its step 1
+// must write them all. Where they cross a chunk boundary, they are copied
+// into one slice (once per chunk of the log, so rarely).
 func (l *raftLog) unstable() []Entry {
-	return l.slice(l.stable+1, l.lastIndex()+1)
+	lo, hi := l.stable+1, l.lastIndex()+1
+	if s := l.slice(lo, hi); Index(len(s)) == hi-lo {
+		return s
+	}
+	return l.copyRange(lo, hi)
 }
 
 // stableTo records that ents, written by the caller, are durable. A
