@@ -40,9 +40,11 @@ func checkFencedRole(id raft.NodeID, role raft.Role, term raft.Term, v NodeView)
 // it is empty).
 //
 //   - ack-durable: a MsgAppResp that accepts entries up to Index leaves
-//     only when the storage holds Index. A node vouches only for what it
-//     keeps, so entries it lost to corruption, which its storage no
-//     longer presents, never count towards a quorum. (Acknowledgements
+//     only when the storage holds Index, unless Index is at most the
+//     sender's commit index (entries on a quorum already, which it may
+//     hold only in memory yet). A node vouches only for what it keeps, so
+//     entries it lost to corruption, which its storage no longer
+//     presents, never count towards a quorum. (Acknowledgements
 //     sent before the loss may still be in flight; the fence below is
 //     what keeps them harmless, see raft's doc.go.)
 //   - fenced-vote: a node that repairs its log grants no vote or
@@ -51,9 +53,11 @@ func checkFencedRole(id raft.NodeID, role raft.Role, term raft.Term, v NodeView)
 func (iv *Invariants) ObserveSend(id raft.NodeID, m raft.Message, v NodeView, durableLast raft.Index) *Violation {
 	switch m.Type {
 	case raft.MsgAppResp:
-		if !m.Reject && m.Index > durableLast {
+		// An acknowledgement up to the commit index the sender knows
+		// vouches for nothing new: those entries are on a quorum already.
+		if !m.Reject && m.Index > durableLast && m.Index > v.Status().Commit {
 			return &Violation{Invariant: "ack-durable", Node: id, Term: m.Term, Index: m.Index,
-				Message: fmt.Sprintf("node %d acknowledged entries up to %d to node %d, but its storage holds entries only up to %d", id, m.Index, m.To, durableLast)}
+				Message: fmt.Sprintf("node %d acknowledged entries up to %d to node %d (%v), but its storage holds entries only up to %d", id, m.Index, m.To, m, durableLast)}
 		}
 	case raft.MsgVoteResp, raft.MsgPreVoteResp:
 		if f := v.Status().Fence; !m.Reject && f != 0 {
