@@ -35,7 +35,7 @@ func (c *Config) validateProbe() error {
 func (s *Simulator) onProbe() {
 	p := ProbeSample{Time: s.now.Duration(), SnapshotIndex: ^uint64(0)}
 	for _, n := range s.nodes {
-		p.StoredEntries += uint64(n.store.LastHeld() + 1 - n.store.FirstHeld())
+		p.StoredEntries += uint64(n.store.lastHeld() + 1 - n.store.firstHeld())
 		if !n.up {
 			continue
 		}
