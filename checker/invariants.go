@@ -78,12 +78,19 @@ type Cluster func(id raft.NodeID) LogView
 //     exactly once per node, in order; each client (ID, sequence) takes
 //     effect at most once per node.
 //   - Read freshness: a read never reflects state older than the commit
-//     index when it began.
+//     index when it began; and a server answers a read only once its
+//     state machine has applied the read index (read-after-apply: with a
+//     state machine that applies after the node moves on, sim's
+//     Disk.ApplyLag).
 //   - Protocol-aware recovery (repair.go): an acknowledgement never
 //     vouches for an entry its sender's storage does not hold, so what a
 //     node lost to corruption never counts towards a quorum; a node that
 //     repairs its log (fenced) grants no vote and stands in no election,
 //     and Commit Safety counts it out.
+//   - The term rules, checked at the step that breaks them (see terms.go):
+//     a leader handling a higher term steps down (stale-leader); a
+//     pre-vote changes no one's term or vote (prevote-inert); a restart
+//     keeps the durable term and vote (hard-state-restored).
 type Invariants struct {
 	ids     []raft.NodeID
 	leaders map[raft.Term]raft.NodeID
@@ -143,6 +150,10 @@ type nodeFacts struct {
 	leaderTerm     raft.Term
 	leaderLast     raft.Index
 	leaderLastTerm raft.Term
+	// durable is the hard state last known durable on the node (synced,
+	// or presented by its storage at a restart): a restart must not come
+	// back with an older term, or another vote in that term.
+	durable raft.HardState
 	// sessions holds, per client ID, the last sequence number executed
 	// and where. The state machine executes a client's commands in
 	// increasing sequence order, so a sequence at or below the last one
@@ -385,11 +396,26 @@ func (iv *Invariants) ObserveRestart(id raft.NodeID, v NodeView) *Violation {
 	nf := iv.node(id)
 	nf.commit = 0
 	nf.leaderTerm = 0
+	st := v.Status()
+	if vi := iv.checkHardStateRestored(id, nf, st); vi != nil {
+		return vi
+	}
 	// A node whose log lost applied entries resumes after what its state
 	// machine holds all the same (raft.Status.AppliedFloor).
-	if st := v.Status(); max(st.Applied, st.AppliedFloor) != nf.applied {
+	if max(st.Applied, st.AppliedFloor) != nf.applied {
 		return &Violation{Invariant: "applied-restored", Node: id, Term: st.Term, Index: st.Applied,
 			Message: fmt.Sprintf("node %d restarted with applied index %d, but its state machine holds entries through %d", id, max(st.Applied, st.AppliedFloor), nf.applied)}
+	}
+	return nil
+}
+
+// CheckApplyOrder is called before a node's state machine applies e: it
+// must be the entry after the last one applied (apply-exactly-once).
+// ObserveApply checks the same, after.
+func (iv *Invariants) CheckApplyOrder(id raft.NodeID, e raft.Entry) *Violation {
+	if nf := iv.node(id); e.Index != nf.applied+1 {
+		return &Violation{Invariant: "apply-exactly-once", Node: id, Term: e.Term, Index: e.Index,
+			Message: fmt.Sprintf("node %d is about to apply index %d after %d", id, e.Index, nf.applied)}
 	}
 	return nil
 }
@@ -444,7 +470,7 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 // commit index when the read began.
 func (iv *Invariants) ObserveRead(id raft.NodeID, readIndex, applied, commitAtStart raft.Index) *Violation {
 	if applied < readIndex {
-		return &Violation{Invariant: "read-freshness", Node: id, Index: readIndex,
+		return &Violation{Invariant: "read-after-apply", Node: id, Index: readIndex,
 			Message: fmt.Sprintf("node %d served a read at applied index %d, below its read index %d", id, applied, readIndex)}
 	}
 	if applied < commitAtStart {

@@ -155,7 +155,7 @@ func TestReadFreshness(t *testing.T) {
 	iv := NewInvariants(ids)
 	wantNone(t, iv.ObserveRead(1, 5, 5, 5))
 	wantNone(t, iv.ObserveRead(1, 5, 7, 4))
-	wantViolation(t, iv.ObserveRead(1, 5, 4, 3), "read-freshness")
+	wantViolation(t, iv.ObserveRead(1, 5, 4, 3), "read-after-apply")
 	wantViolation(t, iv.ObserveRead(1, 3, 3, 6), "read-freshness") // stale leader
 }
 

@@ -390,6 +390,9 @@ func (s *MemoryStorage) PowerLoss() {
 // crashed is allowed (a first start) and also syncs.
 func (s *MemoryStorage) Reopen() {
 	s.crashed = false
+	if s.Unsynced() && bugs.Fire(bugs.ReopenWithoutSync) {
+		return
+	}
 	s.sync()
 }
 

@@ -133,6 +133,9 @@ func NewNode(cfg Config) (*Node, error) {
 		fence: fence,
 		log:   l,
 	}
+	if (l.lastTerm() != hs.Term || hs.Vote != None) && bugs.Fire(bugs.TermFromLog) {
+		n.term, n.vote = l.lastTerm(), None
+	}
 	n.confs = confLog{base: base, baseIndex: l.snapIndex()}
 	if err := n.loadConfs(); err != nil {
 		return nil, err
@@ -175,6 +178,14 @@ func (n *Node) Propose(data []byte) (Index, Term, error) {
 		return 0, 0, ErrProposalDropped
 	}
 	idx := n.log.lastIndex() + 1
+	if last := idx - 1; last > n.log.committed && bugs.On(bugs.LeaderReusesIndex) {
+		if t, _ := n.log.term(last); t == n.term && bugs.Fire(bugs.LeaderReusesIndex) {
+			// The new command takes the index of the last uncommitted one.
+			n.log.truncateAndAppend([]Entry{{Term: n.term, Index: last, Type: EntryNormal, Data: data}})
+			n.needFlush = true
+			return last, n.term, nil
+		}
+	}
 	n.appendEntry(Entry{Term: n.term, Index: idx, Type: EntryNormal, Data: data})
 	n.settle()
 	n.checkInvariants()
@@ -328,6 +339,9 @@ func (n *Node) Ready() Ready {
 	if hi := n.log.appliable(durable); hi > applied {
 		hi = min(hi, applied+maxApplyPerReady)
 		lo := applied + 1
+		if applied >= n.log.first && bugs.Fire(bugs.ReapplyLastEntry) {
+			lo = applied // off by one: the last applied entry again
+		}
 		if f := n.log.applyFloor; f >= lo {
 			// The state machine holds these already (repair.go).
 			rd.appliedFloor = min(f, hi)

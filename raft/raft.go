@@ -60,6 +60,9 @@ func (n *Node) checkMessage(m Message) error {
 func (n *Node) step(m Message) error {
 	switch {
 	case m.Term > n.term:
+		if n.role == RoleLeader && m.Type.IsResponse() && bugs.Fire(bugs.StaleLeaderIgnoresHigherTerm) {
+			return nil
+		}
 		if m.Type == MsgPreVote || m.Type == MsgVote {
 			// CheckQuorum's counterpart: a node that heard from a leader
 			// within the minimum election timeout does not help depose it
@@ -71,6 +74,8 @@ func (n *Node) step(m Message) error {
 			}
 		}
 		switch {
+		case m.Type == MsgPreVote && bugs.Fire(bugs.PreVoteTakesTerm):
+			n.becomeFollower(m.Term, None)
 		case m.Type == MsgPreVote:
 			// A pre-vote does not change anyone's term.
 		case m.Type == MsgPreVoteResp && !m.Reject:

@@ -99,5 +99,11 @@ func (n *Node) leaseValid() bool {
 		return false
 	}
 	sent := n.roundTicks[q%roundHistory]
-	return sent+uint64(n.cfg.ElectionTicks-n.cfg.LeaseDriftTicks) > n.ticks
+	valid := sent+uint64(n.cfg.ElectionTicks-n.cfg.LeaseDriftTicks) > n.ticks
+	if !valid && sent+uint64(n.electionTimeout-n.cfg.LeaseDriftTicks) > n.ticks && bugs.Fire(bugs.LeaseOutlivesElectionTimeout) {
+		// The lease measured by the leader's own randomized timeout, up
+		// to 2T, instead of the minimum T its followers wait.
+		return true
+	}
+	return valid
 }

@@ -66,6 +66,10 @@ func (n *Node) maybeSendAppend(pr *progress) bool {
 	pr.resend = false
 	prev := pr.next - 1
 	prevTerm, ok := n.log.term(prev)
+	if ok && prevTerm != n.term && prev < last && bugs.Fire(bugs.PrevTermFromCurrentTerm) {
+		// The previous entry's term filled in with the leader's own.
+		prevTerm = n.term
+	}
 	if !ok {
 		if prev+1 < n.log.first {
 			// The follower needs entries compacted away: send the
@@ -208,6 +212,25 @@ func (n *Node) handleAppendReject(pr *progress, m Message) {
 	pr.becomeProbe()
 	pr.next = max(min(m.Index, next+1), pr.match+1)
 	n.needFlush = true
+	if keep := max(n.log.committed, m.RejectHint); keep < n.log.lastIndex() && bugs.Fire(bugs.LeaderTruncatesOnReject) {
+		n.truncateOwnLog(keep)
+	}
+}
+
+// truncateOwnLog is the planted bug LeaderTruncatesOnReject: the leader
+// takes the follower's shorter log for the truth and drops its own
+// entries after keep.
+func (n *Node) truncateOwnLog(keep Index) {
+	l := n.log
+	l.entries.truncate(int(keep - l.first + 1))
+	l.stable, l.verified = min(l.stable, keep), min(l.verified, keep)
+	for i := range n.prs {
+		pr := &n.prs[i]
+		pr.match, pr.next = min(pr.match, keep), min(pr.next, keep+1)
+		pr.becomeProbe()
+		pr.next = max(min(pr.next, keep+1), pr.match+1)
+	}
+	n.prs[n.self].match, n.prs[n.self].next = keep, keep+1
 }
 
 // maybeCommit advances the commit index to the highest index replicated on
@@ -256,5 +279,9 @@ func (n *Node) handleHeartbeat(m Message) {
 	// The leader caps Commit at what it knows we hold; the cap at our own
 	// last index guards against a capped value raced by a truncation.
 	n.log.commitTo(min(m.Commit, n.log.lastIndex()))
+	if m.Commit < n.log.committed && !n.readyOut && bugs.Fire(bugs.HeartbeatLowersCommit) {
+		// The commit index taken as given, even when it is lower.
+		n.log.committed = m.Commit
+	}
 	n.send(Message{Type: MsgHeartbeatResp, To: m.From, Term: n.term, Context: m.Context})
 }

@@ -58,6 +58,7 @@
 //
 //	[disk]
 //	sync = "100us..2ms"             # how long a sync takes
+//	apply_lag = "0s"                # the state machine applies this long after a Ready (reads wait)
 //
 //	[workload]
 //	clients = 10

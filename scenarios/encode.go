@@ -57,6 +57,9 @@ func Encode(s *Scenario) []byte {
 	}
 	e.table("disk")
 	e.kv("sync", quote(formatRange(cfg.Disk.SyncMin, cfg.Disk.SyncMax)))
+	if cfg.Disk.ApplyLag > 0 {
+		e.kv("apply_lag", quote(formatDuration(cfg.Disk.ApplyLag)))
+	}
 	e.workload(&cfg.Workload)
 	e.table("liveness")
 	e.kv("leader_within", quote(formatDuration(cfg.Liveness.LeaderWithin)))

@@ -51,13 +51,23 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	cfg.Nodes = []int{3, 5, 5, 7}[g.rng.IntN(4)]
 	cfg.Duration = opts.Duration
 	kinds := g.kinds()
+	g.x = newExtras(seed, kinds)
+	if g.x.lease {
+		kinds = leaseKinds(kinds)
+	}
 	g.raft(&cfg.Raft, kinds)
 	cfg.Network = g.link(false)
 	cfg.Disk = sim.DiskConfig{SyncMin: g.dur(0, time.Millisecond).Truncate(time.Microsecond)}
 	cfg.Disk.SyncMax = cfg.Disk.SyncMin + g.dur(0, 5*time.Millisecond).Truncate(time.Microsecond)
 	g.workload(&cfg.Workload)
+	if g.x.lease {
+		g.x.leaseRaft(&cfg.Raft)
+		g.x.leaseWorkload(&cfg.Workload)
+	}
+	g.x.applyLag(&cfg.Disk)
 	cfg.Timeline = g.timeline(&cfg, kinds)
 	nemeses := snapshots(seed, &cfg)
+	fitAttempts(&cfg)
 	// The bounds follow from the configuration (timeouts, delays, loss,
 	// clocks), so a correct Raft never misses them; see livenessBounds.
 	cfg.Liveness = livenessBounds(&cfg)
@@ -75,7 +85,10 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	}
 }
 
-type generator struct{ rng *rand.Rand }
+type generator struct {
+	rng *rand.Rand
+	x   *extras
+}
 
 // chance is true with probability num/den.
 func (g *generator) chance(num, den int) bool { return g.rng.IntN(den) < num }
@@ -218,10 +231,16 @@ func (g *generator) timeline(cfg *sim.Config, kinds []sim.ActionKind) []sim.Acti
 		g.churnPace(a)
 		slots = append(slots, slot{at: at, cycle: -1, fixed: a})
 	}
+	if g.x.crashCycles {
+		slots = append(slots, g.x.crashPowerCycles(cfg, 1<<20)...)
+	}
+	if g.x.lease {
+		slots = append(slots, g.x.leaseIsolations(cfg, 2<<20)...)
+	}
 	slices.SortStableFunc(slots, func(x, y slot) int { return cmp.Compare(x.at, y.at) })
 	st := newTimelineState(cfg.Nodes)
 	var out []sim.Action
-	lost := map[int]bool{} // power cycles whose power loss was dropped
+	lost := map[int]bool{} // cycles whose first action was dropped
 	add := func(a *sim.Action) bool {
 		saved := st.clone()
 		if _, msg := st.step(len(out), a); msg != "" {
@@ -233,7 +252,7 @@ func (g *generator) timeline(cfg *sim.Config, kinds []sim.ActionKind) []sim.Acti
 	}
 	for _, sl := range slots {
 		if sl.fixed != nil {
-			if sl.fixed.Kind == sim.ActPowerLoss {
+			if sl.lead {
 				lost[sl.cycle] = !add(sl.fixed)
 			} else if !lost[sl.cycle] {
 				add(sl.fixed)
@@ -264,6 +283,9 @@ type slot struct {
 	at    time.Duration
 	fixed *sim.Action
 	cycle int
+	// lead marks the first action of a cycle: when it cannot be added,
+	// the rest of its cycle is dropped too.
+	lead bool
 }
 
 // powerCycles draws a burst of power cycles: every few milliseconds a
@@ -285,7 +307,7 @@ func (g *generator) powerCycles(cfg *sim.Config) []slot {
 		id := raft.NodeID(1 + g.rng.IntN(cfg.Nodes))
 		back := at + g.ms(time.Millisecond, down)
 		out = append(out,
-			slot{at: at, cycle: i, fixed: &sim.Action{At: at, Kind: sim.ActPowerLoss, Nodes: []raft.NodeID{id}}},
+			slot{at: at, cycle: i, lead: true, fixed: &sim.Action{At: at, Kind: sim.ActPowerLoss, Nodes: []raft.NodeID{id}}},
 			slot{at: back, cycle: i, fixed: &sim.Action{At: back, Kind: sim.ActRestart, Nodes: []raft.NodeID{id}}})
 	}
 	return out

@@ -64,7 +64,7 @@ func TestLibraryContents(t *testing.T) {
 	want := []string{
 		"happy-path", "leader-crash", "leader-isolated", "minority-partition", "leader-minority",
 		"one-way-partition", "bridge", "flaky-network", "figure-8", "crash-restart-churn", "crash-restart-power-loss",
-		"slow-follower", "leader-paused", "lease-clock-drift", "readindex-clock-drift", "seven-node-churn", "demo",
+		"slow-follower", "leader-paused", "lease-clock-drift", "lease-leader-isolated", "readindex-clock-drift", "seven-node-churn", "demo",
 	}
 	all := Builtins()
 	var names []string

@@ -41,6 +41,29 @@ func maxDelay(lc netsim.LinkConfig) time.Duration {
 	return d + lc.Reorder.Window
 }
 
+// commitLatency bounds how long a command takes from a client to its
+// answer once a leader is stable: the leader's sync, a round trip to a
+// quorum and their syncs, the sync of the Ready that applies it (a Ready
+// is applied once its writes are durable), the apply lag, a heartbeat
+// and the client's two legs.
+func commitLatency(cfg *sim.Config) time.Duration {
+	rtt := 2 * maxDelay(cfg.Network)
+	tick := time.Duration(cfg.Raft.HeartbeatTicks) * cfg.Raft.TickInterval
+	return 4*cfg.Disk.SyncMax + 2*rtt + cfg.Disk.ApplyLag + tick + 2*cfg.Workload.Latency
+}
+
+// fitAttempts makes a client's attempt outlast two commit latencies (and
+// moves its deadline by as much): a client accepts only the answer to its
+// latest attempt, so attempts that always time out before their command
+// is applied never complete an operation, however healthy the cluster.
+func fitAttempts(cfg *sim.Config) {
+	w := &cfg.Workload
+	if need := ceilMs(2 * commitLatency(cfg)); w.Attempt < need {
+		w.Deadline += need - w.Attempt
+		w.Attempt = need
+	}
+}
+
 // livenessBounds derives the liveness bounds of a generated scenario from
 // its configuration, so that a correct Raft never misses them.
 //

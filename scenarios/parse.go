@@ -121,6 +121,7 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	}
 	if t := root.sub("disk"); t != nil {
 		t.durationRange("sync", &cfg.Disk.SyncMin, &cfg.Disk.SyncMax)
+		t.duration("apply_lag", &cfg.Disk.ApplyLag)
 		t.finish()
 	}
 	if t := root.sub("workload"); t != nil {

@@ -87,6 +87,12 @@ type RaftConfig struct {
 // [SyncMin, SyncMax].
 type DiskConfig struct {
 	SyncMin, SyncMax time.Duration
+	// ApplyLag, when positive, is how long after a Ready hands out
+	// committed entries the state machine applies them, as on a server
+	// whose state machine applies (and writes to its own disk) on a thread
+	// of its own: the node goes on, and reads must wait for the apply.
+	// Zero applies them at once, before Advance.
+	ApplyLag time.Duration
 }
 
 // Mix weighs the operation kinds a client draws. Weights are integers.
@@ -218,6 +224,9 @@ func (c *Config) Validate() error {
 	if c.Disk.SyncMin < 0 || c.Disk.SyncMax < c.Disk.SyncMin {
 		return fmt.Errorf("disk: sync latency [%v, %v] is not a valid range", c.Disk.SyncMin, c.Disk.SyncMax)
 	}
+	if c.Disk.ApplyLag < 0 {
+		return fmt.Errorf("disk.apply_lag: %v must not be negative", c.Disk.ApplyLag)
+	}
 	w := c.Workload
 	if w.Clients < 0 || w.Clients > maxClients {
 		return fmt.Errorf("workload.clients: %d is outside [0, %d]", w.Clients, maxClients)
@@ -307,7 +316,7 @@ func (c *Config) validateDurations() error {
 		d     time.Duration
 	}{
 		{"raft.tick_interval", c.Raft.TickInterval},
-		{"disk.sync", c.Disk.SyncMax},
+		{"disk.sync", c.Disk.SyncMax}, {"disk.apply_lag", c.Disk.ApplyLag},
 		{"workload.attempt_timeout", w.Attempt}, {"workload.deadline", w.Deadline},
 		{"workload.think", w.Think}, {"workload.latency", w.Latency},
 		{"liveness.leader_within", c.Liveness.LeaderWithin}, {"liveness.progress_within", c.Liveness.ProgressWithin},

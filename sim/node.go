@@ -8,6 +8,7 @@ import (
 	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/bugs"
 	"github.com/raftsim/raftsim/raft/kv"
 )
 
@@ -65,6 +66,9 @@ type node struct {
 	nextReadID uint64
 	// confirmed reads awaiting application of their read index.
 	confirmed []pendingRead
+	// applyQueue holds committed entries handed out but not yet applied,
+	// in index order (Disk.ApplyLag).
+	applyQueue []raft.Entry
 	// tenure is 1 + the index of the node's current Tenure, or 0.
 	tenure int
 }
@@ -211,6 +215,10 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 			panic(err)
 		}
 		s.trace(TraceEvent{Kind: TraceSync, Node: n.id})
+		if s.inv != nil {
+			hs, _ := n.store.live().InitialState()
+			s.inv.ObserveDurable(n.id, hs)
+		}
 	}
 	for i := range rd.Messages {
 		if s.inv != nil {
@@ -222,12 +230,7 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 		return // the run stops: the state machine is corrupt
 	}
 	if len(rd.CommittedEntries) > 0 {
-		for _, e := range rd.CommittedEntries {
-			s.apply(n, e)
-		}
-		last := rd.CommittedEntries[len(rd.CommittedEntries)-1]
-		s.dirty = true
-		s.trace(TraceEvent{Kind: TraceApply, Node: n.id, Term: last.Term, Index: last.Index, N: uint64(len(rd.CommittedEntries))})
+		s.applyEntries(n, rd.CommittedEntries)
 	}
 	for _, rs := range rd.ReadStates {
 		s.confirmRead(n, rs)
@@ -247,6 +250,14 @@ func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 }
 
 func (s *Simulator) apply(n *node, e raft.Entry) {
+	if s.inv != nil {
+		// Before the state machine sees it: raft/kv would panic on an
+		// entry out of order, and the checker names the broken rule.
+		s.violation(s.inv.CheckApplyOrder(n.id, e), n.id)
+		if s.stopped {
+			return
+		}
+	}
 	before := n.sm.Executed()
 	resp := n.sm.Apply(e)
 	if s.inv != nil {
@@ -296,7 +307,7 @@ func (s *Simulator) serveReads(n *node) {
 	applied := n.sm.AppliedIndex()
 	k := 0
 	for _, r := range n.confirmed {
-		if r.index > applied {
+		if r.index > applied && !bugs.Fire(bugs.ReadBeforeApply) {
 			n.confirmed[k] = r
 			k++
 			continue
@@ -394,6 +405,9 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 	s.proposalsLost(n)
 	s.dirty = true
 	n.proposals, n.reads, n.confirmed = n.proposals[:0], n.reads[:0], n.confirmed[:0]
+	// Entries the state machine had not applied yet are applied again
+	// after the restart, from its applied index on.
+	n.applyQueue = n.applyQueue[:0]
 	n.role, n.leader = 0, raft.None
 }
 

@@ -22,6 +22,7 @@ const (
 	evSleep                              // a timeline sleep ends
 	evPropRetry                          // a scenario proposal is tried again
 	evProbe                              // Config.Probe samples the run
+	evApply                              // a node's state machine applies entries (Disk.ApplyLag)
 )
 
 // event is one entry of the queue. It stays small: payloads that are

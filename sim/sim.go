@@ -262,6 +262,8 @@ func (s *Simulator) dispatch(e event) {
 		s.retryProposal(int(e.ref))
 	case evProbe:
 		s.onProbe()
+	case evApply:
+		s.onApply(s.nodes[e.node], e)
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -335,9 +337,19 @@ func (s *Simulator) onDeliver(e event) {
 	s.msgs.Delivered++
 	s.messages.take(e.ref)
 	s.trace(TraceEvent{Kind: TraceDeliver, Node: m.To, Peer: m.From, Msg: m.Type, MsgID: sm.id, Term: m.Term, Index: m.Index})
+	var before raft.Status
+	if s.inv != nil {
+		before = n.rn.Status()
+	}
 	if err := n.rn.Step(m); err != nil {
 		s.violation(&checker.Violation{Invariant: "valid-messages", Message: fmt.Sprintf("node %d refused %v: %v", n.id, m, err)}, n.id)
 		return
+	}
+	if s.inv != nil {
+		s.violation(s.inv.ObserveStep(n.id, m.Type, m.Term, m.Reject, before, n.rn.Status()), n.id)
+		if s.stopped {
+			return
+		}
 	}
 	s.process(n)
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/raftsim/raftsim/checker"
@@ -76,6 +77,9 @@ func (s *Simulator) storeCompaction(n *node, rd raft.Ready) {
 // It reports false, and stops the run, if the bytes do not restore.
 func (s *Simulator) restoreSnapshot(n *node, snap raft.Snapshot) bool {
 	meta := snap.Meta
+	// Entries queued for a lagging state machine (Disk.ApplyLag) that the
+	// snapshot covers are in it already.
+	n.applyQueue = slices.DeleteFunc(n.applyQueue, func(e raft.Entry) bool { return e.Index <= meta.Index })
 	if err := n.sm.Restore(snap.Data); err != nil {
 		s.violation(&checker.Violation{Invariant: "snapshot-restore", Node: n.id, Term: meta.Term, Index: meta.Index,
 			Message: fmt.Sprintf("node %d cannot restore the snapshot at index %d: %v", n.id, meta.Index, err)}, n.id)
@@ -96,7 +100,8 @@ func (s *Simulator) restoreSnapshot(n *node, snap raft.Snapshot) bool {
 // maybeCompact makes a snapshot when the policy asks for one (after
 // Advance, so that the core knows what the state machine applied).
 func (s *Simulator) maybeCompact(n *node) {
-	if !n.rn.SnapshotDue() {
+	if !n.rn.SnapshotDue() || len(n.applyQueue) > 0 {
+		// A lagging state machine snapshots once it has caught up.
 		return
 	}
 	index := n.sm.AppliedIndex()

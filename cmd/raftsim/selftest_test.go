@@ -10,6 +10,7 @@ import (
 
 	"github.com/raftsim/raftsim/raft/bugs"
 	"github.com/raftsim/raftsim/scenarios"
+	"github.com/raftsim/raftsim/sim"
 )
 
 // With a planted bug, fuzz finds it, minimizes the failing scenario and
@@ -78,5 +79,89 @@ func TestSelftestFindsABug(t *testing.T) {
 	_, errs, code = cli(t, "selftest", "--bug", "no-such-bug")
 	if code != exitUsage || !strings.Contains(errs, "no planted bug") {
 		t.Fatalf("unknown bug: exit %d, %q", code, errs)
+	}
+}
+
+// The reduced selftest (the bugs the catalogue marks fast, a small
+// budget) finds every fast bug, each with the check the catalogue
+// expects, and its control finds nothing: a check switched off shows here
+// as its bug caught by another check, or not at all.
+func TestSelftestReducedCatchesEachBugWithItsCheck(t *testing.T) {
+	out, errs, code := cli(t, "selftest", "--json", "--fast", "--budget", "60s", "--control-seeds", "8", "--shrink=false")
+	if code != exitPass {
+		t.Fatalf("selftest --fast: exit %d\n%s%s", code, out, errs)
+	}
+	sum := decode[selftestSummary](t, out)
+	fast := 0
+	for _, in := range bugs.Catalog {
+		if in.Fast {
+			fast++
+			if in.CaughtBy == "" {
+				t.Errorf("%s is fast but names no check that catches it", in.Name)
+			}
+		}
+	}
+	if len(sum.Bugs) != fast || sum.Control.Found {
+		t.Fatalf("%d bugs run, %d fast in the catalogue; control %+v", len(sum.Bugs), fast, sum.Control)
+	}
+	for _, r := range sum.Bugs {
+		if !r.Found || r.Failure != r.Expected {
+			t.Errorf("%s: found %v by %q, expected %q", r.Bug, r.Found, r.Failure, r.Expected)
+		}
+	}
+}
+
+// Every check is some bug's expected catcher, and every bug that can be
+// found names its check: the catalogue pins the checks to the run.
+func TestSelftestCatalogueCoversEveryCheck(t *testing.T) {
+	checks := []string{
+		"invariant/election-safety", "invariant/leader-append-only", "invariant/log-matching",
+		"invariant/leader-completeness", "invariant/state-machine-safety", "invariant/commit-safety",
+		"invariant/commit-monotonic", "invariant/applied-restored", "invariant/apply-exactly-once",
+		"invariant/client-at-most-once", "invariant/read-freshness", "invariant/read-after-apply",
+		"invariant/valid-messages", "invariant/stale-leader", "invariant/prevote-inert",
+		"invariant/hard-state-restored", "linearizability/linearizability", "liveness/leader-after-heal",
+	}
+	by := map[string]string{}
+	for _, in := range bugs.Catalog {
+		if in.CaughtBy == "" && in.Masked == "" {
+			t.Errorf("%s names no check that must catch it", in.Name)
+		}
+		by[in.CaughtBy] = in.Name
+	}
+	for _, c := range checks {
+		if by[c] == "" {
+			t.Errorf("no planted bug is expected to be caught by %s", c)
+		}
+	}
+}
+
+// The library's lease scenario passes with a correct lease (a library
+// test) and catches a lease that outlives the minimum election timeout
+// on some of its seeds, by read freshness alone.
+func TestPlantedLeaseBugCaughtByTheLeaseScenario(t *testing.T) {
+	bugs.Set(bugs.LeaseOutlivesElectionTimeout)
+	defer bugs.Set(bugs.None)
+	s, ok := scenarios.Builtin("lease-leader-isolated")
+	if !ok {
+		t.Fatal("no lease-leader-isolated scenario")
+	}
+	caught := 0
+	for seed := uint64(1); seed <= 8; seed++ {
+		res, err := sim.Run(s.ConfigFor(seed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range res.Failures {
+			if f.Kind != sim.FailureInvariant || f.Name != "read-freshness" {
+				t.Fatalf("seed %d: %s, want read-freshness only", seed, f)
+			}
+		}
+		if len(res.Failures) > 0 {
+			caught++
+		}
+	}
+	if caught == 0 {
+		t.Fatal("the lease bug went unnoticed on 8 seeds")
 	}
 }

@@ -27,6 +27,21 @@ const (
 	ApplyConfOnCommit
 	CountLearnerVote
 	RemovedLeaderKeepsLeading
+	// Bugs the checks used to catch only by luck, and the one behind a
+	// data loss after restarts.
+	LeaseOutlivesElectionTimeout
+	StaleLeaderIgnoresHigherTerm
+	PreVoteTakesTerm
+	TermFromLog
+	ReopenWithoutSync
+	// Bugs that pin the checks no other planted bug reaches first.
+	LeaderTruncatesOnReject
+	LeaderReusesIndex
+	HeartbeatLowersCommit
+	ReapplyLastEntry
+	PrevTermFromCurrentTerm
+	CASComparesLength
+	ReadBeforeApply
 	// Count bounds the Bug values.
 	Count
 )

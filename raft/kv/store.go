@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/bugs"
 )
 
 // Store is the key-value state machine. It implements raft.StateMachine.
@@ -133,7 +134,7 @@ func (s *Store) execute(c *commandView) []byte {
 		if sl == nil {
 			return respCASMissing
 		}
-		if string(sl.value) != string(c.expected) {
+		if string(sl.value) != string(c.expected) && !(len(sl.value) == len(c.expected) && bugs.Fire(bugs.CASComparesLength)) {
 			return encodeValueResponse(StatusCASMismatch, 1, sl.value)
 		}
 		sl.overwrite(c.value)
