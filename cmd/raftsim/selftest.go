@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"slices"
@@ -24,6 +25,7 @@ func init() { extraCommands = append(extraCommands, newSelftestCmd) }
 type selftestFlags struct {
 	budget       time.Duration
 	maxSeeds     uint64
+	seedStart    uint64
 	controlSeeds uint64
 	duration     time.Duration
 	workers      int
@@ -107,6 +109,7 @@ check, and the control campaign found nothing.`,
 	fl := cmd.Flags()
 	fl.DurationVar(&f.budget, "budget", time.Minute, "wall-clock budget per bug")
 	fl.Uint64Var(&f.maxSeeds, "max-seeds", 100_000, "most seeds per bug")
+	fl.Uint64Var(&f.seedStart, "seed-start", 1, "the first seed of each campaign (to reach a later failing seed, for instance one another check catches)")
 	fl.Uint64Var(&f.controlSeeds, "control-seeds", 200, "least seeds of the campaign with no bug (it runs at least as many as any bug needed)")
 	fl.DurationVar(&f.duration, "duration", scenarios.DefaultGenerateDuration, "the fault phase of each generated scenario (virtual time)")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")
@@ -124,8 +127,8 @@ check, and the control campaign found nothing.`,
 }
 
 func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
-	if f.workers < 1 || f.budget <= 0 || f.duration <= 0 || f.maxSeeds == 0 {
-		return usageErrorf("--workers, --budget, --duration and --max-seeds must be positive")
+	if f.workers < 1 || f.budget <= 0 || f.duration <= 0 || f.maxSeeds == 0 || f.seedStart == 0 || f.seedStart-1 > math.MaxUint64-f.maxSeeds {
+		return usageErrorf("--workers, --budget, --duration, --max-seeds and --seed-start must be positive, and the seeds must not overflow")
 	}
 	catalog := bugs.Catalog
 	if f.fast {
@@ -203,7 +206,7 @@ func selftest(cmd *cobra.Command, g *globals, f *selftestFlags) error {
 	return nil
 }
 
-// hunt runs generated scenarios from seed 1 on until one fails, seeds run
+// hunt runs generated scenarios from --seed-start on until one fails, seeds run
 // out, or (budget > 0) the wall-clock budget does. The first failure is
 // the lowest failing seed, whatever the workers' timing. A campaign for a
 // bug (named; "" is the control) minimizes its failure.
@@ -211,12 +214,13 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 	start := time.Now()
 	row := selftestRow{Bug: bug}
 	chunk := uint64(4 * f.workers)
-	for next := uint64(1); next <= maxSeeds; next += chunk {
+	last := f.seedStart - 1 + maxSeeds
+	for next := f.seedStart; next <= last; next += chunk {
 		if budget > 0 && time.Since(start) >= budget {
 			break
 		}
 		var seeds []uint64
-		for s := next; s < next+chunk && s <= maxSeeds; s++ {
+		for s := next; s < next+chunk && s <= last; s++ {
 			seeds = append(seeds, s)
 		}
 		run := func(seed uint64) (seedResult, error) {
@@ -238,7 +242,7 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 			row.Failure = err.Error()
 			return row
 		}
-		row.SeedsRun = seeds[0] - 1 + uint64(len(results))
+		row.SeedsRun = seeds[0] - f.seedStart + uint64(len(results))
 		for _, r := range results {
 			if r.Result == "inconclusive" {
 				row.Inconclusive++
