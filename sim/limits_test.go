@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/clock"
 )
 
 // A run that reaches its event bound says so (limit/max-events), rather
@@ -22,23 +22,22 @@ func TestEventLimitIsReported(t *testing.T) {
 	}
 }
 
-// A panic inside a node is caught and reported as panic/panic, with the
-// virtual time and the trace tail, not a crash of the simulator.
-func TestNodePanicIsReported(t *testing.T) {
+// A panic inside the simulation is caught and reported as panic/panic,
+// with the virtual time and the trace tail, not a crash of the
+// simulator.
+func TestPanicIsReported(t *testing.T) {
 	cfg := Defaults()
 	cfg.Nodes, cfg.Duration, cfg.HealDuration = 3, time.Second, 0
 	s, err := newSimulator(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A hard state that commits past an empty log: NewNode refuses it,
-	// and the start of node 2 panics.
-	if err := s.nodes[1].store.SetHardState(raft.HardState{Term: 1, Commit: 5}); err != nil {
-		t.Fatal(err)
-	}
+	// An event no handler knows: dispatch panics at 5ms.
+	s.schedule(event{at: clock.Time(5 * time.Millisecond), kind: 255})
 	res := s.run()
 	if len(res.Failures) != 1 || res.Failures[0].Kind != FailurePanic || res.Failures[0].Name != "panic" ||
-		!strings.Contains(res.Failures[0].Message, "node 2") || len(res.Failures[0].TraceTail) == 0 {
-		t.Fatalf("failures %v, want panic/panic about node 2 with a trace tail", res.Failures)
+		!strings.Contains(res.Failures[0].Message, "unknown event kind 255") || len(res.Failures[0].TraceTail) == 0 ||
+		res.Failures[0].Time != clock.Time(5*time.Millisecond) {
+		t.Fatalf("failures %v, want panic/panic at 5ms with a trace tail", res.Failures)
 	}
 }
