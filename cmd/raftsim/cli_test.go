@@ -209,7 +209,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 
 func TestListShowVersionCompletion(t *testing.T) {
 	out, _, code := cli(t, "list")
-	if code != 0 || !strings.Contains(out, "lease-clock-drift") || !strings.Contains(out, "fail with read-freshness or linearizability") {
+	if code != 0 || !strings.Contains(out, "lease-clock-drift") || !strings.Contains(out, "fail with read-freshness ") {
 		t.Fatalf("list exit %d:\n%s", code, out)
 	}
 	jout, _, _ := cli(t, "list", "--json")
