@@ -115,6 +115,28 @@ func (x *extras) crashPowerCycles(cfg *sim.Config, cycle int) []slot {
 	}
 }
 
+// outlastSyncs lengthens the election timeout to outlast the disks. A
+// node sends what a Ready holds only once the Ready's writes are durable,
+// so a leader busy with a sync holds back its heartbeats for as long as
+// the sync takes; followers whose shortest election timeout is shorter
+// than that gap depose a correct leader again and again, and the run
+// misses its liveness bounds with nothing wrong. Two syncs leave room for
+// a heartbeat queued just after a sync began, and for the follower's own
+// sync before it handles the next message.
+func outlastSyncs(cfg *sim.Config) {
+	r := &cfg.Raft
+	gap := syncGap(cfg)
+	if need := int((gap + r.TickInterval - 1) / r.TickInterval); r.ElectionTicks < need {
+		r.ElectionTicks = need
+	}
+}
+
+// syncGap is the longest a follower can go without a heartbeat from a
+// healthy leader because of disk syncs alone.
+func syncGap(cfg *sim.Config) time.Duration {
+	return 2*cfg.Disk.SyncMax + time.Duration(cfg.Raft.HeartbeatTicks)*cfg.Raft.TickInterval
+}
+
 // applyLag draws, for a quarter of the runs, a state machine that applies
 // on a thread of its own, so that confirmed reads wait for it.
 func (x *extras) applyLag(d *sim.DiskConfig) {

@@ -67,6 +67,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	g.x.applyLag(&cfg.Disk)
 	cfg.Timeline = g.timeline(&cfg, kinds)
 	nemeses := snapshots(seed, &cfg)
+	outlastSyncs(&cfg)
 	fitAttempts(&cfg)
 	// The bounds follow from the configuration (timeouts, delays, loss,
 	// clocks), so a correct Raft never misses them; see livenessBounds.
