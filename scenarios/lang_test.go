@@ -379,6 +379,8 @@ func TestParseRejectsBadRepeatsAndGuards(t *testing.T) {
 			"x.toml:6: timeline[0].chance: ", "is a float, want a probability string"},
 		{"bad when", langBase + entry(`at = "1s"`, `action = "heal"`, `when = "nodes < 3"`),
 			"x.toml:6: timeline[0].when: ", `"nodes < 3" is not a condition such as "up < 3"`},
+		{"label of two lines", langBase + entry(`at = "1s"`, `action = "heal"`, `label = "a\nb"`),
+			"x.toml:6: timeline[0].label: ", "a label is one line of at most 200 characters"},
 		{"bad sleep", langBase + entry(`at = "1s"`, `sleep = "2ms..1ms"`),
 			"x.toml:5: timeline[0].sleep: ", "the upper bound is below the lower bound"},
 		{"retry on an action", langBase + entry(`at = "1s"`, `action = "crash"`, `leader = true`, `retry = true`),

@@ -94,6 +94,9 @@ func (s *Simulator) runAction(i int) {
 	if a.Kind == ActConnect && s.net.Connected(a.From, a.To) {
 		missing = fmt.Sprintf("link %d -> %d is not cut", a.From, a.To)
 	}
+	if a.Kind == ActCutOneWay && !s.net.Connected(a.From, a.To) {
+		missing = fmt.Sprintf("link %d -> %d is cut already", a.From, a.To)
+	}
 	shown := nodes
 	if a.Kind.allWhenUnnamed() && !a.HasTargets() {
 		shown = nil // "restart": every crashed node, as written

@@ -75,13 +75,16 @@ func TestUncutWhatIsNotCutIsMissing(t *testing.T) {
 		{At: 600 * time.Millisecond, Kind: ActIsolate, Nodes: []raft.NodeID{1, 2}},
 		{At: 700 * time.Millisecond, Kind: ActReconnect, Nodes: []raft.NodeID{3}},
 		{At: 800 * time.Millisecond, Kind: ActConnect, From: 4, To: 5},
+		{At: 900 * time.Millisecond, Kind: ActCutOneWay, From: 4, To: 5},
+		{At: 950 * time.Millisecond, Kind: ActCutOneWay, From: 4, To: 5},
 	}
 	res, lines := traced(t, cfg)
-	want := []string{"isolate [1]", "isolate [2] (missing: node 1 is isolated already)", "reconnect (missing: node 3 is not isolated)", "connect 4->5 (missing: link 4 -> 5 is not cut)"}
+	want := []string{"isolate [1]", "isolate [2] (missing: node 1 is isolated already)", "reconnect (missing: node 3 is not isolated)",
+		"connect 4->5 (missing: link 4 -> 5 is not cut)", "cut_one_way 4->5", "cut_one_way 4->5 (missing: link 4 -> 5 is cut already)"}
 	if acts := actionLines(lines); !slices.Equal(acts, want) {
 		t.Fatalf("actions %q\nwant %q", acts, want)
 	}
-	if res.Stats.MissingTargets != 3 {
+	if res.Stats.MissingTargets != 4 {
 		t.Fatalf("%d missing targets", res.Stats.MissingTargets)
 	}
 }

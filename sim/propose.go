@@ -282,5 +282,5 @@ func (s *Simulator) proposalsCommitted(on int, all bool) bool {
 
 // lastPropose names the latest burst for messages.
 func (s *Simulator) lastPropose() string {
-	return fmt.Sprintf("timeline[%d]", s.batch.entry)
+	return s.entryName(s.batch.entry)
 }

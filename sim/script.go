@@ -102,7 +102,7 @@ func (s *Simulator) scheduleNext(i int) {
 	}
 	at := s.now.Add(d)
 	if at >= s.healStart {
-		s.overrun = fmt.Sprintf("timeline[%d] (%s) would run at %v, not before the end of the fault phase (%v)", j, a.Kind, at, s.healStart)
+		s.overrun = fmt.Sprintf("%s would run at %v, not before the end of the fault phase (%v)", s.entryName(j), at, s.healStart)
 		return
 	}
 	s.schedule(event{at: at, kind: evAction, ref: uint64(j)})
@@ -202,7 +202,7 @@ func (s *Simulator) onWaitTimeout(e event) {
 		}
 	}
 	s.fail(Failure{Kind: FailureScenario, Name: "wait-" + a.Wait.String(),
-		Message: fmt.Sprintf("timeline[%d]: %s within %v", w.entry, what, a.Within)})
+		Message: fmt.Sprintf("%s: %s within %v", s.entryName(w.entry), what, a.Within)})
 	s.waitEnded(w.entry, a)
 }
 
@@ -236,10 +236,10 @@ func (s *Simulator) checkOverrun() {
 	switch {
 	case s.wait != nil:
 		a := &s.cfg.Timeline[s.wait.entry]
-		msg = fmt.Sprintf("timeline[%d] (wait %s) was still waiting when the fault phase ended at %v", s.wait.entry, a.Wait, s.now)
+		msg = fmt.Sprintf("%s, for a %s, was still waiting when the fault phase ended at %v", s.entryName(s.wait.entry), a.Wait, s.now)
 		s.wait = nil
 	case msg == "" && s.ended < len(s.cfg.Timeline) && s.cfg.Timeline[len(s.cfg.Timeline)-1].Follows:
-		msg = fmt.Sprintf("timeline[%d] had not run when the fault phase ended at %v", s.ended, s.now)
+		msg = fmt.Sprintf("%s had not run when the fault phase ended at %v", s.entryName(s.ended), s.now)
 	}
 	if msg != "" {
 		s.fail(Failure{Kind: FailureScenario, Name: "timeline-overrun", Message: msg})

@@ -209,7 +209,7 @@ func TestTimelineOverrun(t *testing.T) {
 		{"a wait still waiting", []Action{
 			{At: 2 * time.Second, Kind: ActIsolate, Nodes: []raft.NodeID{1, 2, 3}},
 			{At: 2500 * time.Millisecond, Kind: ActWait, Wait: WaitLeader, Within: 2 * time.Second},
-		}, "timeline[1] (wait leader) was still waiting"},
+		}, "timeline[1] (wait), for a leader, was still waiting"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

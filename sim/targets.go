@@ -277,6 +277,6 @@ func (s *Simulator) reportMissing(i int, a *Action, reason string) {
 	s.missing = append(s.missing, MissingTarget{Action: i, Kind: a.Kind, Time: s.now.Duration(), Reason: reason})
 	if a.Require {
 		s.fail(Failure{Kind: FailureScenario, Name: "missing-target",
-			Message: fmt.Sprintf("timeline[%d] (%s): %s", i, a.Kind, reason)})
+			Message: fmt.Sprintf("%s: %s", s.entryName(i), reason)})
 	}
 }

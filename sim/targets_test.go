@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
 )
 
@@ -189,6 +190,22 @@ func TestMissingTargetIsReported(t *testing.T) {
 		if failed != require || (!require && !res.Passed()) {
 			t.Fatalf("require %v: failures %v", require, res.Failures)
 		}
+	}
+}
+
+// An entry's label names it in messages and the trace.
+func TestLabelNamesTheEntry(t *testing.T) {
+	cfg := idle(1)
+	cfg.Timeline = []Action{
+		{At: 0, Kind: ActCrash, Leader: true, Require: true, Label: "too early"},
+		{At: 0, Kind: ActHeal, Chance: netsim.Ratio{Num: 0, Den: 1}, Label: "never"},
+	}
+	res, lines := traced(t, cfg)
+	if len(res.Failures) != 1 || res.Failures[0].Message != "too early (crash): no leader" {
+		t.Fatalf("failures %v", res.Failures)
+	}
+	if acts := actionLines(lines); len(acts) != 2 || acts[1] != "skip never (heal) (chance 0/1)" {
+		t.Fatalf("actions %q", acts)
 	}
 }
 
