@@ -70,7 +70,7 @@ func Same(target, f sim.Failure) bool {
 		return false
 	}
 	switch f.Kind {
-	case sim.FailureInvariant, sim.FailureScenario:
+	case sim.FailureInvariant, sim.FailureScenario, sim.FailureCheck:
 		return f.Name == target.Name
 	}
 	return true

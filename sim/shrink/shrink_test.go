@@ -158,3 +158,17 @@ func TestMinimizeNamesTheLeader(t *testing.T) {
 		t.Fatalf("minimized crash %+v, want one naming node %d, the leader at 1s", a, want)
 	}
 }
+
+// A check's or a scenario's failure is the same failure only under the
+// same name: minimizing keeps the check that failed, not any check.
+func TestSameNamesChecks(t *testing.T) {
+	for _, kind := range []sim.FailureKind{sim.FailureCheck, sim.FailureScenario, sim.FailureInvariant} {
+		a := sim.Failure{Kind: kind, Name: "no-commit"}
+		if !Same(a, a) || Same(a, sim.Failure{Kind: kind, Name: "term-stable"}) {
+			t.Errorf("%v: Same does not tell names apart", kind)
+		}
+	}
+	if !Same(sim.Failure{Kind: sim.FailureLiveness, Name: "leader-after-heal"}, sim.Failure{Kind: sim.FailureLiveness, Name: "progress-after-heal"}) {
+		t.Error("liveness failures differ by name")
+	}
+}
