@@ -1,7 +1,9 @@
 // Package filestore is a durable raft.Storage: a node's hard state and log
-// kept in append-only segment files in one directory. It is the one place
-// under raft/ that does I/O. It starts no goroutines and uses the standard
-// library only.
+// kept in append-only segment files in one directory. It does all its I/O
+// through raft/disk's small file-system interface (Options.FS): the
+// operating system's files by default, or the simulated disk, on which the
+// simulator runs every node on this same code and faults it. It starts no
+// goroutines and uses the standard library only.
 //
 // # On-disk format
 //

@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 const (
@@ -77,7 +78,7 @@ func (ri RecoveryInfo) String() string {
 // recover replays every segment and leaves the last one open as the
 // active segment.
 func (s *Store) recover() error {
-	seqs, removed, err := listSegments(s.dir)
+	seqs, removed, err := listSegments(s.fs, s.dir)
 	if err != nil {
 		return wrapOpenError(s.dir, err)
 	}
@@ -86,7 +87,7 @@ func (s *Store) recover() error {
 		if err := s.checkNoSnapshots(); err != nil {
 			return wrapOpenError(s.dir, err)
 		}
-		f, err := createSegment(s.dir, 1, segLink{})
+		f, err := createSegment(s.fs, s.dir, 1, segLink{})
 		if err != nil {
 			return wrapOpenError(s.dir, err)
 		}
@@ -109,7 +110,7 @@ func (s *Store) recover() error {
 	s.replay.baseless = seqs[0] > 1
 	for i, seq := range seqs {
 		s.segs = append(s.segs, segInfo{seq: seq})
-		r := &segReplay{dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev, unlinked: i == 0 && seq > 1}
+		r := &segReplay{fs: s.fs, dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev, unlinked: i == 0 && seq > 1}
 		if !r.last {
 			if err := r.peekNext(seqs[i+1], i+1 == len(seqs)-1); err != nil {
 				return wrapOpenError(s.dir, err)
@@ -158,7 +159,7 @@ func (s *Store) replaySegment(sc *scanner, r *segReplay) (err error) {
 	if r.last || r.nextEmpty { // A rollover to finish writes a seal.
 		flag = os.O_RDWR
 	}
-	f, err := os.OpenFile(r.path, flag, 0)
+	f, err := s.fs.OpenFile(r.path, flag, 0)
 	if err != nil {
 		return err
 	}
@@ -181,20 +182,14 @@ func (s *Store) replaySegment(sc *scanner, r *segReplay) (err error) {
 		return s.checkSealed(f, r)
 	}
 	// Writes go on after the last good record.
-	if _, err := f.Seek(size, io.SeekStart); err != nil {
-		return err
-	}
 	s.active, s.activeSeq, s.activeSize, s.activeChain = f, r.seq, size, r.chain
 	return nil
 }
 
 // replayRecords applies the records after the header and returns the size
 // of the file, after cutting off a torn tail if there was one.
-func (s *Store) replayRecords(sc *scanner, f *os.File, r *segReplay, size int64) (int64, error) {
-	if _, err := f.Seek(segmentHeaderBytes, io.SeekStart); err != nil {
-		return 0, err
-	}
-	sc.reset(f, segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
+func (s *Store) replayRecords(sc *scanner, f disk.File, r *segReplay, size int64) (int64, error) {
+	sc.reset(io.NewSectionReader(f, segmentHeaderBytes, size-segmentHeaderBytes), segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
 	for {
 		typ, payload, off, ferr, err := sc.next()
 		if err == io.EOF {
@@ -231,12 +226,11 @@ func (s *Store) replayRecords(sc *scanner, f *os.File, r *segReplay, size int64)
 // and returns the file size. A last segment shorter than a header whose
 // bytes are a prefix of the right header is a torn segment creation: the
 // header is written again.
-func (s *Store) replayHeader(f *os.File, r *segReplay) (int64, error) {
-	fi, err := f.Stat()
+func (s *Store) replayHeader(f disk.File, r *segReplay) (int64, error) {
+	size, err := f.Size()
 	if err != nil {
 		return 0, err
 	}
-	size := fi.Size()
 	want := segmentHeader(r.seq, r.prev)
 	r.chain = chainStart(want)
 	got := make([]byte, min(size, segmentHeaderBytes))
@@ -271,7 +265,7 @@ func (s *Store) replayHeader(f *os.File, r *segReplay) (int64, error) {
 // segment, if no valid record starts anywhere after its first byte, it is
 // the torn tail of an interrupted write: the file is cut at off and the new
 // size returned. Anything else is corruption.
-func (s *Store) badRecord(f *os.File, r *segReplay, off int64, ferr *frameError) (int64, error) {
+func (s *Store) badRecord(f disk.File, r *segReplay, off int64, ferr *frameError) (int64, error) {
 	path := r.path
 	if !r.last {
 		if !r.sealed && r.tornSeal(off) {
@@ -280,11 +274,10 @@ func (s *Store) badRecord(f *os.File, r *segReplay, off int64, ferr *frameError)
 		}
 		return 0, &CorruptionError{File: path, Offset: off, Reason: ferr.reason + " (in a segment that is not the last, so not a torn write)"}
 	}
-	fi, err := f.Stat()
+	size, err := f.Size()
 	if err != nil {
 		return 0, err
 	}
-	size := fi.Size()
 	rest := make([]byte, size-off-1)
 	if _, err := f.ReadAt(rest, off+1); err != nil {
 		return 0, err
@@ -303,7 +296,7 @@ func (s *Store) badRecord(f *os.File, r *segReplay, off int64, ferr *frameError)
 
 // cutTail truncates the file to off and records it. The fsync at the end
 // of recovery makes the cut durable.
-func (s *Store) cutTail(f *os.File, path string, off, n int64, reason string) error {
+func (s *Store) cutTail(f disk.File, path string, off, n int64, reason string) error {
 	s.recovery.TornFile, s.recovery.TornOffset, s.recovery.TornBytes, s.recovery.TornReason = path, off, n, reason
 	return f.Truncate(off)
 }

@@ -2,6 +2,7 @@ package filestore
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"slices"
 
@@ -131,7 +132,7 @@ func (s *Store) finishReplay(first uint64) error {
 		return &CorruptionError{File: segmentPath(s.dir, s.activeSeq),
 			Reason: fmt.Sprintf("the log [%d, %d] does not continue the snapshot at %d", s.first, s.lastIndex, s.snap.Index)}
 	}
-	snap, err := readSnapshotFile(s.dir, s.snap.Index, s.snap.Term)
+	snap, err := readSnapshotFile(s.fs, s.dir, s.snap.Index, s.snap.Term)
 	if err != nil {
 		return err
 	}
@@ -147,14 +148,13 @@ func (s *Store) finishReplay(first uint64) error {
 func (s *Store) checkDroppedPrefix(sc *scanner, seqs []uint64) error {
 	var dropped uint64
 	for _, seq := range seqs {
-		f, err := os.Open(segmentPath(s.dir, seq))
+		f, err := s.fs.OpenFile(segmentPath(s.dir, seq), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
-		fi, err := f.Stat()
-		if err == nil && fi.Size() > segmentHeaderBytes {
-			sc.reset(f, segmentHeaderBytes, fi.Size(), min(fi.Size()-segmentHeaderBytes, recoveryReadBytes))
-			_, err = f.Seek(segmentHeaderBytes, 0)
+		size, err := f.Size()
+		if err == nil && size > segmentHeaderBytes {
+			sc.reset(io.NewSectionReader(f, segmentHeaderBytes, size-segmentHeaderBytes), segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
 			for err == nil {
 				typ, payload, _, ferr, rerr := sc.next()
 				if rerr != nil || ferr != nil {
@@ -190,7 +190,7 @@ func (s *Store) checkNoSnapshotFile() error { return nil }
 // a store writes its first segment before any snapshot, so the segments
 // were lost, not never written.
 func (s *Store) checkNoSnapshots() error {
-	snaps, _, err := listSnapshotFiles(s.dir)
+	snaps, _, err := listSnapshotFiles(s.fs, s.dir)
 	if err != nil {
 		return err
 	}
@@ -211,7 +211,7 @@ func (s *Store) removeLeftovers() error {
 		dead = append(dead, segmentPath(s.dir, s.segs[0].seq))
 		s.segs = s.segs[1:]
 	}
-	snaps, temps, err := listSnapshotFiles(s.dir)
+	snaps, temps, err := listSnapshotFiles(s.fs, s.dir)
 	if err != nil {
 		return err
 	}
@@ -225,14 +225,14 @@ func (s *Store) removeLeftovers() error {
 	}
 	slices.Sort(dead)
 	for _, path := range dead {
-		if err := os.Remove(path); err != nil {
+		if err := s.fs.Remove(path); err != nil {
 			return err
 		}
 		s.note("remove", path)
 	}
 	if len(dead) > 0 {
 		s.recovery.Removed = dead
-		if err := syncDir(s.dir); err != nil {
+		if err := s.fs.SyncDir(s.dir); err != nil {
 			return err
 		}
 	}

@@ -3,11 +3,14 @@ package filestore
 import (
 	"fmt"
 	"os"
+
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // segReplay is the recovery of one segment: what the segments around it
 // say it must hold, and what its replay found.
 type segReplay struct {
+	fs   disk.FS
 	dir  string
 	seq  uint64
 	path string
@@ -48,21 +51,21 @@ func (r *segReplay) link() segLink {
 // shorter than a header names nothing; replayHeader deals with it.
 func (r *segReplay) peekNext(seq uint64, last bool) error {
 	path := segmentPath(r.dir, seq)
-	f, err := os.Open(path)
+	f, err := r.fs.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
+	size, err := f.Size()
 	if err != nil {
 		return err
 	}
-	r.nextEmpty = last && fi.Size() <= segmentHeaderBytes
-	if fi.Size() < segmentHeaderBytes {
+	r.nextEmpty = last && size <= segmentHeaderBytes
+	if size < segmentHeaderBytes {
 		if last {
 			return nil
 		}
-		return &CorruptionError{File: path, Offset: 0, Reason: fmt.Sprintf("segment header is %d bytes, want %d (in a segment that is not the last)", fi.Size(), segmentHeaderBytes)}
+		return &CorruptionError{File: path, Offset: 0, Reason: fmt.Sprintf("segment header is %d bytes, want %d (in a segment that is not the last)", size, segmentHeaderBytes)}
 	}
 	h := make([]byte, segmentHeaderBytes)
 	if _, err := f.ReadAt(h, 0); err != nil {
@@ -118,7 +121,7 @@ func (r *segReplay) tornSeal(off int64) bool {
 // an empty successor, in which case the seal is written now. Anything
 // else means the segment was cut, rewritten or swapped since it was
 // sealed.
-func (s *Store) checkSealed(f *os.File, r *segReplay) error {
+func (s *Store) checkSealed(f disk.File, r *segReplay) error {
 	corrupt := func(off int64, format string, args ...any) error {
 		return &CorruptionError{File: r.path, Offset: off, Reason: fmt.Sprintf(format, args...)}
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // Segment header layout, little endian:
@@ -125,15 +127,15 @@ func checkSegmentHeader(h []byte, seq uint64) (segLink, string) {
 // run with no gap: a missing file is lost data. They start at 1 unless
 // compaction deleted the first ones, which recovery checks against the
 // log's dropped records.
-func listSegments(dir string) (seqs []uint64, removed []string, err error) {
-	des, err := os.ReadDir(dir)
+func listSegments(fsys disk.FS, dir string) (seqs []uint64, removed []string, err error) {
+	des, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, de := range des { // ReadDir sorts by name, hence by sequence.
-		name := de.Name()
+		name := de.Name
 		if strings.HasSuffix(name, segmentSuffix+tempSuffix) {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil {
+			if err := fsys.Remove(filepath.Join(dir, name)); err != nil {
 				return nil, nil, err
 			}
 			removed = append(removed, name)
@@ -143,7 +145,7 @@ func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 			continue // Not ours: leave other files alone.
 		}
 		seq, ok := parseSegmentName(name)
-		if !ok || de.IsDir() {
+		if !ok || de.IsDir {
 			return nil, nil, fmt.Errorf("filestore: %s: not a segment file (want NNNNNNNNNNNNNNNN%s)",
 				filepath.Join(dir, name), segmentSuffix)
 		}
@@ -156,7 +158,7 @@ func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 		seqs = append(seqs, seq)
 	}
 	if len(removed) > 0 {
-		if err := syncDir(dir); err != nil {
+		if err := fsys.SyncDir(dir); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -166,37 +168,28 @@ func listSegments(dir string) (seqs []uint64, removed []string, err error) {
 // createSegment makes segment seq durable with its header, linked to its
 // predecessor by prev, and no records, and returns it open for appending.
 // It costs two fsyncs (file and directory), paid once per segment.
-func createSegment(dir string, seq uint64, prev segLink) (*os.File, error) {
+func createSegment(fsys disk.FS, dir string, seq uint64, prev segLink) (disk.File, error) {
 	if seq > segmentSeqMax {
 		return nil, fmt.Errorf("filestore: segment sequence number %d exceeds %d", seq, uint64(segmentSeqMax))
 	}
 	path := segmentPath(dir, seq)
 	tmp := path + tempSuffix
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	_, err = f.Write(segmentHeader(seq, prev))
+	_, err = f.WriteAt(segmentHeader(seq, prev), 0)
 	if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = fsys.Rename(tmp, path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = fsys.SyncDir(dir)
 	}
 	if err != nil {
 		return nil, errors.Join(err, f.Close())
 	}
 	return f, nil
-}
-
-// syncDir makes the creation, renaming and deletion of files in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }

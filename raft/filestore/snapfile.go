@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // Snapshot file layout, little endian:
@@ -126,14 +129,14 @@ func decodeSnapshot(b []byte) (raft.Snapshot, int64, string) {
 
 // writeSnapshotFile makes snap durable in its file: written whole under a
 // temporary name, fsynced, renamed, and the directory fsynced.
-func writeSnapshotFile(dir string, snap raft.Snapshot, hook func(op, path string)) error {
+func writeSnapshotFile(fsys disk.FS, dir string, snap raft.Snapshot, hook func(op, path string)) error {
 	path := snapshotPath(dir, snap.Meta.Index)
 	tmp := path + tempSuffix
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := fsys.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(encodeSnapshot(snap))
+	_, err = f.WriteAt(encodeSnapshot(snap), 0)
 	hook("write", tmp)
 	if err == nil {
 		err = f.Sync()
@@ -141,11 +144,11 @@ func writeSnapshotFile(dir string, snap raft.Snapshot, hook func(op, path string
 	}
 	err = errors.Join(err, f.Close())
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = fsys.Rename(tmp, path)
 		hook("rename", path)
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = fsys.SyncDir(dir)
 		hook("fsync-dir", dir)
 	}
 	return err
@@ -153,19 +156,19 @@ func writeSnapshotFile(dir string, snap raft.Snapshot, hook func(op, path string
 
 // readSnapshotFile reads and checks the snapshot file of index, which a
 // snapshot record of term names.
-func readSnapshotFile(dir string, index raft.Index, term raft.Term) (raft.Snapshot, error) {
+func readSnapshotFile(fsys disk.FS, dir string, index raft.Index, term raft.Term) (raft.Snapshot, error) {
 	path := snapshotPath(dir, index)
-	fi, err := os.Stat(path)
-	if errors.Is(err, os.ErrNotExist) {
+	fi, err := fsys.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return raft.Snapshot{}, &CorruptionError{File: path, Reason: fmt.Sprintf("snapshot file missing: the log names the snapshot at index %d", index)}
 	}
 	if err != nil {
 		return raft.Snapshot{}, err
 	}
-	if fi.Size() > SnapshotBytesMax {
-		return raft.Snapshot{}, &CorruptionError{File: path, Reason: fmt.Sprintf("snapshot file of %d bytes, more than the %d a snapshot may take", fi.Size(), SnapshotBytesMax)}
+	if fi.Size > SnapshotBytesMax {
+		return raft.Snapshot{}, &CorruptionError{File: path, Reason: fmt.Sprintf("snapshot file of %d bytes, more than the %d a snapshot may take", fi.Size, SnapshotBytesMax)}
 	}
-	b, err := os.ReadFile(path)
+	b, err := readFile(fsys, path, fi.Size)
 	if err != nil {
 		return raft.Snapshot{}, err
 	}
@@ -181,20 +184,34 @@ func readSnapshotFile(dir string, index raft.Index, term raft.Term) (raft.Snapsh
 
 // listSnapshotFiles returns the indexes of the snapshot files in dir, in
 // order, and the names of half-written ones.
-func listSnapshotFiles(dir string) (indexes []raft.Index, temps []string, err error) {
-	des, err := os.ReadDir(dir)
+func listSnapshotFiles(fsys disk.FS, dir string) (indexes []raft.Index, temps []string, err error) {
+	des, err := fsys.ReadDir(dir)
 	if err != nil {
 		return nil, nil, err
 	}
 	for _, de := range des {
-		name := de.Name()
+		name := de.Name
 		if strings.HasSuffix(name, snapshotSuffix+tempSuffix) {
 			temps = append(temps, name)
 			continue
 		}
-		if i, ok := parseSnapshotName(name); ok && !de.IsDir() {
+		if i, ok := parseSnapshotName(name); ok && !de.IsDir {
 			indexes = append(indexes, i)
 		}
 	}
 	return indexes, temps, nil
+}
+
+// readFile reads the size bytes of the file at path.
+func readFile(fsys disk.FS, path string, size int64) ([]byte, error) {
+	f, err := fsys.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, size)
+	_, err = f.ReadAt(b, 0)
+	if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%s: %w", path, io.ErrUnexpectedEOF)
+	}
+	return b, errors.Join(err, f.Close())
 }

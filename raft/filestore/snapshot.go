@@ -52,7 +52,7 @@ func (s *Store) Snapshot() (raft.Snapshot, error) {
 	if s.snap.Index == 0 {
 		return raft.Snapshot{}, nil
 	}
-	return readSnapshotFile(s.dir, s.snap.Index, s.snap.Term)
+	return readSnapshotFile(s.fs, s.dir, s.snap.Index, s.snap.Term)
 }
 
 // ApplySnapshot records snap (see raft.Storage): its file is made durable
@@ -74,7 +74,7 @@ func (s *Store) ApplySnapshot(snap raft.Snapshot) error {
 		return err
 	}
 	kept := held && t == meta.Term
-	if err := writeSnapshotFile(s.dir, snap, s.note); err != nil {
+	if err := writeSnapshotFile(s.fs, s.dir, snap, s.note); err != nil {
 		return s.fail(err)
 	}
 	buf, start := beginFrame(s.wbuf[:0], recordSnapshot)
@@ -182,7 +182,7 @@ func (s *Store) dropCompacted() error {
 		}
 		for _, sg := range s.segs[:n] {
 			path := segmentPath(s.dir, sg.seq)
-			err := os.Remove(path)
+			err := s.fs.Remove(path)
 			s.note("remove", path)
 			if err != nil {
 				return err
@@ -190,7 +190,7 @@ func (s *Store) dropCompacted() error {
 		}
 		s.segs = append(s.segs[:0], s.segs[n:]...)
 		s.fsyncs++
-		err := syncDir(s.dir)
+		err := s.fs.SyncDir(s.dir)
 		s.note("fsync-dir", s.dir)
 		if err != nil {
 			return err
@@ -199,14 +199,14 @@ func (s *Store) dropCompacted() error {
 	if len(s.staleSnaps) > 0 {
 		for _, i := range s.staleSnaps {
 			path := snapshotPath(s.dir, i)
-			if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+			if err := s.fs.Remove(path); err != nil && !os.IsNotExist(err) {
 				return err
 			}
 			s.note("remove", path)
 		}
 		s.staleSnaps = s.staleSnaps[:0]
 		s.fsyncs++
-		err := syncDir(s.dir)
+		err := s.fs.SyncDir(s.dir)
 		s.note("fsync-dir", s.dir)
 		return err
 	}

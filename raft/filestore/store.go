@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // firstIndex is the index of the first entry of a log never compacted.
@@ -33,6 +34,10 @@ type Options struct {
 	// than the limit still fits somewhere). Zero means
 	// DefaultSegmentSizeBytes; at most SegmentSizeBytesMax.
 	SegmentSizeBytes int64
+	// FS is the file system the store does all its I/O through; nil
+	// means the operating system's (disk.OS). The simulator passes a
+	// simulated disk (disk.Sim).
+	FS disk.FS
 	// hook, for tests, sees every file operation the store makes.
 	hook func(op, path string)
 }
@@ -41,11 +46,12 @@ type Options struct {
 // directory. It is not safe for concurrent use; the Raft node that owns it
 // calls it from one goroutine. At most one Store may have a directory open.
 type Store struct {
+	fs           disk.FS
 	dir          string
 	segmentBytes int64
 
 	// active is the last segment, the one writes go to.
-	active    *os.File
+	active    disk.File
 	activeSeq uint64
 	// Invariant: activeSize is the size of the active file, and
 	// activeSize >= segmentHeaderBytes.
@@ -131,7 +137,11 @@ func Open(dir string, opts Options) (*Store, error) {
 	if s.segmentBytes == 0 {
 		s.segmentBytes = DefaultSegmentSizeBytes
 	}
-	if err := makeDir(dir); err != nil {
+	s.fs = opts.FS
+	if s.fs == nil {
+		s.fs = disk.OS{}
+	}
+	if err := makeDir(s.fs, dir); err != nil {
 		return nil, fmt.Errorf("filestore: open %s: %w", dir, err)
 	}
 	if err := s.recover(); err != nil {
@@ -145,14 +155,14 @@ func Open(dir string, opts Options) (*Store, error) {
 
 // makeDir creates dir if it is missing, durably: a log whose directory
 // entry a crash can undo is not durable either.
-func makeDir(dir string) error {
-	if _, err := os.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
+func makeDir(fsys disk.FS, dir string) error {
+	if _, err := fsys.Stat(dir); err == nil || !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := fsys.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return syncDir(filepath.Dir(filepath.Clean(dir)))
+	return fsys.SyncDir(filepath.Dir(filepath.Clean(dir)))
 }
 
 // Recovery describes what Open found, for the caller to log.
@@ -341,7 +351,7 @@ func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
 		}
 	}
 	off = s.activeSize
-	n, err := s.active.Write(frame)
+	n, err := s.active.WriteAt(frame, off)
 	s.note("write", segmentPath(s.dir, s.activeSeq))
 	s.activeSize += int64(n)
 	s.dirty = true
@@ -375,7 +385,7 @@ func (s *Store) rollover() error {
 		s.dirty = false
 	}
 	link := segLink{bytes: s.activeSize, chain: s.activeChain}
-	next, err := createSegment(s.dir, s.activeSeq+1, link)
+	next, err := createSegment(s.fs, s.dir, s.activeSeq+1, link)
 	s.fsyncs += 2
 	if err != nil {
 		return err
@@ -399,7 +409,7 @@ func (s *Store) rollover() error {
 
 // writeSeal appends the seal record sl at the current end of f, which
 // must be sl.link.bytes, and fsyncs it.
-func writeSeal(f *os.File, sl seal) error {
+func writeSeal(f disk.File, sl seal) error {
 	buf, start := beginFrame(make([]byte, 0, sealFrameBytes), recordSeal)
 	buf = appendSeal(buf, sl)
 	endFrame(buf, start)
@@ -523,7 +533,7 @@ func (s *Store) readSegmentAt(seq uint64, buf []byte, off int64) error {
 		_, err := s.active.ReadAt(buf, off)
 		return err
 	}
-	f, err := os.Open(segmentPath(s.dir, seq))
+	f, err := s.fs.OpenFile(segmentPath(s.dir, seq), os.O_RDONLY, 0)
 	if err != nil {
 		return err
 	}
