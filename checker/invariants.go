@@ -114,6 +114,8 @@ type Invariants struct {
 	lasts   []commitMark
 	// snaps holds the snapshot checks' state (snapshots.go).
 	snaps snapshotFacts
+	// mem holds the membership checks' state (membership.go).
+	mem membershipFacts
 }
 
 type commitMark struct {
@@ -138,6 +140,8 @@ type entryFacts struct {
 	// set in the reference log of applied entries only. Term 0 marks an
 	// entry known only as covered by a snapshot (see ObserveRestore).
 	exec uint64
+	// config is set for a configuration entry (§6).
+	config bool
 }
 
 type nodeFacts struct {
@@ -233,6 +237,9 @@ func (iv *Invariants) ObserveRole(id raft.NodeID, role raft.Role, term raft.Term
 			Message: fmt.Sprintf("nodes %d and %d are both leaders of term %d", prev, id, term)}
 	}
 	iv.leaders[term] = id
+	if vi := iv.checkNewLeader(id, term, v); vi != nil {
+		return vi
+	}
 	st := v.Status()
 	nf.leaderTerm, nf.leaderLast, nf.leaderLastTerm = term, st.LastIndex, st.LastTerm
 	// Leader Completeness: the leader holds every entry committed in an
@@ -265,7 +272,7 @@ func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entr
 		if i > 0 {
 			prevTerm = ents[i-1].Term
 		}
-		facts := entryFacts{term: e.Term, hash: hashData(e.Data), prevTerm: prevTerm}
+		facts := entryFacts{term: e.Term, hash: hashData(e.Data), prevTerm: prevTerm, config: e.Type == raft.EntryConfig}
 		seen, ok := iv.lookupEntry(e.Index, e.Term)
 		if !ok {
 			iv.recordEntry(e.Index, facts)
@@ -274,6 +281,11 @@ func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entr
 		if seen.hash != facts.hash || seen.prevTerm != facts.prevTerm {
 			return &Violation{Invariant: "log-matching", Node: id, Term: e.Term, Index: e.Index,
 				Message: fmt.Sprintf("node %d holds an entry at index %d, term %d that differs from another node's (command or previous term %d vs %d)", id, e.Index, e.Term, facts.prevTerm, seen.prevTerm)}
+		}
+	}
+	for i := range ents {
+		if ents[i].Type == raft.EntryConfig {
+			return iv.checkConfigAppend(id, v, ents)
 		}
 	}
 	return nil
@@ -304,6 +316,10 @@ func (iv *Invariants) recordEntry(index raft.Index, f entryFacts) {
 func (iv *Invariants) ObserveNode(id raft.NodeID, v NodeView) *Violation {
 	nf := iv.node(id)
 	st := v.Status()
+	iv.noteCommit(st.Commit, v)
+	if vi := iv.checkRemovedLeader(id, st); vi != nil {
+		return vi
+	}
 	if st.Commit < nf.commit {
 		return &Violation{Invariant: "commit-monotonic", Node: id, Term: st.Term, Index: st.Commit,
 			Message: fmt.Sprintf("node %d commit index moved back from %d to %d", id, nf.commit, st.Commit)}
@@ -356,7 +372,6 @@ func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term r
 		lt, _ := lv.Term(li)
 		iv.lasts[i] = commitMark{index: li, term: lt, fenced: fenced(lv)}
 	}
-	quorum := len(iv.ids)/2 + 1
 	for i, x := range iv.ids {
 		lv := iv.cluster(x)
 		if t, ok := lv.Term(index); ok && t == term || index <= compacted(lv) {
@@ -366,25 +381,9 @@ func (iv *Invariants) checkCommitSafety(id raft.NodeID, index raft.Index, term r
 		if me.fenced {
 			continue // it stands in no election until it has the entry
 		}
-		// A fenced node votes for no one (raft's protocol-aware recovery).
-		atLeast := func(o commitMark) bool {
-			return !o.fenced && (me.term > o.term || me.term == o.term && me.index >= o.index)
-		}
-		n := 0
-		for _, o := range iv.lasts {
-			if atLeast(o) {
-				n++
-			}
-		}
-		if n >= quorum {
-			var voters []raft.NodeID
-			for j, y := range iv.ids {
-				if atLeast(iv.lasts[j]) {
-					voters = append(voters, y)
-				}
-			}
+		if win, voters := iv.couldWin(x, me); win {
 			return &Violation{Invariant: "commit-safety", Node: id, Term: term, Index: index,
-				Message: fmt.Sprintf("node %d holds entry %d of term %d as committed, but node %d lacks it and could win an election: its log (last entry %d of term %d) is at least as up to date as those of nodes %v, a quorum", id, index, term, x, me.index, me.term, voters)}
+				Message: fmt.Sprintf("node %d holds entry %d of term %d as committed, but node %d lacks it and could win an election: its log (last entry %d of term %d) is at least as up to date as those of nodes %v, %s", id, index, term, x, me.index, me.term, voters, quorumText(x, iv))}
 		}
 	}
 	return nil
@@ -430,6 +429,9 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 			Message: fmt.Sprintf("node %d applied index %d after %d", id, e.Index, nf.applied)}
 	}
 	nf.applied = e.Index
+	if e.Type == raft.EntryConfig {
+		iv.noteConfigApplied(e)
+	}
 	facts := entryFacts{term: e.Term, hash: hashData(e.Data), exec: execKey(client, seq)}
 	k := int(e.Index) - 1
 	switch {

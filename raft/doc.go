@@ -206,8 +206,9 @@
 //     quorum and never stand; promoting one that lags the commit index
 //     returns ErrNotCaughtUp.
 //   - A leader that removes itself keeps leading, without counting
-//     itself, until the change commits; then it tells the most up-to-date
-//     voter to stand at once (MsgTimeoutNow) and steps down. Until a
+//     itself and taking no new proposals (ErrLeadershipTransfer), until
+//     the change commits; then it tells a voter whose log matches its own
+//     to stand at once (MsgTimeoutNow) and steps down. Until a
 //     removal commits the leader keeps replicating to the removed node,
 //     so that it learns of it; one that does not (it was cut off) stands
 //     again and again, and PreVote and CheckQuorum keep it from

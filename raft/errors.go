@@ -81,7 +81,8 @@ var ErrInvalidConfChange = errors.New("raft: invalid configuration change")
 var ErrNotCaughtUp = errors.New("raft: the learner has not caught up with the log")
 
 // ErrLeadershipTransfer is returned by Propose and ProposeConfChange
-// while the leader is handing leadership over (TransferLeadership):
+// while the leader is handing leadership over (TransferLeadership), and
+// by Propose on a leader that has removed itself from the configuration:
 // nothing was proposed, and the next leader takes proposals shortly.
 var ErrLeadershipTransfer = errors.New("raft: leadership transfer in progress")
 

@@ -340,3 +340,53 @@ func (n *Node) confStateAt(i Index) ConfState {
 	cs, _, _ := n.confs.at(i)
 	return cs.clone()
 }
+
+// LogConfig returns the latest configuration in the node's log, committed
+// or not, and the index of the entry that set it (the snapshot's index,
+// or 0 for Config.Voters, when no entry of the log did). It is what the
+// node must run with (Config, unless a planted bug says otherwise), for
+// checkers that judge it. The lists are shared: read them, never change
+// them.
+func (n *Node) LogConfig() (ConfState, Index) {
+	cs, idx, _ := n.confs.latest()
+	return cs, idx
+}
+
+// StoredConfig returns the configuration a node restarted on s would run
+// with, and the index of the entry that set it: the latest configuration
+// entry of the stored log, else the stored snapshot's configuration, else
+// initial (Config.Voters).
+func StoredConfig(s Storage, initial []NodeID) (ConfState, Index, error) {
+	snap, err := s.Snapshot()
+	if err != nil {
+		return ConfState{}, 0, err
+	}
+	first, err := s.FirstIndex()
+	if err != nil {
+		return ConfState{}, 0, err
+	}
+	last, err := s.LastIndex()
+	if err != nil {
+		return ConfState{}, 0, err
+	}
+	for hi := last; hi > snap.Meta.Index && hi >= first; {
+		lo := max(first, snap.Meta.Index+1, hi-min(hi, 256)+1)
+		ents, err := s.Entries(lo, hi+1)
+		if err != nil {
+			return ConfState{}, 0, err
+		}
+		for k := len(ents) - 1; k >= 0; k-- {
+			if e := &ents[k]; e.Type == EntryConfig {
+				cs, err := DecodeConfState(e.Data)
+				return cs, e.Index, err
+			}
+		}
+		hi = lo - 1
+	}
+	if !snap.IsEmpty() {
+		return snap.Meta.ConfState, snap.Meta.Index, nil
+	}
+	v := slices.Clone(initial)
+	slices.Sort(v)
+	return ConfState{Voters: v}, 0, nil
+}

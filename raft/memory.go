@@ -172,6 +172,17 @@ func (s *MemoryStorage) FirstHeld() Index { return s.first }
 // Like Term, it answers between Crash and Reopen too.
 func (s *MemoryStorage) SnapshotIndex() Index { return s.snap.Meta.Index }
 
+// HeldConfig returns the configuration a node restarted on the store
+// would run with, and the index of the entry that set it (StoredConfig).
+// Like Term, it is for checkers and answers between Crash and Reopen too:
+// it reads what the store holds now, which Reopen makes durable.
+func (s *MemoryStorage) HeldConfig(initial []NodeID) (ConfState, Index, error) {
+	crashed := s.crashed
+	s.crashed = false
+	defer func() { s.crashed = crashed }()
+	return StoredConfig(s, initial)
+}
+
 // find returns the position of the segment holding index i in
 // [first, last].
 func (s *MemoryStorage) find(i Index) int {

@@ -174,6 +174,11 @@ func (n *Node) Propose(data []byte) (Index, Term, error) {
 	if n.transferee != None {
 		return 0, 0, ErrLeadershipTransfer
 	}
+	if !n.promotable() {
+		// It removed itself: it hands over once the removal commits, and
+		// an entry no voter holds then would delay that (stepDownRemoved).
+		return 0, 0, fmt.Errorf("%w: the leader is leaving the configuration", ErrLeadershipTransfer)
+	}
 	if int(n.log.lastIndex()-n.log.committed) >= n.cfg.MaxUncommittedEntries {
 		return 0, 0, ErrProposalDropped
 	}

@@ -22,7 +22,9 @@
 //	description = "The leader crashes at 1s and restarts at 2s."
 //	seed = 1                        # the default seed
 //	expect = "pass"                 # or failure names: ["read-freshness", "linearizability"]
-//	nodes = 5
+//	nodes = 5                       # servers, numbered 1..nodes
+//	voters = 5                      # the initial configuration: nodes 1..voters;
+//	                                # the rest are spares, idle until added (default: all)
 //	duration = "3s"                 # the fault phase
 //	heal_duration = "2s"            # the healing phase, where liveness is checked
 //	max_events = 0                  # 0: the simulator's default bound
@@ -137,6 +139,33 @@
 // Sizes are a whole number and a unit, "512B", "16KiB", "1MB"; a bandwidth
 // is a size per second, "64KiB/s".
 //
+// The membership actions (§6) go through the cluster as an
+// administrator's request would: made at whoever leads, made again at the
+// next leader when the leader changes or refuses (a change in flight, a
+// new leader that has not committed in its term, a transfer under way),
+// until done or within (default 5s) has passed; each outcome - ok,
+// failed (nothing was appended, or the change made no sense) or unknown
+// (appended, not seen committed in time) - is in the summary and --json
+// ("membership"), and the trace. Their targets are the nodes the action
+// can act on: add_voter finds nodes that are no voters, add_learner
+// nodes that are no members (the spares), promote learners, remove and
+// replace members, transfer_leader voters other than the leader.
+//
+//	add_voter, add_learner, remove      targets, joint, within: one single-server
+//	                                    change per target, one after the other;
+//	                                    joint = true makes them one joint change
+//	                                    (C_old,new, left as soon as it commits)
+//	promote                             targets, within: learners become voters
+//	                                    (once caught up with the log)
+//	replace                             targets, with = [6, 7], joint, within: each
+//	                                    target is replaced by a node of with (none:
+//	                                    spares drawn from the seed): the new voter is
+//	                                    added, then the old one removed
+//	transfer_leader                     nodes = [3], follower or random = 1, as,
+//	                                    require, within: leadership is handed over
+//	                                    (the leader stops taking proposals, brings
+//	                                    the target up to date, tells it to stand)
+//
 // # Time, waits and proposals
 //
 // An entry's time is at = "1s" (from the start of the run) or after =
@@ -156,6 +185,11 @@
 //	after = "0s"
 //	propose = 50                    # 50 proposals at once to each target
 //	leader = true                   # the targets, as for an action
+//
+//	[[timeline]]
+//	after = "0s"
+//	wait = "membership"             # every membership action started so far
+//	within = "3s"                   # has ended (ok or not)
 //
 //	[[timeline]]
 //	after = "0s"

@@ -34,6 +34,9 @@ func Encode(s *Scenario) []byte {
 		e.kv("expect", stringList(s.Expect.Failures))
 	}
 	e.kv("nodes", strconv.Itoa(cfg.Nodes))
+	if cfg.Voters != 0 && cfg.Voters != cfg.Nodes {
+		e.kv("voters", strconv.Itoa(cfg.Voters))
+	}
 	e.kv("duration", quote(formatDuration(cfg.Duration)))
 	e.kv("heal_duration", quote(formatDuration(cfg.HealDuration)))
 	if cfg.MaxEvents != 0 {
@@ -227,9 +230,10 @@ func (e *encoder) action(a *sim.Action) {
 		case "until":
 			e.kv("until", quote(formatDuration(a.Until)))
 		case "within":
-			if withinIsAfter(a.Kind) {
+			switch {
+			case withinIsAfter(a.Kind):
 				e.kv("within", quote(formatDuration(a.After)))
-			} else {
+			case a.Within != 0 || !a.Kind.IsMembership():
 				e.kv("within", quote(formatDuration(a.Within)))
 			}
 		case "on":
@@ -253,6 +257,14 @@ func (e *encoder) action(a *sim.Action) {
 		case "sender":
 			if a.Sender {
 				e.kv("sender", "true")
+			}
+		case "with":
+			if len(a.With) > 0 {
+				e.kv("with", nodeList(a.With))
+			}
+		case "joint":
+			if a.Joint {
+				e.kv("joint", "true")
 			}
 		}
 	}

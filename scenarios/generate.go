@@ -331,6 +331,10 @@ func (st *timelineState) clone() *timelineState {
 	}
 	c.isolated = slices.Clone(st.isolated)
 	c.labels = slices.Clone(st.labels)
+	c.members.touched = make(map[raft.NodeID]bool, len(st.members.touched))
+	for k, v := range st.members.touched {
+		c.members.touched[k] = v
+	}
 	c.cut = make(map[[2]raft.NodeID]int, len(st.cut))
 	for k, v := range st.cut {
 		c.cut[k] = v

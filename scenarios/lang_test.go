@@ -117,7 +117,7 @@ func TestParseRejectsBadTimesAndWaits(t *testing.T) {
 		{"delays past the end", langBase + entry(`at = "2s"`, `action = "heal"`) + entry(`after = "1s"`, `action = "heal"`),
 			"x.toml:7: timeline[1].after: ", "3s is not before the end of the fault phase"},
 		{"unknown wait", langBase + entry(`at = "1s"`, `wait = "quorum"`, `within = "1s"`),
-			"x.toml:5: timeline[0].wait: ", `"quorum" is not a state to wait for: "leader" or "commit"`},
+			"x.toml:5: timeline[0].wait: ", `"quorum" is not a state to wait for: "leader", "commit" or "membership"`},
 		{"wait without within", langBase + entry(`at = "1s"`, `wait = "leader"`),
 			"x.toml:5: timeline[0].wait: ", "a wait needs within"},
 		{"on for a leader wait", langBase + entry(`at = "1s"`, `wait = "leader"`, `within = "1s"`, `on = "all"`),

@@ -105,6 +105,7 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	s.Expect = decodeExpect(root)
 	cfg := sim.Defaults()
 	root.intField("nodes", 1, 64, &cfg.Nodes)
+	root.intField("voters", 1, 64, &cfg.Voters)
 	root.duration("duration", &cfg.Duration)
 	root.duration("heal_duration", &cfg.HealDuration)
 	var maxEvents int64
@@ -368,7 +369,7 @@ var configErrorPrefix = regexp.MustCompile(`^((timeline|checks)\[(\d+)\] \([^)]*
 // configSections are the first segments of the paths sim.Config.Validate
 // names outside the timeline.
 var configSections = map[string]bool{
-	"nodes": true, "raft": true, "network": true, "disk": true, "workload": true,
+	"nodes": true, "voters": true, "raft": true, "network": true, "disk": true, "workload": true,
 	"duration": true, "heal_duration": true, "liveness": true,
 }
 

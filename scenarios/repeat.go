@@ -34,6 +34,9 @@ func decodeTimeline(root *table, cfg *sim.Config) []sim.Action {
 	}
 	out := make([]sim.Action, 0, len(entries))
 	st := newTimelineState(cfg.Nodes)
+	if cfg.Voters != 0 {
+		st.members.voters = cfg.Voters
+	}
 	clk := clockState{relative: -1}
 	for _, t := range entries {
 		if !t.has("repeat") && !t.has("steps") {

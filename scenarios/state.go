@@ -52,6 +52,9 @@ type timelineState struct {
 	// have cut links that connect would open.
 	cutsUncertain bool
 
+	// members follows the membership the timeline changes (membership.go).
+	members memberState
+
 	// instant and touched record what the actions at the current time
 	// have set: "node:3", "drift:3", "link:1>2", "network", "net:3" (a
 	// node's connections), "cuts" and "uncut".
@@ -72,6 +75,7 @@ func newTimelineState(nodes int) *timelineState {
 		nodes: nodes, down: make([]bool, nodes+1), paused: make([]bool, nodes+1), by: make([]int, nodes+1),
 		clogged: map[[2]raft.NodeID]int{}, instant: -1, touched: map[string]int{}, names: map[string]binding{},
 		isolated: make([]int, nodes+1), cut: map[[2]raft.NodeID]int{},
+		members: memberState{voters: nodes, touched: map[raft.NodeID]bool{}},
 	}
 }
 
@@ -249,6 +253,13 @@ func (st *timelineState) step(i int, a *sim.Action) (field, msg string) {
 		return "", ""
 	case sim.ActReconnect, sim.ActConnect:
 		return st.stepUncut(i, a, at, conflict, known, dynamic)
+	case sim.ActAddVoter, sim.ActAddLearner, sim.ActPromote, sim.ActRemove, sim.ActReplace, sim.ActTransferLeader:
+		// The cluster takes one change at a time: at one instant, the
+		// file's order would decide which it takes first.
+		if f, m := conflict("membership", "the membership"); m != "" {
+			return f, m
+		}
+		return st.members.step(a, known, dynamic)
 	}
 	if isNetworkCut(a.Kind) {
 		if j, ok := st.touched["heal"]; ok && st.instant == at {

@@ -44,6 +44,13 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActWait:    {"within", "on", "of", "as"},
 	sim.ActPropose: append(slices.Clone(targetKeys), "retry"),
 	sim.ActSleep:   {"as"},
+
+	sim.ActAddVoter:       append(slices.Clone(targetKeys), "joint", "within"),
+	sim.ActAddLearner:     append(slices.Clone(targetKeys), "joint", "within"),
+	sim.ActPromote:        append(slices.Clone(targetKeys), "within"),
+	sim.ActRemove:         append(slices.Clone(targetKeys), "joint", "within"),
+	sim.ActReplace:        append(slices.Clone(targetKeys), "with", "joint", "within"),
+	sim.ActTransferLeader: {"nodes", "follower", "random", "as", "require", "within"},
 }
 
 // commonKeys are the keys every entry may have besides its kind's:
@@ -187,8 +194,10 @@ func decodeKind(t *table, cfg *sim.Config, a *sim.Action) bool {
 			a.Wait = sim.WaitLeader
 		case sim.WaitCommit.String():
 			a.Wait = sim.WaitCommit
+		case sim.WaitMembership.String():
+			a.Wait = sim.WaitMembership
 		default:
-			t.fail("wait", `%q is not a state to wait for: "leader" or "commit"`, name)
+			t.fail("wait", `%q is not a state to wait for: "leader", "commit" or "membership"`, name)
 			return false
 		}
 	case "propose":
@@ -268,6 +277,10 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 			t.boolean("power_loss", &a.PowerLoss)
 		case "sender":
 			t.boolean("sender", &a.Sender)
+		case "with":
+			a.With = decodeNodes(t, "with", cfg.Nodes)
+		case "joint":
+			t.boolean("joint", &a.Joint)
 		case "on":
 			decodeOn(t, cfg.Nodes, &a)
 		case "retry":
@@ -390,6 +403,8 @@ func checkAction(t *table, a *sim.Action) bool {
 		if !a.HasTargets() {
 			t.fail("nodes", "a reconnect action needs nodes = [...] or one of %s", strings.Join(selectorKeys, ", "))
 		}
+	case sim.ActAddVoter, sim.ActAddLearner, sim.ActPromote, sim.ActRemove, sim.ActReplace, sim.ActTransferLeader:
+		checkMembership(t, a)
 	case sim.ActCrashNewLeaders, sim.ActIsolateNewLeaders, sim.ActCrashOnSnapshot, sim.ActIsolateOnSnapshot:
 		back := "restart_after"
 		if a.Kind == sim.ActIsolateNewLeaders || a.Kind == sim.ActIsolateOnSnapshot {

@@ -98,6 +98,26 @@ const (
 	// ActSleep does nothing for a time drawn from [SleepMin, SleepMax]:
 	// with Chance, a pause that happens only sometimes.
 	ActSleep
+	// The membership actions (§6; membership.go) go through the cluster
+	// as a client's request would: proposed at the leader, retried at the
+	// next one when it changes, until done or Within passes; the outcome
+	// is recorded (Result.Membership). ActAddVoter adds the targets as
+	// voters, one single-server change each (all in one joint change with
+	// Joint).
+	ActAddVoter
+	// ActAddLearner adds the targets as learners.
+	ActAddLearner
+	// ActPromote makes learners voters, once caught up.
+	ActPromote
+	// ActRemove removes the targets, voters or learners.
+	ActRemove
+	// ActReplace replaces each target by a node of With (drawn from the
+	// spares when With is empty): add the new voter, then remove the old
+	// one; with Joint, all at once through a joint configuration.
+	ActReplace
+	// ActTransferLeader hands leadership over to the target (§3.10 of the
+	// thesis).
+	ActTransferLeader
 	actionKindLimit
 )
 
@@ -116,7 +136,9 @@ var actionKindNames = [...]string{
 	ActCrashNewLeaders: "crash_new_leaders", ActWait: "wait", ActPropose: "propose",
 	ActReconnect: "reconnect", ActConnect: "connect", ActIsolateNewLeaders: "isolate_new_leaders",
 	ActCrashOnSnapshot: "crash_on_snapshot", ActIsolateOnSnapshot: "isolate_on_snapshot",
-	ActSleep: "sleep",
+	ActSleep:    "sleep",
+	ActAddVoter: "add_voter", ActAddLearner: "add_learner", ActPromote: "promote", ActRemove: "remove",
+	ActReplace: "replace", ActTransferLeader: "transfer_leader",
 }
 
 func (k ActionKind) String() string {
@@ -164,6 +186,9 @@ const (
 	// WaitCommit: every proposal of the latest ActPropose that a node
 	// accepted is committed on On nodes.
 	WaitCommit
+	// WaitMembership: every membership action started so far has ended
+	// (membership.go).
+	WaitMembership
 )
 
 func (w WaitKind) String() string {
@@ -172,15 +197,18 @@ func (w WaitKind) String() string {
 		return "leader"
 	case WaitCommit:
 		return "commit"
+	case WaitMembership:
+		return "membership"
 	}
 	return fmt.Sprintf("WaitKind(%d)", uint8(w))
 }
 
 // On values of a commit wait besides a count of nodes.
 const (
-	// OnMajority: a majority of the cluster.
+	// OnMajority: a majority of the cluster's voters (of the current
+	// configuration: spares and removed nodes do not count).
 	OnMajority = 0
-	// OnAll: every node that is up.
+	// OnAll: every member of the configuration that is up.
 	OnAll = -1
 )
 
@@ -275,6 +303,12 @@ type Action struct {
 	When   Condition
 	// Label names the entry in messages; empty means "timeline[i]".
 	Label string
+	// With are the nodes an ActReplace brings in, one per target, in
+	// order; empty: spares drawn when it runs. Joint makes a membership
+	// action one joint change (§6) instead of single-server ones. Within
+	// bounds a membership action (DefaultMembershipWithin when zero).
+	With  []raft.NodeID
+	Joint bool
 }
 
 func (a *Action) validate(c *Config) error {
@@ -339,6 +373,8 @@ func (a *Action) validate(c *Config) error {
 		}
 	case ActRestart, ActResume, ActHeal:
 		return nil
+	case ActAddVoter, ActAddLearner, ActPromote, ActRemove, ActReplace, ActTransferLeader:
+		return a.validateMembership(c, needTargets)
 	case ActPartition:
 		return checkGroups(a.Groups, valid, 2)
 	case ActBridge:

@@ -17,9 +17,13 @@ type Config struct {
 	// Seed derives every random choice of the run, one PCG stream per
 	// concern (each node's Raft, the network, each client, the disks).
 	Seed uint64
-	// Nodes is the cluster size; nodes are numbered 1..Nodes.
+	// Nodes is the number of servers; nodes are numbered 1..Nodes.
 	Nodes int
-	Raft  RaftConfig
+	// Voters is the initial configuration's size: nodes 1..Voters vote,
+	// and the others are spares, idle and no members until a membership
+	// action adds them (§6). Zero means every node.
+	Voters int
+	Raft   RaftConfig
 	// Network is the default setting of every directed link;
 	// NetworkKinds override it for some messages (links.go).
 	Network      netsim.LinkConfig
@@ -185,6 +189,9 @@ func (c *Config) Validate() error {
 	if c.Nodes < 1 || c.Nodes > maxNodes {
 		return fmt.Errorf("nodes: %d is outside [1, %d]", c.Nodes, maxNodes)
 	}
+	if c.Voters < 0 || c.Voters > c.Nodes {
+		return fmt.Errorf("voters: %d is outside [1, nodes=%d]", c.Voters, c.Nodes)
+	}
 	r := c.Raft
 	if r.TickInterval <= 0 {
 		return fmt.Errorf("raft.tick_interval: %v must be positive", r.TickInterval)
@@ -283,6 +290,14 @@ func (c *Config) Validate() error {
 		return err
 	}
 	return c.validateChecks()
+}
+
+// initialVoters is the size of the initial configuration.
+func (c *Config) initialVoters() int {
+	if c.Voters == 0 {
+		return c.Nodes
+	}
+	return c.Voters
 }
 
 // end is the virtual time at which the run stops.

@@ -37,6 +37,16 @@
 // crash or cut off the nodes that write, send or receive snapshots
 // (snapshot.go).
 //
+// Membership (membership.go): Config.Voters of the Config.Nodes servers
+// form the initial configuration, and the rest are spares, running but no
+// members. The membership actions (add_voter, add_learner, promote,
+// remove, replace, transfer_leader) are made at whoever leads and made
+// again at the next leader until done or out of time, as an
+// administrator's requests; Result.Membership records their outcomes.
+// Waits, majorities and a leader's reach are judged by the configuration
+// in force, and the invariants judge each node by the configuration in
+// its log (nodeLog implements checker.ConfigView).
+//
 // Safety is checked online (checker.Invariants, after every step: the
 // first violation stops the run) and at the end (the client history must
 // be linearizable, checked with porcupine). A panic inside a node is

@@ -126,6 +126,8 @@ func (s *Simulator) runAction(i int) {
 		return
 	case ActPropose:
 		s.propose(i, a, nodes)
+	case ActAddVoter, ActAddLearner, ActPromote, ActRemove, ActReplace, ActTransferLeader:
+		s.startMembership(i, a, nodes)
 	default:
 		s.applyAction(a, nodes)
 	}
@@ -272,6 +274,9 @@ func describeAction(a *Action, nodes []raft.NodeID) string {
 	case ActSleep:
 		fmt.Fprintf(&b, " %v..%v", a.SleepMin, a.SleepMax)
 	}
+	if a.Joint {
+		b.WriteString(" joint")
+	}
 	if len(nodes) > 0 {
 		b.WriteString(" " + idList(nodes))
 	}
@@ -280,6 +285,9 @@ func describeAction(a *Action, nodes []raft.NodeID) string {
 	}
 	if a.From != 0 {
 		fmt.Fprintf(&b, " %d->%d", a.From, a.To)
+	}
+	if len(a.With) > 0 {
+		b.WriteString(" with " + idList(a.With))
 	}
 	return b.String()
 }

@@ -32,6 +32,12 @@ type node struct {
 	// tickGen invalidates scheduled ticks when the clock changes.
 	tickGen uint64
 
+	// initial is the initial configuration's voters (Config.Voters).
+	initial []raft.NodeID
+	// stored caches, while the node is down, the configuration of its
+	// storage (nodeLog.Config).
+	stored storedConfig
+
 	raftRand *rand.Rand
 	diskRand *rand.Rand
 	syncMin  time.Duration
@@ -109,6 +115,31 @@ func (l nodeLog) Fenced() bool {
 	return l.n.store.fenced()
 }
 
+// Config implements checker.ConfigView: the latest configuration in the
+// node's log (the one a crashed node would restart with).
+func (l nodeLog) Config() (raft.ConfState, raft.Index) {
+	n := l.n
+	if n.rn != nil {
+		return n.rn.LogConfig()
+	}
+	if !n.stored.ok {
+		// A crashed node's storage does not change until it restarts.
+		cs, idx, err := n.store.heldConfig(n.initial)
+		if err != nil {
+			panic(fmt.Sprintf("sim: node %d: reading its stored configuration: %v", n.id, err))
+		}
+		n.stored = storedConfig{cs: cs, index: idx, ok: true}
+	}
+	return n.stored.cs, n.stored.index
+}
+
+// storedConfig caches the configuration of a crashed node's storage.
+type storedConfig struct {
+	cs    raft.ConfState
+	index raft.Index
+	ok    bool
+}
+
 type proposal struct {
 	index raft.Index
 	term  raft.Term
@@ -170,6 +201,9 @@ func (s *Simulator) process(n *node) {
 		if !rd.HardState.IsZero() {
 			if err := n.store.live().SetHardState(rd.HardState); err != nil {
 				panic(err)
+			}
+			if s.inv != nil {
+				s.inv.ObserveVote(n.id, rd.HardState)
 			}
 			if rd.HardState.Term != n.term {
 				n.term, s.dirty = rd.HardState.Term, true
@@ -257,6 +291,9 @@ func (s *Simulator) apply(n *node, e raft.Entry) {
 		if s.stopped {
 			return
 		}
+	}
+	if e.Type == raft.EntryConfig {
+		s.noteConfigApplied(e)
 	}
 	before := n.sm.Executed()
 	resp := n.sm.Apply(e)
@@ -398,6 +435,7 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: 0, Term: n.term})
 	n.up, n.paused, n.syncing = false, false, false
 	n.rn = nil
+	n.stored = storedConfig{}
 	n.inc++
 	n.deferred = n.deferred[:0]
 	n.tickMissed = false
@@ -446,7 +484,7 @@ func (s *Simulator) restart(n *node) {
 func (s *Simulator) raftConfig(n *node, st raft.Storage) raft.Config {
 	r := s.cfg.Raft
 	return raft.Config{
-		ID: n.id, Voters: s.ids, Storage: st, Applied: n.sm.AppliedIndex(),
+		ID: n.id, Voters: n.initial, Storage: st, Applied: n.sm.AppliedIndex(),
 		Rand:          n.raftRand,
 		ElectionTicks: r.ElectionTicks, HeartbeatTicks: r.HeartbeatTicks,
 		DisablePreVote: r.DisablePreVote, DisableCheckQuorum: r.DisableCheckQuorum,

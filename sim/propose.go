@@ -256,7 +256,7 @@ func (s *Simulator) proposalsCommitted(on int, all bool) bool {
 		}
 		holders, up := 0, 0
 		for _, n := range s.nodes {
-			if !n.up {
+			if !n.up || !s.isMember(n.id) {
 				continue
 			}
 			up++
@@ -269,7 +269,7 @@ func (s *Simulator) proposalsCommitted(on int, all bool) bool {
 		need := on
 		switch on {
 		case OnMajority:
-			need = len(s.nodes)/2 + 1
+			need = s.majority()
 		case OnAll:
 			need = up
 		}

@@ -23,6 +23,7 @@ const (
 	evPropRetry                          // a scenario proposal is tried again
 	evProbe                              // Config.Probe samples the run
 	evApply                              // a node's state machine applies entries (Disk.ApplyLag)
+	evMembership                         // a membership action's retry or deadline
 )
 
 // event is one entry of the queue. It stays small: payloads that are

@@ -110,6 +110,9 @@ type Stats struct {
 	MissingTargets uint64
 	// Proposals counts the timeline's proposals (also counted in Ops).
 	Proposals uint64
+	// MembershipOK, MembershipFailed and MembershipUnknown count the
+	// membership actions by outcome (Result.Membership lists them).
+	MembershipOK, MembershipFailed, MembershipUnknown uint64
 }
 
 // MessageAccount follows every message between nodes to its end. It
@@ -168,6 +171,8 @@ type Result struct {
 	Faults    []FaultWindow
 	// Missing lists the actions that found fewer targets than they name.
 	Missing []MissingTarget
+	// Membership lists the membership actions and their outcomes.
+	Membership []MembershipChange
 	// Windows holds what happened in each check's window, in the order
 	// of Config.Checks.
 	Windows  []WindowStats
@@ -242,6 +247,7 @@ func (s *Simulator) result() *Result {
 	windows := s.closeWindowsAtEnd()
 	closed := len(s.history)
 	s.openProposals()
+	s.closeMembership()
 	// Operations still open at the end: writes may yet take effect;
 	// reads had no effect.
 	for _, c := range s.clients {
@@ -269,7 +275,7 @@ func (s *Simulator) result() *Result {
 	r := &Result{
 		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
 		Stopped: s.stopped, History: s.history, OpenAtEnd: open, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
-		Missing: s.missing, Windows: windows,
+		Missing: s.missing, Windows: windows, Membership: s.memberships,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 		LivenessChecked: s.livenessChecks == 2,
 	}

@@ -23,7 +23,7 @@ const maxProposals = 10_000
 
 func (a *Action) validateWait(c *Config) error {
 	switch a.Wait {
-	case WaitLeader, WaitCommit:
+	case WaitLeader, WaitCommit, WaitMembership:
 	default:
 		return fmt.Errorf("wait: %d is not a state to wait for", a.Wait)
 	}
@@ -176,6 +176,8 @@ func (s *Simulator) checkWait() {
 		ok = s.leaderInOffice() != nil
 	case WaitCommit:
 		ok = s.proposalsCommitted(a.On, a.AllProposals)
+	case WaitMembership:
+		ok = s.membershipIdle()
 	}
 	if ok {
 		s.wait = nil
@@ -195,11 +197,14 @@ func (s *Simulator) onWaitTimeout(e event) {
 	s.wait = nil
 	s.trace(TraceEvent{Kind: TraceAction, Text: fmt.Sprintf("wait %s: timed out", a.Wait)})
 	what := "no leader that reaches a majority was elected"
-	if a.Wait == WaitCommit {
+	switch a.Wait {
+	case WaitCommit:
 		what = "the proposals of " + s.lastPropose() + " were not committed on " + onText(a.On)
 		if a.AllProposals {
 			what = "the proposals so far were not all committed on " + onText(a.On)
 		}
+	case WaitMembership:
+		what = "the membership actions started before it did not end"
 	}
 	s.fail(Failure{Kind: FailureScenario, Name: "wait-" + a.Wait.String(),
 		Message: fmt.Sprintf("%s: %s within %v", s.entryName(w.entry), what, a.Within)})
@@ -247,21 +252,16 @@ func (s *Simulator) checkOverrun() {
 }
 
 // leaderInOffice returns the leader that can commit: up, not paused, in
-// the leader role, reaching a majority of the cluster (itself included)
-// over links open both ways; of the highest term if several can.
+// the leader role, reaching a majority of each voter half of its
+// configuration (itself included, if it votes) over links open both
+// ways; of the highest term if several can.
 func (s *Simulator) leaderInOffice() *node {
 	var best *node
 	for _, l := range s.nodes {
 		if !l.up || l.paused || l.role != raft.RoleLeader || (best != nil && l.term <= best.term) {
 			continue
 		}
-		reach := 0
-		for _, n := range s.nodes {
-			if n == l || (n.up && !n.paused && s.net.Connected(l.id, n.id) && s.net.Connected(n.id, l.id)) {
-				reach++
-			}
-		}
-		if reach > len(s.nodes)/2 {
+		if s.reachesQuorum(l) {
 			best = l
 		}
 	}

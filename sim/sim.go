@@ -101,6 +101,14 @@ type Simulator struct {
 	// phase, in timeline order.
 	outliving []int
 
+	// memberOps are the membership actions, in the order they started;
+	// memberships their records (membership.go). committedConf is the
+	// latest configuration any node applied, at committedConfIndex.
+	memberOps          []*memberOp
+	memberships        []MembershipChange
+	committedConf      raft.ConfState
+	committedConfIndex raft.Index
+
 	healing     bool
 	healStart   clock.Time
 	stopClients clock.Time
@@ -134,6 +142,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 	for i := 1; i <= cfg.Nodes; i++ {
 		s.ids = append(s.ids, raft.NodeID(i))
 	}
+	s.committedConf = raft.ConfState{Voters: s.ids[:cfg.initialVoters()]}
 	net, err := netsim.New(s.ids, rand.New(rand.NewPCG(cfg.Seed, streamNetwork)), cfg.Network)
 	if err != nil {
 		return nil, fmt.Errorf("network: %w", err)
@@ -151,6 +160,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		}
 		s.nodes = append(s.nodes, &node{
 			id: id, pos: i, store: newMemStorage(), sm: kv.New(), clk: clk,
+			initial:  s.ids[:cfg.initialVoters()],
 			raftRand: rand.New(rand.NewPCG(cfg.Seed, streamNode+uint64(i))),
 			diskRand: rand.New(rand.NewPCG(cfg.Seed, streamDisk+uint64(i))),
 			syncMin:  cfg.Disk.SyncMin, syncMax: cfg.Disk.SyncMax,
@@ -221,6 +231,7 @@ func (s *Simulator) run() (res *Result) {
 		s.dispatch(e)
 		if s.dirty {
 			s.dirty = false
+			s.advanceMembership()
 			s.checkWait()
 			s.evalWindows()
 		}
@@ -252,6 +263,8 @@ func (s *Simulator) dispatch(e event) {
 		s.onChurn(e)
 	case evWait:
 		s.onWaitTimeout(e)
+	case evMembership:
+		s.onMembership(e)
 	case evCheck:
 		s.onCheck(e)
 	case evSnapNemesis:

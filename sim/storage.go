@@ -28,6 +28,10 @@ type nodeStorage interface {
 	term(i raft.Index) (raft.Term, bool)
 	snapshotIndex() raft.Index
 	fenced() bool
+	// heldConfig is the configuration the node would restart with, and
+	// the index of the entry that set it (raft.StoredConfig), for the
+	// membership checks; initial is Config.Voters.
+	heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error)
 }
 
 // memStorage is raft.MemoryStorage: fast, and faultless but for losing
@@ -49,3 +53,6 @@ func (s *memStorage) firstHeld() raft.Index               { return s.m.FirstHeld
 func (s *memStorage) term(i raft.Index) (raft.Term, bool) { return s.m.Term(i) }
 func (s *memStorage) snapshotIndex() raft.Index           { return s.m.SnapshotIndex() }
 func (s *memStorage) fenced() bool                        { return false }
+func (s *memStorage) heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error) {
+	return s.m.HeldConfig(initial)
+}

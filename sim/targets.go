@@ -37,7 +37,8 @@ type MissingTarget struct {
 func (k ActionKind) takesNodes() bool {
 	switch k {
 	case ActCrash, ActPowerLoss, ActRestart, ActPause, ActResume, ActIsolate,
-		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose, ActReconnect:
+		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose, ActReconnect,
+		ActAddVoter, ActAddLearner, ActPromote, ActRemove, ActReplace, ActTransferLeader:
 		return true
 	}
 	return false
@@ -119,6 +120,9 @@ func validateNames(timeline []Action) error {
 
 // ineligible says why an action of kind k cannot act on n now, or "".
 func (s *Simulator) ineligible(k ActionKind, n *node) string {
+	if k.IsMembership() {
+		return s.ineligibleMember(k, n.id)
+	}
 	switch k {
 	case ActCrash, ActPowerLoss:
 		if !n.up {

@@ -252,7 +252,7 @@ func (s *Simulator) windowLeaders(w *window) []raft.NodeID {
 func (s *Simulator) appliedOn(index raft.Index, on int) bool {
 	have, up := 0, 0
 	for _, n := range s.nodes {
-		if n.up {
+		if n.up && s.isMember(n.id) {
 			up++
 			if n.sm.AppliedIndex() >= index {
 				have++
@@ -263,7 +263,7 @@ func (s *Simulator) appliedOn(index raft.Index, on int) bool {
 	case OnAll:
 		return have == up
 	case OnMajority:
-		return have > len(s.nodes)/2
+		return have >= s.majority()
 	}
 	return have >= on
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/checker"
+	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 )
@@ -42,6 +43,39 @@ func missingsJSON(ms []sim.MissingTarget) []missingJSON {
 	out := make([]missingJSON, len(ms))
 	for i, m := range ms {
 		out[i] = missingJSON{Action: m.Action, Kind: m.Kind.String(), TimeNs: int64(m.Time), Reason: m.Reason}
+	}
+	return out
+}
+
+// membershipJSON is one membership action and its outcome.
+type membershipJSON struct {
+	Action   int      `json:"action"`
+	Kind     string   `json:"kind"`
+	Nodes    []uint64 `json:"nodes"`
+	With     []uint64 `json:"with,omitempty"`
+	StartNs  int64    `json:"start_ns"`
+	EndNs    int64    `json:"end_ns"`
+	Outcome  string   `json:"outcome"`
+	Open     bool     `json:"open,omitempty"`
+	Attempts int      `json:"attempts"`
+	Reason   string   `json:"reason,omitempty"`
+}
+
+func membershipsJSON(ms []sim.MembershipChange) []membershipJSON {
+	ids := func(in []raft.NodeID) []uint64 {
+		out := make([]uint64, len(in))
+		for i, id := range in {
+			out[i] = uint64(id)
+		}
+		return out
+	}
+	out := make([]membershipJSON, len(ms))
+	for i, m := range ms {
+		out[i] = membershipJSON{Action: m.Action, Kind: m.Kind.String(), Nodes: ids(m.Nodes), StartNs: int64(m.Start), EndNs: int64(m.End),
+			Outcome: m.Outcome, Open: m.Open, Attempts: m.Attempts, Reason: m.Reason}
+		if len(m.With) > 0 {
+			out[i].With = ids(m.With)
+		}
 	}
 	return out
 }
@@ -175,6 +209,8 @@ type runSummary struct {
 	// Missing lists them.
 	MissingTargets uint64        `json:"missing_targets"`
 	Missing        []missingJSON `json:"missing,omitempty"`
+	// Membership lists the membership actions and their outcomes.
+	Membership []membershipJSON `json:"membership,omitempty"`
 	// Windows holds, per [[check]] block, its verdict and what happened
 	// in its window.
 	Windows    []windowJSON `json:"windows,omitempty"`
@@ -223,7 +259,8 @@ func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Du
 		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
 		Latency: latencies(res.History), Linearizability: linearizabilityOf(res),
 		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing), Windows: windowsJSON(res.Windows),
-		WallMs: wall.Milliseconds(), Reproduce: reproduce,
+		Membership: membershipsJSON(res.Membership),
+		WallMs:     wall.Milliseconds(), Reproduce: reproduce,
 	}
 }
 
@@ -260,8 +297,12 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 	if s.Description != "" {
 		fmt.Fprintf(w, "  %s\n", s.Description)
 	}
-	row("cluster", "%d nodes, %s reads, PreVote %s, CheckQuorum %s; %d clients on %d keys",
-		cfg.Nodes, cfg.Raft.ReadMode, onOff(!cfg.Raft.DisablePreVote), onOff(!cfg.Raft.DisableCheckQuorum), cfg.Workload.Clients, cfg.Workload.Keys)
+	nodes := fmt.Sprintf("%d nodes", cfg.Nodes)
+	if cfg.Voters != 0 && cfg.Voters < cfg.Nodes {
+		nodes = fmt.Sprintf("%d nodes (%d voters, %s)", cfg.Nodes, cfg.Voters, plural(cfg.Nodes-cfg.Voters, "spare"))
+	}
+	row("cluster", "%s, %s reads, PreVote %s, CheckQuorum %s; %d clients on %d keys",
+		nodes, cfg.Raft.ReadMode, onOff(!cfg.Raft.DisablePreVote), onOff(!cfg.Raft.DisableCheckQuorum), cfg.Workload.Clients, cfg.Workload.Keys)
 	phases := fmt.Sprintf("%v of faults, then healing", cfg.Duration)
 	switch {
 	case res.Stopped:
@@ -295,6 +336,9 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 		row("check", "%s %s, %s: ops %d ok, %d failed, %d unknown; %s, %s, %s",
 			w.Name, strings.ToUpper(w.Result), span, w.OpsOK, w.OpsFailed, w.OpsUnknown,
 			plural(w.Leaders, "leader"), plural(w.Commits, "commit"), plural(w.Messages, "message"))
+	}
+	if len(res.Membership) > 0 {
+		row("membership", "%s", membershipText(res))
 	}
 	if len(res.Missing) > 0 {
 		m := res.Missing[0]
@@ -389,4 +433,17 @@ func printTraceTail(w io.Writer, res *sim.Result, verbose bool) {
 		}
 		return
 	}
+}
+
+// membershipText sums up the membership actions: how many of each
+// outcome, and the span from the first start to the last end.
+func membershipText(res *sim.Result) string {
+	m := res.Membership
+	first, last := m[0].Start, m[0].End
+	for _, c := range m {
+		first, last = min(first, c.Start), max(last, c.End)
+	}
+	return fmt.Sprintf("%s: %d ok, %d failed, %d unknown; from %v to %v",
+		plural(len(m), "change"), res.Stats.MembershipOK, res.Stats.MembershipFailed, res.Stats.MembershipUnknown,
+		first.Duration().Round(time.Microsecond), last.Duration().Round(time.Microsecond))
 }
