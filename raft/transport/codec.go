@@ -16,7 +16,7 @@ import (
 //	             entries... snapshot(1 byte, 0 or 1) [chunk]
 //	per entry:   term index type(1 byte) length data
 //	chunk:       index term voters learners votersOutgoing learnersNext
-//	             offset total length data
+//	             autoLeave(1 byte, 0 or 1) offset total length data
 //	             (each ID list a count then the IDs)
 //
 // Decoding checks each count against the bytes left (a message takes at
@@ -73,6 +73,11 @@ func appendChunk(dst []byte, c *raft.SnapshotChunk) []byte {
 			dst = binary.AppendUvarint(dst, uint64(id))
 		}
 	}
+	autoLeave := byte(0)
+	if cs.AutoLeave {
+		autoLeave = 1
+	}
+	dst = append(dst, autoLeave)
 	dst = binary.AppendUvarint(dst, c.Offset)
 	dst = binary.AppendUvarint(dst, c.Total)
 	dst = binary.AppendUvarint(dst, uint64(len(c.Data)))
@@ -89,7 +94,7 @@ func messageBytes(m *raft.Message) int {
 	if c := m.Snapshot; c != nil {
 		cs := &c.Meta.ConfState
 		ids := len(cs.Voters) + len(cs.Learners) + len(cs.VotersOutgoing) + len(cs.LearnersNext)
-		n += 10*(9+ids) + len(c.Data)
+		n += 10*(9+ids) + 1 + len(c.Data)
 	}
 	return n
 }
@@ -245,6 +250,13 @@ func (d *decoder) chunk() *raft.SnapshotChunk {
 		for i := uint64(0); i < n && d.err == nil; i++ {
 			*ids = append(*ids, raft.NodeID(d.uvarint("snapshot configuration member")))
 		}
+	}
+	switch al := d.byte1("snapshot configuration auto-leave"); {
+	case d.err != nil:
+	case al > 1:
+		d.fail("snapshot configuration auto-leave byte %d is not 0 or 1", al)
+	default:
+		cs.AutoLeave = al == 1
 	}
 	c.Offset = d.uvarint("snapshot offset")
 	c.Total = d.uvarint("snapshot total")

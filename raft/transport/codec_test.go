@@ -53,7 +53,8 @@ func genMessage() *rapid.Generator[raft.Message] {
 				Data: rapid.SliceOfN(rapid.Byte(), 0, 64).Draw(t, "sdata")}
 			c.Meta.Index = raft.Index(rapid.Uint64().Draw(t, "sindex"))
 			c.Meta.Term = raft.Term(rapid.Uint64().Draw(t, "sterm"))
-			c.Meta.ConfState = raft.ConfState{Voters: ids("v"), Learners: ids("l"), VotersOutgoing: ids("vo"), LearnersNext: ids("ln")}
+			c.Meta.ConfState = raft.ConfState{Voters: ids("v"), Learners: ids("l"), VotersOutgoing: ids("vo"), LearnersNext: ids("ln"),
+				AutoLeave: rapid.Bool().Draw(t, "autoleave")}
 			if len(c.Data) == 0 {
 				c.Data = nil
 			}
@@ -177,6 +178,9 @@ func TestDecodeMessagesRefusesBadPayloads(t *testing.T) {
 		{"cut entry data", one[:len(one)-2], "entry data"},
 		{"snapshot byte 2", append(append([]byte(nil), one[:len(one)-1]...), 2), "snapshot byte 2"},
 		{"snapshot cut short", append(append([]byte(nil), one[:len(one)-1]...), 1, 5), "snapshot term"},
+		// A chunk of snapshot 5/1 with an empty configuration, then an
+		// auto-leave byte that is neither 0 nor 1.
+		{"auto-leave byte 2", append(append([]byte(nil), one[:len(one)-1]...), 1, 5, 1, 0, 0, 0, 0, 2, 0, 0, 0), "auto-leave byte 2"},
 		{"reject byte 2", func() []byte {
 			b := AppendMessages(nil, []raft.Message{{Type: raft.MsgAppResp, From: 1, To: 2}})
 			b[8] = 2
