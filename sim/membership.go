@@ -59,8 +59,13 @@ type memberOp struct {
 	// target is a transfer's target.
 	target   raft.NodeID
 	deadline clock.Time
-	// retryAt: no new attempt before it (a backoff).
-	retryAt clock.Time
+	// retryAt: no new attempt before it (a backoff), at the leader it
+	// backed off at (backoffLeader in backoffTerm; None when there was
+	// none). A new leader is tried at once, as an administrator's tool
+	// does once it learns of one.
+	retryAt       clock.Time
+	backoffLeader raft.NodeID
+	backoffTerm   raft.Term
 	// at, atTerm: the leader the latest attempt went to.
 	at     raft.NodeID
 	atTerm raft.Term
@@ -291,7 +296,7 @@ func (s *Simulator) onMembership(e event) {
 // cluster changed (a role, a commit, a node's state).
 func (s *Simulator) advanceMembership() {
 	for _, op := range s.memberOps {
-		if !op.done && s.now >= op.retryAt {
+		if !op.done && s.retryDue(op) {
 			s.attemptMember(op)
 		}
 	}
@@ -307,9 +312,23 @@ func (s *Simulator) membershipIdle() bool {
 	return true
 }
 
+// retryDue reports whether op may be tried now: its backoff has ended,
+// or leadership has changed hands since it began.
+func (s *Simulator) retryDue(op *memberOp) bool {
+	if s.now >= op.retryAt {
+		return true
+	}
+	l := s.leader()
+	return l != nil && (l.id != op.backoffLeader || l.term != op.backoffTerm)
+}
+
 // backoff schedules op's next attempt.
 func (s *Simulator) backoff(op *memberOp) {
 	op.retryAt = s.now.Add(membershipBackoff)
+	op.backoffLeader, op.backoffTerm = raft.None, 0
+	if l := s.leader(); l != nil {
+		op.backoffLeader, op.backoffTerm = l.id, l.term
+	}
 	s.schedule(event{at: op.retryAt, kind: evMembership, ref: uint64(slices.Index(s.memberOps, op))})
 }
 
@@ -401,10 +420,10 @@ func (s *Simulator) attemptChange(op *memberOp, l *node) bool {
 		}
 		return true
 	}
-	if s.now < op.retryAt || cs.IsJoint() || confIdx > st.Commit {
+	if !s.retryDue(op) || cs.IsJoint() || confIdx > st.Commit {
 		// Another change is in flight (a joint configuration to leave,
 		// ours or another action's): wait for it.
-		if s.now >= op.retryAt {
+		if s.retryDue(op) {
 			s.backoff(op)
 		}
 		return false
