@@ -67,6 +67,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	g.x.applyLag(&cfg.Disk)
 	cfg.Timeline = g.timeline(&cfg, kinds)
 	nemeses := snapshots(seed, &cfg)
+	churns := membership(seed, &cfg)
 	outlastSyncs(&cfg)
 	fitAttempts(&cfg)
 	// The bounds follow from the configuration (timeouts, delays, loss,
@@ -80,7 +81,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	return &Scenario{
 		Name: fmt.Sprintf("generated-%d", seed),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns),
 		Seed:   seed,
 		Config: cfg,
 	}

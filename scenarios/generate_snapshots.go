@@ -82,6 +82,9 @@ func insertChecked(cfg *sim.Config, a sim.Action) ([]sim.Action, bool) {
 	})
 	tl = slices.Insert(tl, i, a)
 	st := newTimelineState(cfg.Nodes)
+	if cfg.Voters != 0 {
+		st.members.voters = cfg.Voters
+	}
 	for j := range tl {
 		if _, msg := st.step(j, &tl[j]); msg != "" {
 			return nil, false
