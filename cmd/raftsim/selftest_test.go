@@ -122,6 +122,8 @@ func TestSelftestCatalogueCoversEveryCheck(t *testing.T) {
 		"invariant/valid-messages", "invariant/stale-leader", "invariant/prevote-inert",
 		"invariant/hard-state-restored", "linearizability/linearizability", "liveness/leader-after-heal",
 		"invariant/durable-state", "invariant/applied-monotonic", "invariant/snapshot-restore",
+		"invariant/election-quorum", "invariant/one-config-change", "invariant/removed-leader",
+		"invariant/config-quorum-overlap",
 	}
 	// state-machine-safety is a backstop: Commit Safety and Log Matching
 	// see its bugs first. A reproducer pins it (testdata/pins), as it pins
