@@ -75,6 +75,7 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	}
 	if err != nil {
 		path, msg := locateConfigError(err.Error())
+		path = d.pos.spelling(path)
 		return nil, &Error{File: file, Line: d.pos.line(path), Field: path, Msg: msg}
 	}
 	return s, nil

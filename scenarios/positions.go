@@ -36,6 +36,27 @@ func (p *positions) line(path string) int {
 	return 0
 }
 
+// keyAliases are the file's other spellings of an Action field that the
+// simulator names one way: a nemesis's after is its within, an
+// isolation's restart_after its reconnect_after.
+var keyAliases = map[string]string{"after": "within", "restart_after": "reconnect_after"}
+
+// spelling returns path as the file spells it: path itself when the file
+// has it, else the alias of its last key that the file has.
+func (p *positions) spelling(path string) string {
+	if _, ok := p.lines[path]; ok {
+		return path
+	}
+	if parent := parentPath(path); parent != "" {
+		if alias, ok := keyAliases[strings.TrimPrefix(path, parent+".")]; ok {
+			if _, ok := p.lines[parent+"."+alias]; ok {
+				return parent + "." + alias
+			}
+		}
+	}
+	return path
+}
+
 // parentPath strips the last segment: "a.b[2]" -> "a.b", "a.b" -> "a".
 func parentPath(path string) string {
 	if strings.HasSuffix(path, "]") {

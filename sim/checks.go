@@ -212,10 +212,11 @@ func (c *Check) validate(cfg *Config, bound map[string]int) error {
 		if a.Offset < 0 {
 			return fmt.Errorf("%s: %v is negative", field, a.Offset)
 		}
+		if a.Offset > end {
+			// Also after a named moment, which the run holds.
+			return fmt.Errorf("%s: %v is after the end of the run (%v)", field, a.Offset, end)
+		}
 		if a.Name == "" {
-			if a.Offset > end {
-				return fmt.Errorf("%s: %v is after the end of the run (%v)", field, a.Offset, end)
-			}
 			return nil
 		}
 		switch bound[a.Name] {

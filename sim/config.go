@@ -335,6 +335,7 @@ func (c *Config) validateDurations() error {
 		{"workload.attempt_timeout", w.Attempt}, {"workload.deadline", w.Deadline},
 		{"workload.think", w.Think}, {"workload.latency", w.Latency},
 		{"liveness.leader_within", c.Liveness.LeaderWithin}, {"liveness.progress_within", c.Liveness.ProgressWithin},
+		{"probe_every", c.ProbeEvery},
 	} {
 		if err := check(f.field, f.d); err != nil {
 			return err
@@ -350,7 +351,11 @@ func (c *Config) validateDurations() error {
 		for _, f := range []struct {
 			field string
 			d     time.Duration
-		}{{"sync", a.SyncMax}, {"jump", a.Jump}, {"until", a.Until}, {"after", a.After}, {"restart_after", a.RestartAfter}} {
+		}{
+			{"sync", a.SyncMax}, {"jump", a.Jump}, {"until", a.Until}, {"after", a.After},
+			{"restart_after", a.RestartAfter}, {"restart_after", a.RestartAfterMax},
+			{"after", a.DelayMax}, {"within", a.Within}, {"sleep", a.SleepMax},
+		} {
 			if err == nil {
 				err = check(f.field, f.d)
 			}
@@ -360,6 +365,13 @@ func (c *Config) validateDurations() error {
 		}
 		if err != nil {
 			return fmt.Errorf("timeline[%d] (%s at %v): %w", i, a.Kind, a.At, err)
+		}
+	}
+	for i := range c.Checks {
+		if ch := &c.Checks[i]; ch.Kind.timed() {
+			if err := check(ch.Kind.String(), ch.Within); err != nil {
+				return fmt.Errorf("checks[%d] (%s): %w", i, ch.Kind, err)
+			}
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,25 @@ func TestLongestDurationsRun(t *testing.T) {
 		"restart after": func(c *Config) {
 			c.Timeline = []Action{{At: time.Millisecond, Kind: ActCrashNewLeaders, Until: c.Duration, RestartAfter: m}}
 		},
+		"restart after range": func(c *Config) {
+			c.Timeline = []Action{{At: time.Millisecond, Kind: ActCrashNewLeaders, Until: c.Duration, RestartAfter: time.Millisecond, RestartAfterMax: m}}
+		},
+		"wait within": func(c *Config) {
+			c.Timeline = []Action{{At: 100 * time.Millisecond, Kind: ActWait, Wait: WaitLeader, Within: m}}
+		},
+		"sleep": func(c *Config) {
+			c.Timeline = []Action{{At: 100 * time.Millisecond, Kind: ActSleep, SleepMin: m, SleepMax: m}}
+		},
+		"after": func(c *Config) {
+			c.Timeline = []Action{
+				{At: 100 * time.Millisecond, Kind: ActSleep, SleepMin: time.Millisecond, SleepMax: time.Millisecond},
+				{Follows: true, DelayMin: m, DelayMax: m, Kind: ActHeal},
+			}
+		},
+		"check within": func(c *Config) {
+			c.Checks = []Check{{Kind: CheckProgressWithin, From: Anchor{Offset: 100 * time.Millisecond}, Within: m}}
+		},
+		"probe every": func(c *Config) { c.Probe, c.ProbeEvery = func(ProbeSample) {}, m },
 	}
 	for name, mod := range cases {
 		cfg := base()
@@ -54,10 +74,48 @@ func TestLongestDurationsRun(t *testing.T) {
 			}
 		}
 	}
-	over := base()
-	over.Workload.Think = m + 1
-	if _, err := Run(over); err == nil {
-		t.Errorf("think of %v accepted", over.Workload.Think)
+	for name, mod := range cases {
+		if name == "run" || name == "liveness" {
+			continue // Bounded as sums: TestParseRejectsImpossibleDurations.
+		}
+		over := base()
+		mod(&over)
+		if err := over.Validate(); err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		moved := false
+		forEachDuration(&over, func(d *time.Duration) {
+			switch *d {
+			case m:
+				*d, moved = m+1, true
+			case -m:
+				*d, moved = -m-1, true
+			}
+		})
+		if err := over.Validate(); !moved || err == nil || !strings.Contains(err.Error(), "beyond the longest virtual duration") {
+			t.Errorf("%s one past the longest duration: %v", name, err)
+		}
+	}
+}
+
+// forEachDuration calls f on the durations of cfg that the cases above
+// set: the sections' and those of every timeline entry and check.
+func forEachDuration(cfg *Config, f func(*time.Duration)) {
+	for _, d := range []*time.Duration{
+		&cfg.Raft.TickInterval, &cfg.Disk.SyncMin, &cfg.Disk.SyncMax, &cfg.Workload.Think, &cfg.Workload.Latency,
+		&cfg.Workload.Attempt, &cfg.Workload.Deadline, &cfg.ProbeEvery, &cfg.Liveness.LeaderWithin, &cfg.Liveness.ProgressWithin,
+	} {
+		f(d)
+	}
+	for i := range cfg.Timeline {
+		a := &cfg.Timeline[i]
+		for _, d := range []*time.Duration{&a.Jump, &a.RestartAfter, &a.RestartAfterMax, &a.Within, &a.SleepMin, &a.SleepMax, &a.DelayMin, &a.DelayMax} {
+			f(d)
+		}
+	}
+	for i := range cfg.Checks {
+		f(&cfg.Checks[i].Within)
 	}
 }
 
