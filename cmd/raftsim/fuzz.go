@@ -103,7 +103,7 @@ summary is the same on every machine.`,
 	fl := cmd.Flags()
 	f.seeds, f.seedStart = 100, 1
 	f.seedsFlag = &seedsValue{count: &f.seeds, start: &f.seedStart}
-	fl.Var(f.seedsFlag, "seeds", "how many seeds the campaign runs, from --seed-start (or a range A..B) (default 100)")
+	fl.Var(f.seedsFlag, "seeds", "how many seeds the campaign runs, from --seed-start (or a range A..B)")
 	fl.Uint64Var(&f.seedStart, "seed-start", 1, "the first seed")
 	fl.DurationVar(&f.duration, "duration", scenarios.DefaultGenerateDuration, "the fault phase of each generated scenario (virtual time)")
 	fl.IntVar(&f.workers, "workers", runtime.NumCPU(), "parallel workers")

@@ -93,7 +93,7 @@ func TestMergeRejectsInconsistentSummaries(t *testing.T) {
 		{"result against the counts", wrongResult, same, "result"},
 		{"a seed of another shard", foreignSeed, same, "seed 2 is not one of shard 1/2's"},
 		{"trailing garbage", shard(1), func(s string) string { return s + "\n{}garbage" }, "data after the summary"},
-		{"duplicate key", shard(1), func(s string) string { return strings.Replace(s, `"runs": 2,`, `"runs": 2, "runs": 2,`, 1) }, `key "runs" given twice`},
+		{"duplicate key", shard(1), func(s string) string { return strings.Replace(s, `"runs": 2,`, `"runs": 2, "runs": 2,`, 1) }, `:9: runs: the key is given twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write("bad.json", tc.s, tc.edit)

@@ -74,10 +74,11 @@ func scanJSONKeys(data []byte) (*jsonKeys, error) {
 			valueDone()
 		case string:
 			if f := top(stack); f != nil && f.object && f.key == "" {
-				if f.keys[t] {
-					return nil, fmt.Errorf("%d: %s: key %q given twice", k.line(dec.InputOffset()), f.child(), t)
-				}
+				dup := f.keys[t]
 				f.keys[t], f.key = true, t
+				if dup {
+					return nil, fmt.Errorf("%d: %s: the key is given twice", k.line(dec.InputOffset()), f.child())
+				}
 				k.lines[f.child()] = k.line(dec.InputOffset())
 				continue
 			}
