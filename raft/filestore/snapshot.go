@@ -43,6 +43,11 @@ func (s *Store) note(op, path string) {
 	}
 }
 
+// SnapshotMeta returns the metadata of the store's snapshot (zero
+// without one) without reading its file: for callers that only need its
+// index, such as a simulator checking what a node holds.
+func (s *Store) SnapshotMeta() raft.SnapshotMeta { return s.snap }
+
 // Snapshot returns the store's snapshot, read back from its file and
 // checked against its checksum, or the zero Snapshot.
 func (s *Store) Snapshot() (raft.Snapshot, error) {
@@ -153,6 +158,16 @@ func (s *Store) compactTo(index raft.Index, t raft.Term) {
 
 // termAt returns the term of the entry at index and whether the store
 // knows it: the entry before the log, or a live entry read back.
+// Term returns the term of the entry at index, or of the entry just
+// before FirstIndex (which compaction or a snapshot keeps), and false
+// for an index outside the log. It reads an entry back from disk.
+func (s *Store) Term(index raft.Index) (raft.Term, bool, error) {
+	if err := s.usable(); err != nil {
+		return 0, false, err
+	}
+	return s.termAt(index)
+}
+
 func (s *Store) termAt(index raft.Index) (raft.Term, bool, error) {
 	switch {
 	case index+1 == s.first:
