@@ -198,6 +198,15 @@ func (s *Simulator) process(n *node) {
 			s.roleChange(n, *rd.SoftState)
 		}
 		s.storeSnapshot(n, rd)
+		// The entries go to storage before the hard state whose commit
+		// index may cover them: a store that writes records in order (the
+		// file store) can then lose a suffix of them to a power loss
+		// without keeping a commit index past its log.
+		if len(rd.Entries) > 0 {
+			if err := n.store.live().Append(rd.Entries); err != nil {
+				panic(err)
+			}
+		}
 		if !rd.HardState.IsZero() {
 			if err := n.store.live().SetHardState(rd.HardState); err != nil {
 				panic(err)
@@ -215,9 +224,6 @@ func (s *Simulator) process(n *node) {
 			}
 		}
 		if len(rd.Entries) > 0 {
-			if err := n.store.live().Append(rd.Entries); err != nil {
-				panic(err)
-			}
 			last := rd.Entries[len(rd.Entries)-1]
 			s.trace(TraceEvent{Kind: TracePersist, Node: n.id, Term: last.Term, Index: last.Index, N: uint64(len(rd.Entries))})
 			if s.inv != nil {
