@@ -61,6 +61,7 @@
 //	[disk]
 //	sync = "100us..2ms"             # how long a sync takes
 //	apply_lag = "0s"                # the state machine applies this long after a Ready (reads wait)
+//	store = "memory"                # or "file": raft/filestore on a simulated disk per node
 //
 //	[workload]
 //	clients = 10

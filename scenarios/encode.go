@@ -63,6 +63,9 @@ func Encode(s *Scenario) []byte {
 	if cfg.Disk.ApplyLag > 0 {
 		e.kv("apply_lag", quote(formatDuration(cfg.Disk.ApplyLag)))
 	}
+	if cfg.Disk.Store != sim.StoreMemory {
+		e.kv("store", quote(cfg.Disk.Store.String()))
+	}
 	e.workload(&cfg.Workload)
 	e.table("liveness")
 	e.kv("leader_within", quote(formatDuration(cfg.Liveness.LeaderWithin)))

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"reflect"
 	"testing"
+
+	"github.com/raftsim/raftsim/sim"
 )
 
 // roundTrip checks Parse(Encode(s)) == s, and that encoding again gives the
@@ -39,5 +41,7 @@ func TestEncodeRoundTripsGenerated(t *testing.T) {
 		roundTrip(t, Generate(seed, GenerateOptions{}))
 	}
 	s := Generate(1<<64-1, GenerateOptions{})
+	roundTrip(t, s)
+	s.Config.Disk.Store = sim.StoreFile
 	roundTrip(t, s)
 }

@@ -124,6 +124,7 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	if t := root.sub("disk"); t != nil {
 		t.durationRange("sync", &cfg.Disk.SyncMin, &cfg.Disk.SyncMax)
 		t.duration("apply_lag", &cfg.Disk.ApplyLag)
+		decodeStore(t, &cfg.Disk.Store)
 		t.finish()
 	}
 	if t := root.sub("workload"); t != nil {
@@ -212,6 +213,21 @@ func decodeExpect(root *table) Expectation {
 		}
 	}
 	return Expectation{Failures: names}
+}
+
+func decodeStore(t *table, dst *sim.StoreKind) {
+	var store string
+	if !t.str("store", &store) {
+		return
+	}
+	switch store {
+	case sim.StoreMemory.String():
+		*dst = sim.StoreMemory
+	case sim.StoreFile.String():
+		*dst = sim.StoreFile
+	default:
+		t.fail("store", "%q is not %q or %q", store, sim.StoreMemory, sim.StoreFile)
+	}
 }
 
 func decodeRaft(t *table, r *sim.RaftConfig) {

@@ -54,6 +54,7 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"reorder without a window", base + "[network]\nreorder = \"10%\"\n", "x.toml:3: network.reorder_window: ", "zero Window"},
 		{"bad expectation", base + "expect = \"Stale Read\"\n", "x.toml:3: expect: ", "is not a failure name"},
 		{"bad name", "name = \"../etc\"\n", "x.toml:1: name: ", "use letters, digits"},
+		{"unknown store", base + "[disk]\nstore = \"tape\"\n", "x.toml:4: disk.store: ", `"tape" is not "memory" or "file"`},
 		// Cross-field checks come from sim.Config.Validate, mapped back.
 		{"heartbeat not below election", base + "[raft]\nelection_ticks = 5\nheartbeat_ticks = 5\n", "x.toml:5: raft.heartbeat_ticks: ", "must be in [1, election_ticks=5)"},
 		{"lease without check quorum", base + "[raft]\nread_mode = \"lease\"\ncheck_quorum = false\n", "x.toml:4: raft.read_mode: ", "lease reads require check_quorum"},

@@ -44,6 +44,24 @@ func BenchmarkStandardLoad60sNoChecks(b *testing.B) {
 	benchRun(b, cfg)
 }
 
+// BenchmarkStandardLoad60sFileStore is the standard run with every node
+// on raft/filestore over a simulated disk instead of MemoryStorage.
+func BenchmarkStandardLoad60sFileStore(b *testing.B) {
+	cfg := StandardLoad(0)
+	cfg.Disk.Store = StoreFile
+	benchRun(b, cfg)
+}
+
+// BenchmarkStandardLoad60sFileStoreNoChecks is the raw simulation speed
+// on the file store (see BenchmarkStandardLoad60sNoChecks).
+func BenchmarkStandardLoad60sFileStoreNoChecks(b *testing.B) {
+	cfg := StandardLoad(0)
+	cfg.Disk.Store = StoreFile
+	cfg.DisableInvariants = true
+	cfg.SkipLinearizability = true
+	benchRun(b, cfg)
+}
+
 // BenchmarkIdle60s simulates an idle cluster (heartbeats only) for 60
 // virtual seconds on the standard network.
 func BenchmarkIdle60s(b *testing.B) {

@@ -97,6 +97,32 @@ type DiskConfig struct {
 	// of its own: the node goes on, and reads must wait for the apply.
 	// Zero applies them at once, before Advance.
 	ApplyLag time.Duration
+	// Store is what keeps each node's log and hard state: StoreMemory
+	// (the zero value: raft.MemoryStorage, fast, faultless but for losing
+	// unsynced writes), or StoreFile (the real raft/filestore on a
+	// simulated disk of its own, storage.go).
+	Store StoreKind
+}
+
+// StoreKind selects a node's storage (DiskConfig.Store).
+type StoreKind uint8
+
+const (
+	// StoreMemory is raft.MemoryStorage.
+	StoreMemory StoreKind = iota
+	// StoreFile is raft/filestore on a simulated disk (raft/disk.Sim).
+	StoreFile
+	storeKindLimit
+)
+
+func (k StoreKind) String() string {
+	switch k {
+	case StoreMemory:
+		return "memory"
+	case StoreFile:
+		return "file"
+	}
+	return fmt.Sprintf("StoreKind(%d)", uint8(k))
 }
 
 // Mix weighs the operation kinds a client draws. Weights are integers.
@@ -230,6 +256,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Disk.SyncMin < 0 || c.Disk.SyncMax < c.Disk.SyncMin {
 		return fmt.Errorf("disk: sync latency [%v, %v] is not a valid range", c.Disk.SyncMin, c.Disk.SyncMax)
+	}
+	if c.Disk.Store >= storeKindLimit {
+		return fmt.Errorf("disk.store: %v is not a store", c.Disk.Store)
 	}
 	if c.Disk.ApplyLag < 0 {
 		return fmt.Errorf("disk.apply_lag: %v must not be negative", c.Disk.ApplyLag)

@@ -1,7 +1,8 @@
 // Package sim is raftsim's deterministic simulator: it runs a cluster of
-// Raft nodes (raft.Node with MemoryStorage and the kv state machine), a
-// fault-injecting network (netsim), per-node clocks with skew and drift
-// (clock), and a Jepsen-style client workload, all on one goroutine.
+// Raft nodes (raft.Node with MemoryStorage or raft/filestore, and the kv
+// state machine), a fault-injecting network (netsim), per-node clocks with
+// skew and drift (clock), and a Jepsen-style client workload, all on one
+// goroutine.
 //
 // One event queue, ordered by (virtual time, sequence number), drives
 // everything; every random choice comes from a PCG stream derived from the
@@ -46,6 +47,19 @@
 // Waits, majorities and a leader's reach are judged by the configuration
 // in force, and the invariants judge each node by the configuration in
 // its log (nodeLog implements checker.ConfigView).
+//
+// A node's storage is raft.MemoryStorage, or, with DiskConfig.Store set
+// to StoreFile, the real raft/filestore on a simulated disk of its own
+// (raft/disk.Sim, on a PRNG stream of its own): a crash leaves the disk's
+// page cache as it was, a power loss keeps an arbitrary subset of the
+// unsynced writes of each file (a later one can survive an earlier one),
+// and a restart runs filestore.Open's recovery on what is left. Without
+// power losses both stores give the same trace. Each Ready's entries go
+// to storage before its hard state, so that a store losing a suffix of
+// its records never keeps a commit index past its log. filestore.Open
+// refuses a last segment in which a power loss kept a later unsynced
+// record but not an earlier one (it cannot tell that from corruption of
+// synced data), so such a restart fails the run as durable-state.
 //
 // Safety is checked online (checker.Invariants, after every step: the
 // first violation stops the run) and at the end (the client history must

@@ -24,6 +24,10 @@ const (
 	streamNode     = 1 << 16 // + node position
 	streamDisk     = 2 << 16 // + node position
 	streamClient   = 3 << 16 // + client position
+	// streamFileDisk drives the simulated disk under a node's file store
+	// (DiskConfig.Store): a stream of its own, so that memory-store runs
+	// draw exactly what they drew before.
+	streamFileDisk = 4 << 16 // + node position
 )
 
 // Simulator runs one configuration. It is single-threaded: one event
@@ -158,8 +162,12 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		if err != nil {
 			return nil, err
 		}
+		store, err := newNodeStorage(cfg.Disk.Store, rand.New(rand.NewPCG(cfg.Seed, streamFileDisk+uint64(i))))
+		if err != nil {
+			return nil, err
+		}
 		s.nodes = append(s.nodes, &node{
-			id: id, pos: i, store: newMemStorage(), sm: kv.New(), clk: clk,
+			id: id, pos: i, store: store, sm: kv.New(), clk: clk,
 			initial:  s.ids[:cfg.initialVoters()],
 			raftRand: rand.New(rand.NewPCG(cfg.Seed, streamNode+uint64(i))),
 			diskRand: rand.New(rand.NewPCG(cfg.Seed, streamDisk+uint64(i))),

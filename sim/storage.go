@@ -1,6 +1,10 @@
 package sim
 
-import "github.com/raftsim/raftsim/raft"
+import (
+	"math/rand/v2"
+
+	"github.com/raftsim/raftsim/raft"
+)
 
 // nodeStorage is a node's durable storage as the simulator drives it: the
 // raft.Storage the running process writes to, what a crash and a power
@@ -32,6 +36,15 @@ type nodeStorage interface {
 	// the index of the entry that set it (raft.StoredConfig), for the
 	// membership checks; initial is Config.Voters.
 	heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error)
+}
+
+// newNodeStorage returns a node's storage of the kind the run asks for;
+// rng drives a file store's simulated disk.
+func newNodeStorage(kind StoreKind, rng *rand.Rand) (nodeStorage, error) {
+	if kind == StoreFile {
+		return newFileStorage(rng)
+	}
+	return newMemStorage(), nil
 }
 
 // memStorage is raft.MemoryStorage: fast, and faultless but for losing
