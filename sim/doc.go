@@ -56,10 +56,7 @@
 // and a restart runs filestore.Open's recovery on what is left. Without
 // power losses both stores give the same trace. Each Ready's entries go
 // to storage before its hard state, so that a store losing a suffix of
-// its records never keeps a commit index past its log. filestore.Open
-// refuses a last segment in which a power loss kept a later unsynced
-// record but not an earlier one (it cannot tell that from corruption of
-// synced data), so such a restart fails the run as durable-state.
+// its records never keeps a commit index past its log.
 //
 // Safety is checked online (checker.Invariants, after every step: the
 // first violation stops the run) and at the end (the client history must

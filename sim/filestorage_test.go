@@ -89,6 +89,14 @@ func TestFileStoreRunIsDeterministic(t *testing.T) {
 	}
 }
 
+// Power losses on the file store keep arbitrary subsets of the unsynced
+// writes; every restart must still recover, and the runs pass.
+func TestFileStoreSurvivesPowerLoss(t *testing.T) {
+	for seed := uint64(1); seed <= 6; seed++ {
+		mustPass(t, storeRun(seed, StoreFile, true))
+	}
+}
+
 // The down view (what a restart would find) agrees with the store the
 // restart then opens.
 func TestFileStoreHeldMatchesRestart(t *testing.T) {

@@ -1,6 +1,7 @@
 package filestore
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"maps"
@@ -137,6 +138,18 @@ func TestFlipEveryByte(t *testing.T) {
 			if i < segmentHeaderBytes {
 				start, lastRecord = 0, false
 			}
+			// A write is a synced record and the record it precedes: a
+			// flip in the second is reported at its own start, and one in
+			// the synced record leaves a valid record after it, so even in
+			// the last write it is corruption, not a torn tail.
+			at := start
+			if i >= segmentHeaderBytes && recordType(segs[k][start+8]) == recordSynced {
+				if int64(i) >= start+syncedFrameBytes {
+					at = start + syncedFrameBytes
+				} else {
+					lastRecord = false
+				}
+			}
 			t.Run(fmt.Sprintf("seg%d/byte%d", k+1, i), func(t *testing.T) {
 				t.Parallel()
 				flipped := slices.Clone(segs)
@@ -148,7 +161,7 @@ func TestFlipEveryByte(t *testing.T) {
 					checkFlippedLast(t, dir, start, states[len(states)-2])
 					return
 				}
-				checkCorruption(t, dir, segmentPath(dir, uint64(k+1)), start, "")
+				checkCorruption(t, dir, segmentPath(dir, uint64(k+1)), at, "")
 			})
 		}
 	}
@@ -223,7 +236,10 @@ func TestCorruption(t *testing.T) {
 		{"truncate at index 0", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 0))), 1, at, "below the first index"},
 		{"unknown record type", oneSegment(e12, frame(9, []byte{1, 2, 3})), 1, at, "unknown record type"},
 		{"short hard state", oneSegment(e12, frame(recordHardState, make([]byte, 23))), 1, at, "want 24"},
-		{"zeros then a record", oneSegment(e12, make([]byte, 40), ents(3, 1)), 1, at, "valid record follows"},
+		// A record whose synced record says the zeros before it had been
+		// synced: damage, not writes a power loss dropped.
+		{"zeros then a record written after they were synced", oneSegment(e12, make([]byte, 40), appendSynced(nil, at+1), ents(3, 1)), 1, at, "valid record follows"},
+		{"garbage then a record", oneSegment(e12, bytes.Repeat([]byte{7}, 40), ents(3, 1)), 1, at, "valid record follows"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,7 +13,8 @@
 // take it past Options.SegmentSizeBytes.
 //
 // A segment starts with a 36-byte header, little endian: the magic
-// "RAFTSEG\x00" (8 bytes), the format version (uint32, now 2), the sequence
+// "RAFTSEG\x00" (8 bytes), the format version (uint32, now 3; version 2,
+// without synced records, is read too), the sequence
 // number (uint64, equal to the one in the name), the link to the previous
 // segment - prevBytes (uint64) and prevChain (uint32), zero in segment 1 -
 // and a CRC-32C of those 32 bytes. Records follow, back to back, each
@@ -24,7 +25,7 @@
 //	type    uint8
 //	payload [length]byte
 //
-// There are seven record types:
+// There are eight record types:
 //
 //	1 entries:    first index uint64, count uint32, then per entry
 //	              term uint64, entry type uint8, data length uint32, data
@@ -38,7 +39,13 @@
 //	              discards the entries up to index
 //	7 dropped:    sequence uint64; the segments up to it were deleted
 //	              because compaction left them dead
+//	8 synced:     size uint64; the active segment's first size bytes
+//	              were durable (fsynced) when this write was made
 //
+// Every write to the active segment is one synced record followed by the
+// record it carries, in a single write call, so that a power loss keeps
+// or drops both: every record that survives says how much of its
+// segment had been synced before it was written.
 // An entries record always continues the log: its first index is the last
 // index plus one. Append of entries starting at or below the last index
 // (a follower overwriting a conflicting suffix, §5.3) writes a truncate
@@ -97,17 +104,19 @@
 //
 // # Durability contract
 //
-// Append and SetHardState write to the file (one write call per record)
+// Append and SetHardState write to the file (one write call per record,
+// with its synced record)
 // but do not fsync. Sync fsyncs the active segment; the caller sends the
 // messages that depend on its writes only after Sync returns nil. A new
 // segment becomes durable, with its directory entry, before any record is
 // written to it: it is created under a temporary name, its header written
 // and fsynced, renamed, and the directory fsynced; the segment it replaces
 // is fsynced first, and sealed (its seal record written and fsynced)
-// after. Writes therefore become durable in order, and a crash
-// loses at most a suffix of the writes made since the last Sync: the
-// recovered state is always the state after some prefix of the records
-// written, and never shorter than the last Sync.
+// after. A disk may write back unsynced writes in any order, so a power
+// loss can keep a later write and drop an earlier one; recovery keeps the
+// writes before the first one dropped (see below). The recovered state is
+// therefore always the state after some prefix of the records written,
+// and never shorter than the last Sync.
 //
 // Open fsyncs the last segment before returning: after a process crash
 // the page cache may still hold writes that never reached the disk, and the
@@ -129,7 +138,16 @@
 //     Open truncates the file to the end of the last good record, fsyncs
 //     it, and reports the cut in Store.Recovery (RecoveryInfo.Torn).
 //     A last segment shorter than a header whose bytes are a prefix of the
-//     right header is also torn; its header is written again.
+//     right header is also torn; its header is written again. A synced
+//     record without the record written with it is torn too.
+//   - The last segment may hold writes a power loss dropped while it kept
+//     a later one: a bad record whose bytes are zeros up to the next valid
+//     record, where no valid synced record after it says that the bytes
+//     at the bad record had been synced. Open cuts the file at the bad
+//     record (and the later, never synced, writes go with it) and reports
+//     it like a torn tail. Damage to synced data is told apart: a bit flip
+//     is not zeros, and once any later write survives, its synced record
+//     says the damaged bytes were durable.
 //   - A segment that is not the last but lacks its seal (or whose seal is
 //     torn) while its successor is the last and holds no record is a
 //     rollover a crash interrupted: if it matches its successor's link,
@@ -159,11 +177,12 @@
 // bad record's start, not at its claimed end, because a damaged length
 // field cannot be trusted. It errs towards failing loudly: a torn record
 // whose data happens to contain a complete valid frame is reported as
-// corruption. Two limits follow from what the bytes can tell. A bit flip
-// in the very last record of the log looks like a torn write, so that
-// record is cut off (and reported). And a crash that persisted a later
-// unsynced page but not an earlier one looks like corruption, so Open
-// fails rather than guess; no synced data is lost either way.
+// corruption. One limit follows from what the bytes can tell: damage to
+// the records of the last Sync with no later write surviving (a bit flip
+// in the very last record, or a zeroed sector among the last Sync's
+// records) looks like a torn write or a dropped one, so those records are
+// cut off (and reported). Knowing more would cost a second fsync per
+// Sync.
 //
 // # Usage
 //

@@ -41,6 +41,11 @@ const (
 	// was deleted (or is being deleted) because compaction left nothing
 	// live in it, so that recovery can tell them from lost files.
 	recordDropped
+	// recordSynced precedes every other record written to the active
+	// segment, in the same write: it holds the segment's size as of its
+	// last successful fsync. Recovery uses it to tell a write a power
+	// loss dropped (never synced) from synced data a disk damaged.
+	recordSynced
 )
 
 func (t recordType) String() string {
@@ -59,6 +64,8 @@ func (t recordType) String() string {
 		return "compact"
 	case recordDropped:
 		return "dropped"
+	case recordSynced:
+		return "synced"
 	}
 	return fmt.Sprintf("recordType(%d)", uint8(t))
 }
@@ -83,6 +90,8 @@ const (
 	snapshotPayloadBytes  = 17 // index uint64, term uint64, kept uint8
 	compactPayloadBytes   = 16 // index uint64, term uint64
 	droppedPayloadBytes   = 8  // sequence number uint64
+	syncedPayloadBytes    = 8  // durable size of the segment uint64
+	syncedFrameBytes      = frameHeaderBytes + syncedPayloadBytes
 	entriesHeaderBytes    = 12 // first index uint64, count uint32
 	entryHeaderBytes      = 13 // term uint64, type uint8, data length uint32
 
@@ -348,6 +357,8 @@ func plausiblePayload(typ recordType, p []byte) bool {
 		return len(p) == compactPayloadBytes
 	case recordDropped:
 		return len(p) == droppedPayloadBytes
+	case recordSynced:
+		return len(p) == syncedPayloadBytes
 	case recordEntries:
 		_, _, err := entriesHeader(p)
 		return err == nil
@@ -371,10 +382,32 @@ func checkPayload(typ recordType, p []byte) error {
 		_, _, err = decodeCompact(p)
 	case recordDropped:
 		_, err = decodeDropped(p)
+	case recordSynced:
+		_, err = decodeSynced(p)
 	case recordEntries:
 		_, _, err = walkEntries(p, nil)
 	default:
 		err = fmt.Errorf("unknown record type %d", uint8(typ))
 	}
 	return err
+}
+
+// appendSynced appends a whole synced frame saying that the active
+// segment's first size bytes were durable when it was written.
+func appendSynced(buf []byte, size int64) []byte {
+	buf, start := beginFrame(buf, recordSynced)
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(size))
+	endFrame(buf, start)
+	return buf
+}
+
+func decodeSynced(p []byte) (int64, error) {
+	if len(p) != syncedPayloadBytes {
+		return 0, fmt.Errorf("synced payload is %d bytes, want %d", len(p), syncedPayloadBytes)
+	}
+	v := binary.LittleEndian.Uint64(p)
+	if v > math.MaxInt64 {
+		return 0, fmt.Errorf("synced size %d out of range", v)
+	}
+	return int64(v), nil
 }

@@ -92,6 +92,7 @@ func (s *Store) recover() error {
 			return wrapOpenError(s.dir, err)
 		}
 		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderBytes
+		s.syncedSize = segmentHeaderBytes
 		s.activeChain = chainStart(segmentHeader(1, segLink{}))
 		s.segs = []segInfo{{seq: 1}}
 		return nil
@@ -131,6 +132,7 @@ func (s *Store) recover() error {
 	if err := s.active.Sync(); err != nil {
 		return wrapOpenError(s.dir, err)
 	}
+	s.syncedSize = s.activeSize
 	// Everything recovered is durable: finish deletions a crash cut short.
 	if err := s.removeLeftovers(); err != nil {
 		return wrapOpenError(s.dir, err)
@@ -190,8 +192,18 @@ func (s *Store) replaySegment(sc *scanner, r *segReplay) (err error) {
 // of the file, after cutting off a torn tail if there was one.
 func (s *Store) replayRecords(sc *scanner, f disk.File, r *segReplay, size int64) (int64, error) {
 	sc.reset(io.NewSectionReader(f, segmentHeaderBytes, size-segmentHeaderBytes), segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
+	// A synced record is written together with the record it precedes:
+	// one alone at the end of the last segment is a torn write.
+	mark, markChain := int64(-1), uint32(0)
 	for {
 		typ, payload, off, ferr, err := sc.next()
+		if err == io.EOF && mark >= 0 && r.last {
+			r.chain = markChain
+			off = mark
+			if err := s.cutTail(f, r.path, mark, size-mark, "a synced record without the record written with it"); err != nil {
+				return 0, err
+			}
+		}
 		if err == io.EOF {
 			if !r.sealed {
 				r.end = off
@@ -202,7 +214,12 @@ func (s *Store) replayRecords(sc *scanner, f disk.File, r *segReplay, size int64
 			return 0, err
 		}
 		if ferr != nil {
-			return s.badRecord(f, r, off, ferr)
+			cut := off
+			if mark >= 0 && r.last {
+				// The synced record written with the bad one goes too.
+				cut, r.chain = mark, markChain
+			}
+			return s.badRecord(f, r, off, cut, ferr)
 		}
 		n := int64(frameHeaderBytes + len(payload))
 		if typ == recordSeal {
@@ -217,8 +234,14 @@ func (s *Store) replayRecords(sc *scanner, f disk.File, r *segReplay, size int64
 		if err := s.apply(typ, payload, r.seq, off, n); err != nil {
 			return 0, &CorruptionError{File: r.path, Offset: off, Reason: err.Error()}
 		}
+		mark = -1
+		if typ == recordSynced {
+			mark, markChain = off, r.chain
+		}
 		r.chain = crc32.Update(r.chain, castagnoli, sc.lastCRC[:])
-		s.recovery.Records++
+		if typ != recordSynced {
+			s.recovery.Records++
+		}
 	}
 }
 
@@ -265,7 +288,10 @@ func (s *Store) replayHeader(f disk.File, r *segReplay) (int64, error) {
 // segment, if no valid record starts anywhere after its first byte, it is
 // the torn tail of an interrupted write: the file is cut at off and the new
 // size returned. Anything else is corruption.
-func (s *Store) badRecord(f disk.File, r *segReplay, off int64, ferr *frameError) (int64, error) {
+//
+// A cut starts at cut, the start of the write that holds off (see
+// recordSynced).
+func (s *Store) badRecord(f disk.File, r *segReplay, off, cut int64, ferr *frameError) (int64, error) {
 	path := r.path
 	if !r.last {
 		if !r.sealed && r.tornSeal(off) {
@@ -278,20 +304,59 @@ func (s *Store) badRecord(f disk.File, r *segReplay, off int64, ferr *frameError
 	if err != nil {
 		return 0, err
 	}
-	rest := make([]byte, size-off-1)
-	if _, err := f.ReadAt(rest, off+1); err != nil {
+	tail := make([]byte, size-off)
+	if _, err := f.ReadAt(tail, off); err != nil {
 		return 0, err
 	}
+	rest := tail[1:]
 	at, verdict := findRecord(rest, tailSearchHashBytesMax)
 	switch verdict {
 	case searchFound:
+		if lostUnsynced(tail, 1+at, off) {
+			return cut, s.cutTail(f, path, cut, size-cut, ferr.reason+
+				fmt.Sprintf(", zeros up to a valid record at byte %d written before this one was synced: writes a power loss dropped", off+1+int64(at)))
+		}
 		return 0, &CorruptionError{File: path, Offset: off,
 			Reason: fmt.Sprintf("%s, and a valid record follows at byte %d, so this is not a torn write", ferr.reason, off+1+int64(at))}
 	case searchExhausted:
 		return 0, &CorruptionError{File: path, Offset: off,
 			Reason: fmt.Sprintf("%s, and the %d bytes after it could not be searched for valid records within the limit", ferr.reason, len(rest))}
 	}
-	return off, s.cutTail(f, path, off, size-off, ferr.reason)
+	return cut, s.cutTail(f, path, cut, size-cut, ferr.reason)
+}
+
+// lostUnsynced tells whether tail, the last segment's bytes from offset
+// off, where a bad record starts, on, is what a power loss leaves when it
+// drops unsynced writes but keeps a later one (disks write back their
+// caches in any order): zeros where the dropped writes were, up to the
+// valid record at tail[next], and no valid synced record after them
+// saying that the bytes at off had been made durable. Synced data that
+// was damaged is either not zeros or, once any later write survives,
+// covered by its synced record. What remains undecidable is a sector of
+// the records of the last fsync zeroed with no later write surviving;
+// that reads as dropped writes.
+func lostUnsynced(tail []byte, next int, off int64) bool {
+	for _, b := range tail[:next] {
+		if b != 0 {
+			return false
+		}
+	}
+	for pos := next; pos+frameHeaderBytes <= len(tail); {
+		typ, payload, n, ferr := decodeFrame(tail[pos:])
+		if ferr == nil {
+			if v, err := decodeSynced(payload); typ == recordSynced && (err != nil || v > off) {
+				return false
+			}
+			pos += n
+			continue
+		}
+		at, verdict := findRecord(tail[pos+1:], tailSearchHashBytesMax)
+		if verdict != searchFound {
+			return verdict == searchNone
+		}
+		pos += 1 + at
+	}
+	return true
 }
 
 // cutTail truncates the file to off and records it. The fsync at the end
@@ -353,6 +418,10 @@ func (s *Store) apply(typ recordType, p []byte, seq uint64, off, size int64) err
 			return fmt.Errorf("truncate record at index %d, before the log's first index %d or inside the snapshot at %d", index, s.first, s.snap.Index)
 		}
 		s.truncate(index)
+	case recordSynced:
+		// Only recovery from damage reads it (lostUnsynced).
+		_, err := decodeSynced(p)
+		return err
 	default:
 		return s.applySnapshotRecord(typ, p, seq)
 	}

@@ -27,8 +27,11 @@ import (
 // covers, and doc.go for how recovery uses the link.
 const (
 	segmentHeaderBytes = 36
-	formatVersion      = 2
-	segmentSuffix      = ".seg"
+	// formatVersion 3 adds the synced record; segments of version 2,
+	// which have none, read as before.
+	formatVersion         = 3
+	formatVersionNoSynced = 2
+	segmentSuffix         = ".seg"
 	// tempSuffix marks a segment being created. Open deletes such files:
 	// a segment is renamed to its final name only once its header is
 	// durable, so a crash during creation leaves nothing to recover.
@@ -106,8 +109,8 @@ func checkSegmentHeader(h []byte, seq uint64) (segLink, string) {
 	if got := crc32.Checksum(h[:32], castagnoli); got != want {
 		return segLink{}, fmt.Sprintf("header checksum mismatch: stored %#08x, computed %#08x", want, got)
 	}
-	if v := binary.LittleEndian.Uint32(h[8:]); v != formatVersion {
-		return segLink{}, fmt.Sprintf("unsupported format version %d (this build reads %d)", v, formatVersion)
+	if v := binary.LittleEndian.Uint32(h[8:]); v != formatVersion && v != formatVersionNoSynced {
+		return segLink{}, fmt.Sprintf("unsupported format version %d (this build reads %d and %d)", v, formatVersionNoSynced, formatVersion)
 	}
 	if got := binary.LittleEndian.Uint64(h[12:]); got != seq {
 		return segLink{}, fmt.Sprintf("header names segment %d, file name says %d", got, seq)

@@ -59,6 +59,12 @@ type Store struct {
 	// dirty is true when a write has reached the active file since its
 	// last fsync.
 	dirty bool
+	// Invariant: the first syncedSize bytes of the active segment are
+	// durable (its last successful fsync covered them); every write
+	// states it in a synced record (see writeFrame).
+	syncedSize int64
+	// mbuf holds a synced record and the frame it precedes, for one write.
+	mbuf []byte
 	// Invariant: activeChain is the checksum chain (see chainAdd) of the
 	// active segment's header and every frame written to it.
 	activeChain uint32
@@ -345,21 +351,30 @@ func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
 	if cap(frame) <= writeBufferBytesKept {
 		s.wbuf = frame[:0]
 	}
-	if s.activeSize+int64(len(frame)) > s.segmentBytes && s.activeSize > segmentHeaderBytes {
+	if s.activeSize+syncedFrameBytes+int64(len(frame)) > s.segmentBytes && s.activeSize > segmentHeaderBytes {
 		if err := s.rollover(); err != nil {
 			return 0, 0, s.fail(err)
 		}
 	}
+	// The synced record goes in the same write as the frame: a power
+	// loss keeps or drops both, so every record that survives says how
+	// much of the segment was durable when it was written.
+	s.mbuf = appendSynced(s.mbuf[:0], s.syncedSize)
+	mark := len(s.mbuf)
+	s.mbuf = append(s.mbuf, frame...)
+	if cap(s.mbuf) > writeBufferBytesKept {
+		defer func() { s.mbuf = nil }()
+	}
 	off = s.activeSize
-	n, err := s.active.WriteAt(frame, off)
+	n, err := s.active.WriteAt(s.mbuf, off)
 	s.note("write", segmentPath(s.dir, s.activeSeq))
 	s.activeSize += int64(n)
 	s.dirty = true
 	if err != nil {
 		return 0, 0, s.fail(err)
 	}
-	s.activeChain = chainAdd(s.activeChain, frame)
-	return s.activeSeq, off, nil
+	s.activeChain = chainAdd(chainAdd(s.activeChain, s.mbuf[:mark]), frame)
+	return s.activeSeq, off + int64(mark), nil
 }
 
 // rollover seals the active segment and starts the next one, in an order
@@ -402,6 +417,7 @@ func (s *Store) rollover() error {
 		return errors.Join(err, next.Close())
 	}
 	s.active, s.activeSeq, s.activeSize = next, s.activeSeq+1, segmentHeaderBytes
+	s.syncedSize = segmentHeaderBytes
 	s.activeChain = chainStart(segmentHeader(s.activeSeq, link))
 	s.segs = append(s.segs, segInfo{seq: s.activeSeq})
 	return nil
@@ -433,6 +449,7 @@ func (s *Store) Sync() error {
 			return s.fail(err)
 		}
 		s.dirty = false
+		s.syncedSize = s.activeSize
 	}
 	// Everything written is durable: what compaction left behind may go.
 	if err := s.dropCompacted(); err != nil {

@@ -262,7 +262,7 @@ func TestEntriesDetectsDamageAfterOpen(t *testing.T) {
 	must(t, s.Append(makeEntries(rand.New(rand.NewPCG(1, 8)), 1, 4, 1, 20)))
 	f, err := os.OpenFile(filepath.Join(dir, segmentName(1)), os.O_RDWR, 0)
 	must(t, err)
-	_, err = f.WriteAt([]byte{0xFF}, segmentHeaderBytes+frameHeaderBytes+2)
+	_, err = f.WriteAt([]byte{0xFF}, segmentHeaderBytes+syncedFrameBytes+frameHeaderBytes+2)
 	must(t, errors.Join(err, f.Close()))
 	if _, err := s.Entries(2, 3); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("Entries over a damaged record = %v, want ErrCorrupt", err)
