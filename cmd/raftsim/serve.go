@@ -21,6 +21,7 @@ import (
 type serveFlags struct {
 	id             uint64
 	peers          string
+	voters         string
 	data           string
 	clientAddr     string
 	clusterID      uint64
@@ -47,6 +48,12 @@ any Redis library) on --client-addr: GET SET DEL APPEND CAS PING INFO raft
 RAFT.STATUS, and SESSION client-id seq CMD ... for exactly-once retries.
 A follower forwards requests to the leader unless --no-forward.
 
+Membership (at the leader): RAFT.ADDVOTER id, RAFT.ADDLEARNER id,
+RAFT.REMOVE id and RAFT.TRANSFER id. --voters names the initial
+configuration (every --peers node by default): a node of --peers outside
+it is a spare, idle until RAFT.ADDVOTER or RAFT.ADDLEARNER adds it; start
+every node with the same --peers and --voters.
+
 An address without a host (":6379") binds 127.0.0.1. SIGTERM or SIGINT
 stops the node cleanly (clients disconnected, log synced and closed); run
 it again on the same --data to resume with everything it had.
@@ -61,6 +68,7 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl := cmd.Flags()
 	fl.Uint64Var(&f.id, "id", 0, "this node's ID (one of --peers)")
 	fl.StringVar(&f.peers, "peers", "", "every node's peer address, this one's included: `1=HOST:PORT,2=HOST:PORT,...`")
+	fl.StringVar(&f.voters, "voters", "", "the initial configuration's voters, nodes of --peers (default: every one): `1,2,3`")
 	fl.StringVar(&f.data, "data", "", "the `DIR` of this node's durable log (created if missing)")
 	fl.StringVar(&f.clientAddr, "client-addr", "127.0.0.1:6379", "where Redis clients connect (`HOST:PORT`)")
 	fl.Uint64Var(&f.clusterID, "cluster-id", 1, "the cluster's ID; peers of another cluster are refused")
@@ -100,6 +108,28 @@ func parsePeers(flag, s string) (map[raft.NodeID]string, error) {
 	return peers, nil
 }
 
+// parseVoters reads "1,2,3", IDs of peers; "" is every peer (nil).
+func parseVoters(s string, peers map[raft.NodeID]string) ([]raft.NodeID, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var out []raft.NodeID
+	for i, item := range strings.Split(s, ",") {
+		id, err := strconv.ParseUint(strings.TrimSpace(item), 10, 64)
+		if err != nil || id == 0 {
+			return nil, usageErrorf("--voters: item %d %q: want a node ID >= 1", i+1, item)
+		}
+		if _, ok := peers[raft.NodeID(id)]; !ok {
+			return nil, usageErrorf("--voters: item %d: node %d is not one of --peers", i+1, id)
+		}
+		if slices.Contains(out, raft.NodeID(id)) {
+			return nil, usageErrorf("--voters: item %d: node %d is listed twice", i+1, id)
+		}
+		out = append(out, raft.NodeID(id))
+	}
+	return out, nil
+}
+
 // loopbackDefault gives an address without a host the loopback host.
 func loopbackDefault(addr string) string {
 	if strings.HasPrefix(addr, ":") {
@@ -121,6 +151,10 @@ func (f *serveFlags) config() (replica.Config, error) {
 		slices.Sort(ids)
 		return replica.Config{}, usageErrorf("--id: %d is not one of the --peers IDs %v", f.id, ids)
 	}
+	voters, err := parseVoters(f.voters, peers)
+	if err != nil {
+		return replica.Config{}, err
+	}
 	if f.data == "" {
 		return replica.Config{}, usageErrorf("--data: missing: the directory of the node's log")
 	}
@@ -138,7 +172,7 @@ func (f *serveFlags) config() (replica.Config, error) {
 		return replica.Config{}, usageErrorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
 	}
 	return replica.Config{
-		ClusterID: f.clusterID, ID: raft.NodeID(f.id), Peers: peers, ClientAddr: loopbackDefault(f.clientAddr),
+		ClusterID: f.clusterID, ID: raft.NodeID(f.id), Peers: peers, Voters: voters, ClientAddr: loopbackDefault(f.clientAddr),
 		Dir: f.data, NoForward: f.noForward, TickInterval: f.tick, ElectionTicks: f.electionTicks,
 		HeartbeatTicks: f.heartbeatTicks, RequestTimeout: f.requestTimeout,
 		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep,

@@ -41,6 +41,9 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--id", "1", "--peers", "1=nohost", "--data", "d"}, `--peers: item 1 "1=nohost"`},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1"}, "--data: missing"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--log-level", "loud"}, "--log-level"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1,2=:2", "--voters", "1,3", "--data", "d"}, "--voters: item 2: node 3 is not one of --peers"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1,2=:2", "--voters", "1,x", "--data", "d"}, `--voters: item 2 "x"`},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1,2=:2", "--voters", "2,2", "--data", "d"}, "--voters: item 2: node 2 is listed twice"},
 		{[]string{"cluster", "--nodes", "12"}, "--nodes: 12, want 1 to 9"},
 	}
 	for _, c := range cases {

@@ -25,6 +25,10 @@ type Config struct {
 	// Peers maps every node, this one included, to its peer address.
 	// This node listens on its own entry unless PeerListener is set.
 	Peers map[raft.NodeID]string
+	// Voters is the initial configuration, nodes of Peers; empty means
+	// every peer. A peer outside it is a spare, idle until a membership
+	// change (RAFT.ADDVOTER at the leader) adds it.
+	Voters []raft.NodeID
 	// ClientAddr is where clients connect (RESP), unless ClientListener
 	// is set.
 	ClientAddr string
@@ -67,6 +71,11 @@ func Start(cfg Config) (_ *Replica, err error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	for _, id := range cfg.Voters {
+		if _, ok := cfg.Peers[id]; !ok {
+			return nil, fmt.Errorf("replica: voter %d is not among the peers", id)
+		}
+	}
 	if _, ok := cfg.Peers[cfg.ID]; !ok {
 		return nil, fmt.Errorf("replica: node %d is not among the peers", cfg.ID)
 	}
@@ -92,10 +101,12 @@ func Start(cfg Config) (_ *Replica, err error) {
 			return nil, fmt.Errorf("replica: client address: %w", err)
 		}
 	}
-	voters := make([]raft.NodeID, 0, len(cfg.Peers))
+	voters := slices.Clone(cfg.Voters)
 	others := map[raft.NodeID]string{}
 	for id, addr := range cfg.Peers {
-		voters = append(voters, id)
+		if len(cfg.Voters) == 0 {
+			voters = append(voters, id)
+		}
 		if id != cfg.ID {
 			others[id] = addr
 		}

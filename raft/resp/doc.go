@@ -14,6 +14,11 @@
 //	INFO [raft]              "# Raft" section: node, role, term, leader, leader_addr,
 //	                         commit, applied, last_index and request counters
 //	RAFT.STATUS              the same fields as a flat array: name, value, ...
+//	                         (and config, the configuration the node runs with)
+//	RAFT.ADDVOTER id  RAFT.ADDLEARNER id  RAFT.REMOVE id
+//	                         a membership change at the leader, answered with the
+//	                         configuration it made once applied (admin.go)
+//	RAFT.TRANSFER id         hand leadership to node id: +OK once started
 //	CONFIG GET save|appendonly|appendfsync, CLIENT SETNAME|SETINFO, COMMAND
 //	                         just enough for redis-cli and redis-benchmark
 //	SESSION client-id seq <GET|SET|DEL|APPEND|CAS> args...
@@ -58,6 +63,6 @@
 // run at once, and a read after a write waits for it, so one
 // connection's commands take effect in the order it sent them.
 //
-// Adding a command, such as a membership change, is one entry in the
-// command table (commands.go).
+// Adding a command is one entry in the command table (commands.go; the
+// membership commands are in admin.go).
 package resp

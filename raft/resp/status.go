@@ -31,6 +31,7 @@ func (f *Frontend) statusFields() [][2]string {
 		{"busy", fmt.Sprint(st.Busy)},
 		{"fsyncs", fmt.Sprint(st.Syncs)},
 		{"fsynced_entries", fmt.Sprint(st.SyncedEntries)},
+		{"config", st.Config.String()},
 	}
 }
 

@@ -22,7 +22,9 @@ type Transport interface {
 
 // Config sets up a Server. Zero numbers take the defaults on each field.
 type Config struct {
-	// ID is this node; Voters the cluster, ID included.
+	// ID is this node; Voters the initial configuration. A node outside
+	// it is a spare: it runs idle, no member, until a configuration
+	// change (ChangeConfig at the leader) adds it.
 	ID     raft.NodeID
 	Voters []raft.NodeID
 	// Storage is the node's durable log, already opened (for example
@@ -60,8 +62,8 @@ func (c *Config) validate() error {
 	if c.ID == raft.None {
 		return errors.New("server: config: ID must not be 0")
 	}
-	if !slices.Contains(c.Voters, c.ID) {
-		return fmt.Errorf("server: config: ID %d is not among the voters %v", c.ID, c.Voters)
+	if len(c.Voters) == 0 || slices.Contains(c.Voters, raft.None) {
+		return fmt.Errorf("server: config: the voters %v must be node IDs, at least one", c.Voters)
 	}
 	if c.Storage == nil {
 		return errors.New("server: config: Storage is nil")

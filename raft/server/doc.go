@@ -38,6 +38,15 @@
 // random bits, numbered when the node proposes it; clients that choose
 // their own IDs must keep the top bit clear.
 //
+// # Membership
+//
+// ChangeConfig proposes a configuration change at the leader and returns
+// once this node applies it, with the configuration it made; the errors
+// are those of proposals, plus the core's refusals (a change in flight,
+// no entry of the leader's term committed yet, a learner not caught up).
+// TransferLeadership starts a leadership transfer. Voters is the initial
+// configuration: a node outside it is a spare until a change adds it.
+//
 // # Restart
 //
 // New reads the term, vote and log from Storage; Run then applies the

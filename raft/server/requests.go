@@ -169,6 +169,9 @@ func (s *Server) read(r *readRequest) {
 // apply applies one committed entry and answers its proposal, if this
 // node made it.
 func (s *Server) apply(e raft.Entry) {
+	if e.Type == raft.EntryConfig {
+		s.applyConf(e)
+	}
 	p := s.pending[e.Index]
 	if p == nil {
 		s.store.Apply(e)

@@ -23,8 +23,9 @@ type Server struct {
 	node  *raft.Node
 	store *kv.Store
 
-	props chan *proposal
-	reads chan *readRequest
+	props  chan *proposal
+	reads  chan *readRequest
+	admins chan *adminRequest
 	// done is closed when Run returns; requests then fail with ErrStopped.
 	done chan struct{}
 
@@ -34,6 +35,9 @@ type Server struct {
 	// Invariant: every entry is a proposal this node made as leader in
 	// the current term; they are all ended when it stops leading.
 	pending map[raft.Index]*proposal
+	// pendingConf maps a log index to the configuration change waiting
+	// for it (admin.go). Invariant: as pending.
+	pendingConf map[raft.Index]*adminRequest
 	// reads waiting for their ReadState, by read ID; confirmed reads wait
 	// for their index to be applied, in index order.
 	readsByID  map[uint64]*readRequest
@@ -110,11 +114,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, node: node, store: store,
-		props:     make(chan *proposal, cfg.QueueRequests),
-		reads:     make(chan *readRequest, cfg.QueueRequests),
-		done:      make(chan struct{}),
-		pending:   make(map[raft.Index]*proposal),
-		readsByID: make(map[uint64]*readRequest),
+		props:       make(chan *proposal, cfg.QueueRequests),
+		reads:       make(chan *readRequest, cfg.QueueRequests),
+		admins:      make(chan *adminRequest, maxAdminQueue),
+		pendingConf: make(map[raft.Index]*adminRequest),
+		done:        make(chan struct{}),
+		pending:     make(map[raft.Index]*proposal),
+		readsByID:   make(map[uint64]*readRequest),
 		// The top bit keeps this process's session apart from the IDs
 		// clients choose (see doc.go); 62 random bits keep it apart from
 		// every other process's.
@@ -132,6 +138,9 @@ func randomUint64() uint64 {
 	}
 	return binary.LittleEndian.Uint64(b[:]) | 1
 }
+
+// maxAdminQueue bounds the admin requests waiting for Run's goroutine.
+const maxAdminQueue = 16
 
 // maxDrain bounds the inputs taken between two Readies, so that a flood
 // of requests cannot starve ticks or delay the Ready that persists them.
@@ -167,6 +176,8 @@ func (s *Server) Run(ctx context.Context) (err error) {
 			s.propose(p)
 		case r := <-s.reads:
 			s.read(r)
+		case r := <-s.admins:
+			s.administer(r)
 		}
 		s.drain(recv)
 		if err := s.handleReadies(); err != nil {
@@ -187,6 +198,8 @@ func (s *Server) drain(recv <-chan []raft.Message) {
 			s.propose(p)
 		case r := <-s.reads:
 			s.read(r)
+		case r := <-s.admins:
+			s.administer(r)
 		default:
 			return
 		}
@@ -255,6 +268,7 @@ func (s *Server) restore(snap raft.Snapshot) error {
 			delete(s.pending, idx)
 		}
 	}
+	s.endConfs(errCoveredBySnapshot, snap.Meta.Index)
 	s.counts.restores.Add(1)
 	return nil
 }
@@ -309,6 +323,7 @@ func (s *Server) endAll(propErr, readErr error) {
 		p.done <- Result{Err: propErr}
 		delete(s.pending, idx)
 	}
+	s.endConfs(propErr, 0)
 	for id, r := range s.readsByID {
 		r.done <- readResult{err: readErr}
 		delete(s.readsByID, id)

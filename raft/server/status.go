@@ -11,6 +11,9 @@ type Status struct {
 	raft.Status
 	// Running is false before Run starts and after it returns.
 	Running bool
+	// Config is the configuration the node runs with: the latest in its
+	// log (§6).
+	Config raft.ConfState
 	// Proposals and Reads count the requests handed to the node;
 	// Busy those refused for a full queue or bound. Readies counts
 	// Readies carried out, Syncs their fsyncs, SyncedEntries the entries
@@ -38,6 +41,7 @@ func (s *Server) publish() {
 	st := &Status{
 		Status:    s.node.Status(),
 		Running:   s.started.Load(),
+		Config:    s.node.Config(),
 		Proposals: s.counts.proposals.Load(), Reads: s.counts.reads.Load(), Busy: s.counts.busy.Load(),
 		Readies: s.counts.readies.Load(), Syncs: s.counts.syncs.Load(), SyncedEntries: s.counts.syncedEntries.Load(),
 		BadMessages: s.counts.badMessages.Load(),
