@@ -167,7 +167,6 @@ var Catalog = []Info{
 		Rule:     "a new leader starts a configuration change before it has committed an entry of its term",
 		Symptom:  "a change an earlier leader left on a minority and the new leader's change have disjoint majorities: config-quorum-overlap, two leaders, lost commits",
 		CaughtBy: "invariant/config-quorum-overlap",
-		Fast:     true,
 	},
 	{
 		Bug:      ApplyConfOnCommit,
