@@ -17,7 +17,8 @@ import (
 // it does with the wrong one:
 //
 //   - election-quorum: the votes recorded in a leader's term (ObserveVote:
-//     every vote a node persisted) include, for each voter half of the
+//     every vote a node persisted; ObserveSend: every vote granted, also
+//     one a later term overtook before it was persisted) include, for each voter half of the
 //     configuration in the leader's log, a majority of it. Votes of
 //     learners and of nodes outside the configuration count for nothing.
 //   - leader-is-voter: a leader is a voter of the configuration in its

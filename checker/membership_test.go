@@ -80,6 +80,31 @@ func TestElectionQuorum(t *testing.T) {
 	}
 }
 
+// A vote that a later term overtakes before its Ready is persisted (a
+// paused node delivers a vote request of term 22, then times out into
+// term 23 in the same Ready) is on disk only as term 23's hard state, yet
+// its grant leaves and elects the candidate of term 22: it counts. A
+// refused vote and a pre-vote grant do not.
+func TestElectionQuorumCountsVotesGrantedOnTheWire(t *testing.T) {
+	ms := newMembers(3, voters(1, 2, 3), []raft.Term{1})
+	iv := NewInvariants(idsTo(3))
+	iv.SetCluster(members(ms...))
+	iv.ObserveVote(2, raft.HardState{Term: 23, Vote: 2})
+	refused := raft.Message{Type: raft.MsgVoteResp, From: 2, To: 3, Term: 22, Reject: true}
+	wantNone(t, iv.ObserveSend(2, refused, ms[1], 1))
+	preVote := raft.Message{Type: raft.MsgPreVoteResp, From: 2, To: 3, Term: 22}
+	wantNone(t, iv.ObserveSend(2, preVote, ms[1], 1))
+	ms[2].role, ms[2].term = raft.RoleLeader, 22
+	wantViolation(t, iv.ObserveRole(3, raft.RoleLeader, 22, ms[2]), "election-quorum")
+
+	iv = NewInvariants(idsTo(3))
+	iv.SetCluster(members(ms...))
+	iv.ObserveVote(2, raft.HardState{Term: 23, Vote: 2})
+	grant := raft.Message{Type: raft.MsgVoteResp, From: 2, To: 3, Term: 22}
+	wantNone(t, iv.ObserveSend(2, grant, ms[1], 1))
+	wantNone(t, iv.ObserveRole(3, raft.RoleLeader, 22, ms[2]))
+}
+
 // TestLeaderIsVoter: a learner or a node outside its configuration never
 // leads.
 func TestLeaderIsVoter(t *testing.T) {

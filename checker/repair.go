@@ -64,6 +64,14 @@ func (iv *Invariants) ObserveSend(id raft.NodeID, m raft.Message, v NodeView, du
 			return &Violation{Invariant: "fenced-vote", Node: id, Term: m.Term,
 				Message: fmt.Sprintf("node %d granted a %s to node %d in term %d while repairing a log that lost entries (fenced at term %d)", id, m.Type, m.To, m.Term, f)}
 		}
+		if m.Type == raft.MsgVoteResp && !m.Reject {
+			// A node that grants a vote and moves on to a later term
+			// before its Ready is persisted writes only the later term's
+			// hard state (which forbids voting again in the earlier
+			// one); the grant that leaves is the vote election-quorum
+			// must count.
+			iv.ObserveVote(id, raft.HardState{Term: m.Term, Vote: m.To})
+		}
 	}
 	return nil
 }

@@ -216,3 +216,16 @@ func TestRegressionPreVoteOffTimer(t *testing.T) {
 		}
 	}
 }
+
+// A vote overtaken by the voter's own later term before its Ready was
+// persisted still counts for election-quorum (see the file).
+func TestRegressionElectionQuorumOvertakenVote(t *testing.T) {
+	s, err := Load("testdata/election-quorum-overtaken-vote-2273.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runSeed(t, s, s.Seed, nil)
+	if err := s.Expect.Check(res); err != nil {
+		t.Error(err)
+	}
+}
