@@ -178,7 +178,11 @@ func checkFiles(t interface{ Fatalf(string, ...any) }, s *Store) {
 			t.Fatalf("temporary file %s left behind", name)
 		}
 	}
-	if sg := s.segs[0]; len(s.segs) > 1 && s.compacted > 0 && sg.maxIndex <= s.compacted {
+	// A segment is dead when its entries are compacted and it holds none
+	// of the latest records: the copies keepLatest writes while dropping
+	// segments can fill a small segment and seal it, and it then lives on
+	// with no entries.
+	if sg := s.segs[0]; len(s.segs) > 1 && s.compacted > 0 && sg.maxIndex <= s.compacted && !slices.Contains(s.latest[:], sg.seq) {
 		t.Fatalf("segment %d, whose entries end at %d, left behind after compacting to %d", sg.seq, sg.maxIndex, s.compacted)
 	}
 }
