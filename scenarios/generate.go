@@ -69,6 +69,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	nemeses := snapshots(seed, &cfg)
 	churns := membership(seed, &cfg)
 	outlastSyncs(&cfg)
+	fitMessages(&cfg)
 	fitAttempts(&cfg)
 	// The bounds follow from the configuration (timeouts, delays, loss,
 	// clocks), so a correct Raft never misses them; see livenessBounds.

@@ -48,3 +48,25 @@ func TestLivenessBoundsFollowTheConfig(t *testing.T) {
 		}
 	}
 }
+
+// On the slow disks of crash-restart-power-loss cycles, a message holds
+// every client's command; with one entry a message these seeds' clients
+// starved (progress-after-heal) in a correct cluster.
+func TestSlowDisksCarryEveryClientInOneMessage(t *testing.T) {
+	for seed := uint64(1); seed <= 2000; seed++ {
+		c := Generate(seed, GenerateOptions{}).Config
+		if m := c.Raft.MaxEntriesPerMsg; c.Disk.SyncMax >= slowSync && m != 0 && m < c.Workload.Clients {
+			t.Fatalf("seed %d: syncs up to %v, %d clients, %d entries a message", seed, c.Disk.SyncMax, c.Workload.Clients, m)
+		}
+	}
+	for _, seed := range []uint64{3704, 7538} {
+		s := Generate(seed, GenerateOptions{})
+		res, err := sim.Run(s.Config)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Passed() {
+			t.Errorf("seed %d: %v", seed, res.Failures)
+		}
+	}
+}
