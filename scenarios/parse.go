@@ -56,6 +56,9 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if !utf8.Valid(data) {
 		return nil, &Error{File: file, Msg: "not UTF-8 text: not a scenario file"}
 	}
+	if err := checkNesting(file, data); err != nil {
+		return nil, err
+	}
 	var m map[string]any
 	if _, err := toml.Decode(string(data), &m); err != nil {
 		var pe toml.ParseError
@@ -105,8 +108,8 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 	decodeSeed(root, &s.Seed)
 	s.Expect = decodeExpect(root)
 	cfg := sim.Defaults()
-	root.intField("nodes", 1, 64, &cfg.Nodes)
-	root.intField("voters", 1, 64, &cfg.Voters)
+	root.intField("nodes", 1, sim.MaxNodes, &cfg.Nodes)
+	root.intField("voters", 1, sim.MaxNodes, &cfg.Voters)
 	root.duration("duration", &cfg.Duration)
 	root.duration("heal_duration", &cfg.HealDuration)
 	var maxEvents int64
@@ -327,7 +330,7 @@ func linkErrorKey(msg string) string {
 }
 
 func decodeWorkload(t *table, w *sim.WorkloadConfig) {
-	t.intField("clients", 0, 1_000_000, &w.Clients)
+	t.intField("clients", 0, sim.MaxClients, &w.Clients)
 	t.intField("keys", 0, 1_000_000, &w.Keys)
 	if m := t.sub("mix"); m != nil {
 		// A mix given replaces the default one: weights left out are 0.

@@ -205,15 +205,17 @@ func StandardLoad(seed uint64) Config {
 // maxSnapshotChunkBytes bounds a snapshot chunk, like a message.
 const maxSnapshotChunkBytes = 64 << 20
 
+// The largest cluster and client count Validate accepts; the scenario
+// decoder names the same bounds.
 const (
-	maxNodes   = 15
-	maxClients = 10_000
+	MaxNodes   = 15
+	MaxClients = 10_000
 )
 
 // Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
-	if c.Nodes < 1 || c.Nodes > maxNodes {
-		return fmt.Errorf("nodes: %d is outside [1, %d]", c.Nodes, maxNodes)
+	if c.Nodes < 1 || c.Nodes > MaxNodes {
+		return fmt.Errorf("nodes: %d is outside [1, %d]", c.Nodes, MaxNodes)
 	}
 	if c.Voters < 0 || c.Voters > c.Nodes {
 		return fmt.Errorf("voters: %d is outside [1, nodes=%d]", c.Voters, c.Nodes)
@@ -264,8 +266,8 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("disk.apply_lag: %v must not be negative", c.Disk.ApplyLag)
 	}
 	w := c.Workload
-	if w.Clients < 0 || w.Clients > maxClients {
-		return fmt.Errorf("workload.clients: %d is outside [0, %d]", w.Clients, maxClients)
+	if w.Clients < 0 || w.Clients > MaxClients {
+		return fmt.Errorf("workload.clients: %d is outside [0, %d]", w.Clients, MaxClients)
 	}
 	if w.Clients > 0 {
 		if w.Keys < 1 {

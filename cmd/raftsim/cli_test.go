@@ -190,6 +190,15 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"fuzz with --trace", []string{"fuzz", "--seeds", "1", "--trace", filepath.Join(dir, "x")}, "unknown flag: --trace"},
 		{"merge of a missing file", []string{"fuzz", "merge", filepath.Join(dir, "nope.json")}, "nope.json: no such file or directory"},
 		{"merge of a non-summary", []string{"fuzz", "merge", file("j.json", `{"hello": 1}`)}, "j.json: not a fuzz summary"},
+		{"negative shrink runs", []string{"fuzz", "--shrink-runs", "-1"}, "--shrink-runs: -1 is negative"},
+		{"seeds past the largest", []string{"fuzz", "--seeds", "2", "--seed-start", "18446744073709551615"}, "2 seeds from 18446744073709551615 is not a range of seeds"},
+		{"completion without a shell", []string{"completion"}, "completion: name a shell: bash, fish, powershell, zsh"},
+		{"completion of an unknown shell", []string{"completion", "tcsh"}, `completion: unknown shell "tcsh"`},
+		{"nodes past the maximum", []string{"run", "--scenario", file("k.toml", "nodes = 16\n")}, "k.toml:1: nodes: 16 is outside [1, 15]"},
+		{"clients past the maximum", []string{"run", "--scenario", file("l.toml", head+"[workload]\nclients = 10001\n")}, "l.toml:4: workload.clients: 10001 is outside [0, 10000]"},
+		{"scenario nested too deep", []string{"run", "--scenario", file("m.toml", strings.Repeat("a.", 32)+"a = 1\n")}, "m.toml:1: nested more than 32 levels deep (MaxNesting"},
+		{"scenario too large", []string{"run", "--scenario", file("n.toml", head+strings.Repeat("#", 1<<20)+"\n")}, "n.toml: larger than 1048576 bytes"},
+		{"summary that is no file", []string{"fuzz", "merge", "/dev/zero"}, "/dev/zero: not a regular file"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -277,5 +286,20 @@ func TestReproduceCommand(t *testing.T) {
 	}
 	if got := reproduceCommand("my dir/a.toml", 3); got != `raftsim run --scenario "my dir/a.toml" --seed 3` {
 		t.Fatal(got)
+	}
+}
+
+// The inputs just inside the limits TestBadInputExitsTwo tests from
+// outside: the largest seed alone, no minimizing, a named shell.
+func TestLimitsJustInside(t *testing.T) {
+	dir := t.TempDir()
+	out, errs, code := cli(t, "fuzz", "--seeds", "1", "--seed-start", "18446744073709551615", "--shrink-runs", "0", "--out", dir)
+	if code == exitUsage || !strings.Contains(out, "seeds 18446744073709551615..18446744073709551615") {
+		t.Fatalf("the largest seed: exit %d\n%s%s", code, out, errs)
+	}
+	for _, shell := range []string{"bash", "zsh", "fish", "powershell"} {
+		if out, errs, code := cli(t, "completion", shell); code != exitPass || out == "" {
+			t.Fatalf("completion %s: exit %d: %s", shell, code, errs)
+		}
 	}
 }

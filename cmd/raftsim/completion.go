@@ -63,3 +63,28 @@ func fixedCompletion(values []string) cobra.CompletionFunc {
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
 }
+
+// strictCompletion makes cobra's completion command refuse a missing or
+// unknown shell: by default it prints its help and succeeds, and a script
+// that pipes it somewhere then installs nothing without noticing. Cobra
+// binds the command's output when it creates it, so this runs once the
+// root's output is set.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			shells := make([]string, 0, len(cmd.Commands()))
+			for _, sub := range cmd.Commands() {
+				shells = append(shells, sub.Name())
+			}
+			if len(args) == 0 {
+				return usageErrorf("completion: name a shell: %s", strings.Join(shells, ", "))
+			}
+			return usageErrorf("completion: unknown shell %q: use one of %s", args[0], strings.Join(shells, ", "))
+		}
+	}
+}

@@ -151,7 +151,11 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 	if f.seedsFlag.isRange && cmd.Flags().Changed("seed-start") {
 		return usageErrorf("--seeds %s names its first seed: leave out --seed-start", f.seedsFlag.spec)
 	}
-	if f.seeds == 0 || f.seedStart+f.seeds < f.seedStart {
+	if f.shrinkRuns < 0 {
+		return usageErrorf("--shrink-runs: %d is negative (0: no minimizing)", f.shrinkRuns)
+	}
+	// The last seed may be the largest uint64: start+count-1 must not wrap.
+	if f.seeds == 0 || f.seedStart+(f.seeds-1) < f.seedStart {
 		return usageErrorf("--seeds: %d seeds from %d is not a range of seeds", f.seeds, f.seedStart)
 	}
 	i, n := uint64(1), uint64(1)

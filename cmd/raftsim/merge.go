@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"os"
 	"slices"
 	"time"
@@ -61,11 +62,49 @@ func writeSummaryFile(path string, sum *fuzzSummary) error {
 	return nil
 }
 
+// maxSummaryBytes bounds a shard's summary file: a wrong path (a log, a
+// device) ends in an error, not in exhausted memory. A summary of the
+// largest campaign (maxSeedSpan seeds, a few failures each worth a line)
+// is far smaller.
+const maxSummaryBytes = 64 << 20
+
 func readSummary(path string) (*fuzzSummary, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path, maxSummaryBytes)
+	if err != nil {
+		return nil, err
+	}
+	return parseSummary(path, data)
+}
+
+// readBounded reads a regular file of at most limit bytes; anything else
+// (a named pipe, a device, a larger file) is a usage error naming the
+// limit.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
 	if err != nil {
 		return nil, usageErrorf("%s: %v", path, describeErr(err))
 	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, usageErrorf("%s: %v", path, describeErr(err))
+	}
+	if !info.Mode().IsRegular() {
+		return nil, usageErrorf("%s: not a regular file (%v)", path, info.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, usageErrorf("%s: %v", path, describeErr(err))
+	}
+	if int64(len(data)) > limit {
+		return nil, usageErrorf("%s: larger than the limit of %d bytes", path, limit)
+	}
+	return data, nil
+}
+
+// parseSummary reads a shard's summary from data; path names it in
+// errors.
+func parseSummary(path string, data []byte) (*fuzzSummary, error) {
 	keys, err := scanJSONKeys(data)
 	if err != nil {
 		return nil, usageErrorf("%s:%v (not a fuzz summary)", path, err)

@@ -131,6 +131,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	strictCompletion(root)
 	err := root.Execute()
 	if err != nil && !errors.Is(err, errFailed) {
 		fmt.Fprintf(stderr, "raftsim: %v\n", err)
