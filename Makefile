@@ -37,6 +37,21 @@ demo: ## Run the demo scenario and print its summary.
 fuzz: ## Run a bounded fuzz campaign (FUZZ_SEEDS seeds, one worker per core).
 	$(GO) run ./cmd/raftsim fuzz --seeds $(FUZZ_SEEDS) --seed-start $(FUZZ_START)
 
+# The parsers' fuzz targets: package and target.
+PARSER_FUZZ := ./scenarios:FuzzParse ./checker:FuzzParseRaftsim ./checker:FuzzParsePorcupineKV \
+	./checker:FuzzParseJepsenEtcd ./checker:FuzzParseJepsenEDN ./checker:FuzzParseAuto \
+	./cmd/raftsim:FuzzParseSummary
+PARSER_FUZZTIME ?= 10s
+# Address space per fuzzing process, in KiB: an input that makes a parser
+# allocate without bound fails the target instead of exhausting the machine.
+PARSER_FUZZ_MEM ?= 4194304
+
+.PHONY: fuzz-parsers
+fuzz-parsers: ## Fuzz every input parser for PARSER_FUZZTIME each, under a memory limit.
+	@set -e; ulimit -v $(PARSER_FUZZ_MEM); for t in $(PARSER_FUZZ); do \
+		pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(PARSER_FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(PARSER_FUZZTIME) $$pkg; done
+
 # The report target's run; override with `make report SCENARIO=figure-8 SEEDS=20`.
 SCENARIO ?= flaky-network
 SEEDS ?= 100
