@@ -34,6 +34,9 @@ type liveFlags struct {
 	budget   time.Duration
 	history  string
 	bug      string
+	// snapshotEvery is the nodes' compaction policy (serve's
+	// --snapshot-every); 0 turns compaction off.
+	snapshotEvery int
 }
 
 func newLiveCmd(g *globals) *cobra.Command {
@@ -51,8 +54,11 @@ healed and the run goes on for --heal, during which a leader must commit
 and every client must complete an operation (recovery). At the end the
 nodes are stopped and the run is checked: the history for linearizability
 (the same checker as the simulator's), the reads for an appended value
-seen twice (at-most-once), and the nodes' durable logs, replayed through
-the kv state machine, for state machine safety and client sessions.
+seen twice (at-most-once), and the nodes' durable snapshots and logs,
+replayed through the kv state machine, for state machine safety, client
+sessions and snapshot states. The nodes compact their logs every
+--snapshot-every entries, far more often than serve's default, so that
+killed and cut-off nodes often catch up by a snapshot.
 
 The run is bounded (about --duration + --heal + 15s, plus the check), uses
 loopback addresses only, and removes every process and temporary directory
@@ -76,6 +82,7 @@ Exit status: 0 when every check passed; 1 when one failed; 2 for bad flags.`,
 	fl.BoolVar(&f.keep, "keep", false, "keep the nodes' data and logs (the directory is printed)")
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of the linearizability check")
 	fl.StringVar(&f.history, "history", "", "write the client history to `FILE` (for 'raftsim check')")
+	fl.IntVar(&f.snapshotEvery, "snapshot-every", liveSnapshotEvery, "the nodes snapshot and compact their logs after this many entries (0: never), so faults meet snapshot installs too")
 	fl.StringVar(&f.bug, "planted-bug", "", "run every node with this planted Raft bug `NAME` (builds with -tags raftbugs: make selftest): the checks must catch it")
 	return cmd
 }
@@ -89,6 +96,9 @@ func (f *liveFlags) validate() ([]string, error) {
 	}
 	if f.clients < 1 || f.clients > 1000 || f.keys < 1 || f.keys > 1000 {
 		return nil, usageErrorf("--clients and --keys must be in [1, 1000]")
+	}
+	if f.snapshotEvery < 0 {
+		return nil, usageErrorf("--snapshot-every must not be negative")
 	}
 	if f.budget <= 0 {
 		return nil, usageErrorf("--budget must be positive")
@@ -130,6 +140,8 @@ const (
 	liveTick           = 10 * time.Millisecond
 	liveElectionTicks  = 30
 	liveHeartbeatTicks = 3
+	// liveSnapshotEvery compacts every few seconds of the workload.
+	liveSnapshotEvery = 4000
 )
 
 func runLive(cmd *cobra.Command, g *globals, f *liveFlags) error {
@@ -206,6 +218,7 @@ func startLive(ctx context.Context, exe, dir string, f *liveFlags, kinds []strin
 	c, err := localcluster.Start(localcluster.Options{Binary: exe, Nodes: f.nodes, Dir: dir, PeerAddr: peerAddr, Grace: 5 * time.Second,
 		Args: []string{"--tick", liveTick.String(), "--election-ticks", fmt.Sprint(liveElectionTicks),
 			"--heartbeat-ticks", fmt.Sprint(liveHeartbeatTicks), "--log-level", "warn", "--request-timeout", "2s",
+			"--snapshot-every", fmt.Sprint(f.snapshotEvery), "--snapshot-keep", fmt.Sprint(f.snapshotEvery / 10),
 			"--planted-bug", f.bug}})
 	if err != nil {
 		return lr, err

@@ -12,30 +12,59 @@ import (
 
 // logCheck is what the nodes' durable logs say after a live run.
 type logCheck struct {
-	// Commits is each node's durable commit index, in ID order.
-	Commits []raft.Index
+	// Commits is each node's durable commit index, in ID order;
+	// Snapshots the index of each node's snapshot (0: none), where its
+	// log starts.
+	Commits, Snapshots []raft.Index
 	// Executed counts commands executed on the node with the longest
-	// committed log; Retries the retried commands its sessions answered.
+	// committed log after its snapshot; Retries the retried commands its
+	// sessions answered.
 	Executed, Retries uint64
 	// Violation is the first broken invariant, or nil.
 	Violation *checker.Violation
 }
 
+// nodeLog is one node's durable state: its snapshot (if any) and the
+// committed entries after it.
+type nodeLog struct {
+	snap   raft.Snapshot
+	ents   []raft.Entry
+	commit raft.Index
+}
+
 // checkLogs replays every node's committed log, read from its data
 // directory, through the kv state machine and the checker's invariants:
 // state machine safety (every node applied the same entry at each index)
-// and client at-most-once (no session's command executed twice). The
-// nodes must be stopped.
+// and client at-most-once (no session's command executed twice). A node
+// whose log was compacted starts from its snapshot: every node's
+// snapshot is restored first (ObserveRestore), then the logs replayed,
+// and a node that applies an index some node snapshotted must reach that
+// snapshot's state (snapshot-digest). The nodes must be stopped.
 func checkLogs(ids []raft.NodeID, dirs []string) (logCheck, error) {
 	var lc logCheck
 	inv := checker.NewInvariants(ids)
+	logs := make([]nodeLog, len(ids))
+	sms := make([]*kv.Store, len(ids))
 	for i, id := range ids {
-		ents, commit, err := committedLog(dirs[i])
+		nl, err := committedLog(dirs[i])
 		if err != nil {
 			return lc, fmt.Errorf("node %d: %w", id, err)
 		}
-		lc.Commits = append(lc.Commits, commit)
-		executed, retries, v := replayLog(inv, id, ents)
+		logs[i], sms[i] = nl, kv.New()
+		lc.Commits = append(lc.Commits, nl.commit)
+		lc.Snapshots = append(lc.Snapshots, nl.snap.Meta.Index)
+		if nl.snap.Meta.Index == 0 {
+			continue
+		}
+		if err := sms[i].Restore(nl.snap.Data); err != nil {
+			return lc, fmt.Errorf("node %d: its snapshot at index %d does not restore: %w", id, nl.snap.Meta.Index, err)
+		}
+		if v := inv.ObserveRestore(id, nl.snap.Meta.Index, nl.snap.Meta.Term, sms[i].Digest()); v != nil && lc.Violation == nil {
+			lc.Violation = v
+		}
+	}
+	for i, id := range ids {
+		executed, retries, v := replayLog(inv, id, sms[i], logs[i].ents)
 		if v != nil && lc.Violation == nil {
 			lc.Violation = v
 		}
@@ -46,38 +75,49 @@ func checkLogs(ids []raft.NodeID, dirs []string) (logCheck, error) {
 	return lc, nil
 }
 
-// committedLog reads the entries up to the durable commit index.
-func committedLog(dir string) ([]raft.Entry, raft.Index, error) {
+// committedLog reads a node's snapshot and the entries after it up to
+// the durable commit index.
+func committedLog(dir string) (nodeLog, error) {
+	var nl nodeLog
 	st, err := filestore.Open(dir, filestore.Options{})
 	if err != nil {
-		return nil, 0, err
+		return nl, err
 	}
 	defer st.Close()
 	hs, err := st.InitialState()
 	if err != nil {
-		return nil, 0, err
+		return nl, err
+	}
+	nl.commit = hs.Commit
+	if nl.snap, err = st.Snapshot(); err != nil {
+		return nl, err
 	}
 	first, err := st.FirstIndex()
 	if err != nil {
-		return nil, 0, err
+		return nl, err
 	}
-	if first > 1 {
-		// A compacted log starts from a snapshot, whose state the replay
-		// would have to restore first; live runs do not compact.
-		return nil, 0, fmt.Errorf("the log starts at index %d: replaying a compacted log is not supported", first)
+	// Entries kept behind the snapshot (--snapshot-keep) are in the
+	// snapshot's state already: the replay starts after it.
+	from := max(first, nl.snap.Meta.Index+1)
+	if first > nl.snap.Meta.Index+1 {
+		return nl, fmt.Errorf("the log starts at index %d, after its snapshot at %d: entries are missing", first, nl.snap.Meta.Index)
 	}
-	if hs.Commit < first {
-		return nil, hs.Commit, nil
+	if hs.Commit < from {
+		return nl, nil
 	}
-	ents, err := st.Entries(first, hs.Commit+1)
-	return ents, hs.Commit, err
+	nl.ents, err = st.Entries(from, hs.Commit+1)
+	return nl, err
 }
 
-// replayLog applies ents to a fresh store, reporting each execution to
-// inv, and returns the executions, the retries answered from sessions,
-// and the first violation.
-func replayLog(inv *checker.Invariants, id raft.NodeID, ents []raft.Entry) (executed, retries uint64, first *checker.Violation) {
-	sm := kv.New()
+// replayLog applies ents to sm, reporting each execution to inv, and
+// returns the executions, the retries answered from sessions, and the
+// first violation.
+func replayLog(inv *checker.Invariants, id raft.NodeID, sm *kv.Store, ents []raft.Entry) (executed, retries uint64, first *checker.Violation) {
+	note := func(v *checker.Violation) {
+		if v != nil && first == nil {
+			first = v
+		}
+	}
 	for _, e := range ents {
 		before := sm.Executed()
 		sm.Apply(e)
@@ -90,8 +130,9 @@ func replayLog(inv *checker.Invariants, id raft.NodeID, ents []raft.Entry) (exec
 		case e.Type == raft.EntryNormal:
 			retries++
 		}
-		if v := inv.ObserveApply(id, e, client, seq); v != nil && first == nil {
-			first = v
+		note(inv.ObserveApply(id, e, client, seq))
+		if inv.WantsDigest(e.Index) {
+			note(inv.ObserveDigest(id, e.Index, sm.Digest()))
 		}
 	}
 	return executed, retries, first

@@ -139,12 +139,13 @@ func printLiveSummary(out io.Writer, f *liveFlags, lr *liveRun, res liveResult, 
 		}
 	}
 	fmt.Fprintf(out, "  linearizability  %s\n", r.Linearizability.String())
-	fmt.Fprintf(out, "  durable logs     commit %v; %d commands executed, %d retries answered by sessions\n", logs.Commits, logs.Executed, logs.Retries)
+	fmt.Fprintf(out, "  durable logs     commit %v, snapshots at %v; after them %d commands executed, %d retries answered by sessions\n",
+		logs.Commits, logs.Snapshots, logs.Executed, logs.Retries)
 	replay := "ok"
 	if logs.Violation != nil {
 		replay = logs.Violation.Invariant + ": " + logs.Violation.Message
 	}
-	fmt.Fprintf(out, "  log replay       %s (state machine safety and client sessions, every node's log through kv)\n", replay)
+	fmt.Fprintf(out, "  log replay       %s (state machine safety, client sessions and snapshot states: every node's snapshot and log through kv)\n", replay)
 	atMostOnce := "ok (no read saw an append twice)"
 	if seenTwice != nil {
 		atMostOnce = seenTwice.Message

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/clock"
@@ -57,6 +58,7 @@ func TestLiveFlagErrors(t *testing.T) {
 		{[]string{"live", "--nodes", "0"}, "--nodes: 0"},
 		{[]string{"live", "--heal", "1s"}, "--heal in [2s, 1h]"},
 		{[]string{"live", "--clients", "0"}, "--clients and --keys"},
+		{[]string{"live", "--snapshot-every", "-5"}, "--snapshot-every must not be negative"},
 	} {
 		var stdout, stderr strings.Builder
 		if code := execute(c.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), c.want) {
@@ -105,6 +107,67 @@ func TestLiveLogCheck(t *testing.T) {
 	lc, err = checkLogs([]raft.NodeID{1, 3}, []string{a, c})
 	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "state-machine-safety" || lc.Violation.Node != 3 {
 		t.Fatalf("checkLogs of diverging logs = %+v, %v; want state-machine-safety on node 3", lc, err)
+	}
+}
+
+// writeSnapLog stores a snapshot of the state sm holds (applied through
+// its index) and entries after it, all committed, in dir.
+func writeSnapLog(t *testing.T, dir string, sm *kv.Store, ents []raft.Entry) {
+	t.Helper()
+	st, err := filestore.Open(dir, filestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	at := sm.AppliedIndex()
+	snap := raft.Snapshot{Meta: raft.SnapshotMeta{Index: at, Term: 1, ConfState: raft.ConfState{Voters: []raft.NodeID{1, 2, 3}}}, Data: sm.Snapshot()}
+	if err := st.ApplySnapshot(snap); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Append(ents); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetHardState(raft.HardState{Term: 1, Commit: at + raft.Index(len(ents))}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Sync(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The log check starts a compacted node from its snapshot, checks its
+// state against the other nodes' at the snapshot's index, and replays
+// the entries after it; a snapshot whose state no replica had is caught.
+func TestLiveLogCheckFromSnapshots(t *testing.T) {
+	ents := []raft.Entry{cmdEntry(1, kv.Append(5, 1, "k", "x")), cmdEntry(2, kv.Put(6, 1, "j", "y")),
+		cmdEntry(3, kv.Append(5, 2, "k", "z")), cmdEntry(4, kv.Append(5, 2, "k", "z")), cmdEntry(5, kv.Put(6, 2, "j", "w"))}
+	stateAt := func(upto int, alter bool) *kv.Store {
+		sm := kv.New()
+		for _, e := range ents[:upto] {
+			if alter && e.Index == raft.Index(upto) {
+				e = cmdEntry(upto, kv.Put(9, 1, "k", "forged"))
+			}
+			sm.Apply(e)
+		}
+		return sm
+	}
+	full, at2, at3 := t.TempDir(), t.TempDir(), t.TempDir()
+	writeLog(t, full, ents)
+	writeSnapLog(t, at2, stateAt(2, false), ents[2:])
+	writeSnapLog(t, at3, stateAt(3, false), ents[3:])
+	lc, err := checkLogs([]raft.NodeID{1, 2, 3}, []string{full, at2, at3})
+	if err != nil || lc.Violation != nil || fmt.Sprint(lc.Snapshots) != "[0 2 3]" || fmt.Sprint(lc.Commits) != "[5 5 5]" {
+		t.Fatalf("checkLogs of agreeing snapshots and logs = %+v, %v", lc, err)
+	}
+	if lc.Executed != 4 || lc.Retries != 1 {
+		t.Fatalf("the full log replays 4 executions and 1 retry, got %+v", lc)
+	}
+	// Node 3's snapshot holds a state no node reached at index 3.
+	bad := t.TempDir()
+	writeSnapLog(t, bad, stateAt(3, true), ents[3:])
+	lc, err = checkLogs([]raft.NodeID{1, 2, 3}, []string{full, at2, bad})
+	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "snapshot-digest" {
+		t.Fatalf("checkLogs with a forged snapshot = %+v, %v; want snapshot-digest", lc, err)
 	}
 }
 

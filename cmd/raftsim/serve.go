@@ -34,7 +34,21 @@ type serveFlags struct {
 	plantedBug     string
 	snapshotEvery  int
 	snapshotKeep   int
+	snapshotBytes  int64
 }
+
+// The compaction policy a node runs with unless told otherwise: a
+// snapshot after serveSnapshotEvery entries or serveSnapshotBytes bytes
+// of commands applied since the last one, whichever comes first, keeping
+// serveSnapshotKeep entries behind it for followers that lag a little.
+// So a node's log (on disk and in memory) stays below about 22,000
+// entries and 64 MiB of commands plus the kept entries, however long it
+// runs; see README, "Limits".
+const (
+	serveSnapshotEvery = 20_000
+	serveSnapshotKeep  = 2_000
+	serveSnapshotBytes = 64 << 20
+)
 
 func newServeCmd(g *globals) *cobra.Command {
 	f := &serveFlags{}
@@ -53,6 +67,11 @@ RAFT.REMOVE id and RAFT.TRANSFER id. --voters names the initial
 configuration (every --peers node by default): a node of --peers outside
 it is a spare, idle until RAFT.ADDVOTER or RAFT.ADDLEARNER adds it; start
 every node with the same --peers and --voters.
+The log is compacted as the node runs: the state machine is snapshotted
+into --data and the entries it covers are deleted, after --snapshot-every
+entries or --snapshot-bytes of commands, whichever comes first (both 0:
+never). A restart resumes from the snapshot and the log after it; a peer
+that fell behind the compacted log is sent the snapshot.
 
 An address without a host (":6379") binds 127.0.0.1. SIGTERM or SIGINT
 stops the node cleanly (clients disconnected, log synced and closed); run
@@ -78,8 +97,10 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.BoolVar(&f.noForward, "no-forward", false, "answer NOTLEADER on a follower instead of forwarding to the leader")
 	fl.DurationVar(&f.requestTimeout, "request-timeout", 5*time.Second, "how long a request may wait for its outcome")
 	fl.StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error (logs go to stderr)")
-	fl.IntVar(&f.snapshotEvery, "snapshot-every", 0, "snapshot the state machine and compact the log after this many applied entries (0: never)")
-	fl.IntVar(&f.snapshotKeep, "snapshot-keep", 0, "entries kept behind a snapshot for followers that lag a little (0: the core's default)")
+	fl.IntVar(&f.snapshotEvery, "snapshot-every", serveSnapshotEvery, "snapshot the state machine and compact the log after this many applied entries (0: not by count)")
+	f.snapshotBytes = serveSnapshotBytes
+	fl.Var(bytesValue{&f.snapshotBytes}, "snapshot-bytes", "also snapshot and compact once the entries applied since the last snapshot carry this many bytes of commands (0: not by size)")
+	fl.IntVar(&f.snapshotKeep, "snapshot-keep", serveSnapshotKeep, "entries kept behind a snapshot for followers that lag a little")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
 	fl.MarkHidden("planted-bug")
 	return cmd
@@ -175,7 +196,7 @@ func (f *serveFlags) config() (replica.Config, error) {
 		ClusterID: f.clusterID, ID: raft.NodeID(f.id), Peers: peers, Voters: voters, ClientAddr: loopbackDefault(f.clientAddr),
 		Dir: f.data, NoForward: f.noForward, TickInterval: f.tick, ElectionTicks: f.electionTicks,
 		HeartbeatTicks: f.heartbeatTicks, RequestTimeout: f.requestTimeout,
-		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep,
+		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep, SnapshotBytes: f.snapshotBytes,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }

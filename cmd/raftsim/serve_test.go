@@ -45,6 +45,9 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--id", "1", "--peers", "1=:1,2=:2", "--voters", "1,x", "--data", "d"}, `--voters: item 2 "x"`},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1,2=:2", "--voters", "2,2", "--data", "d"}, "--voters: item 2: node 2 is listed twice"},
 		{[]string{"cluster", "--nodes", "12"}, "--nodes: 12, want 1 to 9"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-bytes", "64MB"}, `invalid argument "64MB" for "--snapshot-bytes"`},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-bytes", "2048GiB"}, "from 0 to 1TiB"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-every", "-1"}, "--snapshot-every and --snapshot-keep must not be negative"},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer
@@ -209,4 +212,24 @@ func mustDo(t *testing.T, ctx context.Context, addr string, args ...string) resp
 	}
 	t.Fatalf("%s %v never succeeded", addr, args)
 	return resp.Value{}
+}
+
+func TestBytesFlag(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		out  string
+	}{{"0", 0, "0"}, {"4096", 4096, "4KiB"}, {"100B", 100, "100B"}, {"64MiB", 64 << 20, "64MiB"}, {"1GiB", 1 << 30, "1GiB"}, {"1024GiB", 1 << 40, "1024GiB"}} {
+		var n int64
+		v := bytesValue{&n}
+		if err := v.Set(c.in); err != nil || n != c.want || v.String() != c.out {
+			t.Errorf("Set(%q): %d %v, String %q; want %d, %q", c.in, n, err, v.String(), c.want, c.out)
+		}
+	}
+	for _, in := range []string{"", "-1", "1TB", "1.5MiB", "1025GiB", "MiB", "99999999999999999999"} {
+		var n int64
+		if err := (bytesValue{&n}).Set(in); err == nil {
+			t.Errorf("Set(%q) = %d, want an error", in, n)
+		}
+	}
 }

@@ -42,9 +42,11 @@ type Config struct {
 	TickInterval                  time.Duration
 	ElectionTicks, HeartbeatTicks int
 	RequestTimeout                time.Duration
-	// SnapshotEvery and SnapshotKeep are the compaction policy (see
-	// server.Config); zero SnapshotEvery never compacts.
+	// SnapshotEvery, SnapshotBytes and SnapshotKeep are the compaction
+	// policy (see server.Config); with both triggers zero the log is
+	// never compacted.
 	SnapshotEvery, SnapshotKeep int
+	SnapshotBytes               int64
 	Logger                      *slog.Logger
 }
 
@@ -119,7 +121,8 @@ func Start(cfg Config) (_ *Replica, err error) {
 	}
 	r.srv, err = server.New(server.Config{ID: cfg.ID, Voters: voters, Storage: r.store, Transport: r.tr,
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, HeartbeatTicks: cfg.HeartbeatTicks,
-		SnapshotEvery: cfg.SnapshotEvery, SnapshotKeep: cfg.SnapshotKeep, Logger: cfg.Logger})
+		SnapshotEvery: cfg.SnapshotEvery, SnapshotKeep: cfg.SnapshotKeep, SnapshotBytes: cfg.SnapshotBytes,
+		Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

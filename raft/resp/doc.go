@@ -12,7 +12,8 @@
 //	CAS key expected new     :1 if key held expected and now holds new, else :0
 //	PING [message]  ECHO message  QUIT
 //	INFO [raft]              "# Raft" section: node, role, term, leader, leader_addr,
-//	                         commit, applied, last_index and request counters
+//	                         commit, applied, last_index, first_index, snapshot_index,
+//	                         request counters, snapshots made and restored
 //	RAFT.STATUS              the same fields as a flat array: name, value, ...
 //	                         (and config, the configuration the node runs with)
 //	RAFT.ADDVOTER id  RAFT.ADDLEARNER id  RAFT.REMOVE id

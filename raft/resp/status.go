@@ -26,12 +26,16 @@ func (f *Frontend) statusFields() [][2]string {
 		{"commit", fmt.Sprint(st.Commit)},
 		{"applied", fmt.Sprint(st.Applied)},
 		{"last_index", fmt.Sprint(st.LastIndex)},
+		{"first_index", fmt.Sprint(st.FirstIndex)},
+		{"snapshot_index", fmt.Sprint(st.SnapshotIndex)},
 		{"proposals", fmt.Sprint(st.Proposals)},
 		{"reads", fmt.Sprint(st.Reads)},
 		{"busy", fmt.Sprint(st.Busy)},
 		{"fsyncs", fmt.Sprint(st.Syncs)},
 		{"fsynced_entries", fmt.Sprint(st.SyncedEntries)},
 		{"config", st.Config.String()},
+		{"snapshots", fmt.Sprint(st.Snapshots)},
+		{"restores", fmt.Sprint(st.Restores)},
 	}
 }
 

@@ -52,6 +52,11 @@ type Config struct {
 	// SnapshotKeep is how many entries compaction keeps behind a snapshot
 	// for followers that lag a little (raft.Config.SnapshotKeep).
 	SnapshotKeep int
+	// SnapshotBytes is the second compaction trigger: a snapshot is also
+	// made once the entries applied since the last one carry this many
+	// bytes of commands. SnapshotEvery bounds the log's length; this
+	// bounds its size when commands are large. Zero turns it off.
+	SnapshotBytes int64
 	// Seed seeds the election jitter. Zero draws one at random.
 	Seed uint64
 	// Logger receives role changes and failures. Default: discarded.

@@ -49,10 +49,25 @@
 //
 // # Restart
 //
-// New reads the term, vote and log from Storage; Run then applies the
-// committed log to a fresh state machine (sessions included) before the
-// node serves anything, so a clean stop and restart, or a crash and
-// restart, resumes with everything that was committed.
+// New reads the term, vote, snapshot and log from Storage; Run then
+// restores the state machine (sessions included) from the snapshot, if
+// there is one, and applies the committed log after it before the node
+// serves anything, so a clean stop and restart, or a crash and restart,
+// resumes with everything that was committed.
+//
+// # Compaction
+//
+// After each Ready, the server snapshots the state machine and hands the
+// snapshot to the node (Compact) when the policy says so: SnapshotEvery
+// entries applied since the latest snapshot (the core's count), or
+// SnapshotBytes bytes of commands applied since then, whichever comes
+// first. The next Ready stores the snapshot and compacts the Storage
+// (raft/filestore writes the snapshot file, then deletes the segments it
+// covers), keeping SnapshotKeep entries behind it. A follower that needs
+// compacted entries is sent the snapshot; the server stores it and
+// resets the state machine from it. The snapshot is made on Run's
+// goroutine, so its cost (about 2 ms per 1,000 keys here) delays that
+// round's other work.
 //
 // # Usage
 //

@@ -48,6 +48,9 @@ type Server struct {
 	autoClient kv.ClientID
 	autoSeq    kv.Seq
 	role       raft.Role
+	// sinceSnapBytes sums the command bytes applied since the latest
+	// snapshot (made or restored): the SnapshotBytes trigger.
+	sinceSnapBytes int64
 
 	status  atomic.Pointer[Status]
 	counts  counters
@@ -238,6 +241,7 @@ func (s *Server) handleReadies() error {
 		}
 		for _, e := range rd.CommittedEntries {
 			s.apply(e)
+			s.sinceSnapBytes += int64(len(e.Data))
 		}
 		for _, rs := range rd.ReadStates {
 			s.confirm(rs)
@@ -245,14 +249,30 @@ func (s *Server) handleReadies() error {
 		s.serveReads()
 		s.node.Advance(rd)
 		s.counts.readies.Add(1)
-		if s.node.SnapshotDue() {
+		if s.snapshotDue() {
 			if err := s.node.Compact(s.store.AppliedIndex(), s.store.Snapshot()); err != nil {
 				return fmt.Errorf("server: compacting at %d: %w", s.store.AppliedIndex(), err)
 			}
+			s.sinceSnapBytes = 0
 			s.counts.snapshots.Add(1)
 		}
 	}
 	return nil
+}
+
+// snapshotDue is the compaction policy: the core's count of entries
+// (SnapshotEvery), or the bytes applied since the latest snapshot
+// (SnapshotBytes), once the state machine is past that snapshot and no
+// installed one waits to be restored (the core's own conditions).
+func (s *Server) snapshotDue() bool {
+	if s.node.SnapshotDue() {
+		return true
+	}
+	if s.cfg.SnapshotBytes <= 0 || s.sinceSnapBytes < s.cfg.SnapshotBytes {
+		return false
+	}
+	st := s.node.Status()
+	return st.Applied > st.SnapshotIndex && s.store.AppliedIndex() == st.Applied
 }
 
 // restore resets the state machine to a snapshot: one installed from the
@@ -262,6 +282,7 @@ func (s *Server) restore(snap raft.Snapshot) error {
 	if err := s.store.Restore(snap.Data); err != nil {
 		return fmt.Errorf("server: restoring snapshot %d/%d: %w", snap.Meta.Term, snap.Meta.Index, err)
 	}
+	s.sinceSnapBytes = 0
 	for idx, p := range s.pending {
 		if idx <= snap.Meta.Index {
 			p.done <- Result{Err: errCoveredBySnapshot}

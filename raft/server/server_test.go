@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/filestore"
 	"github.com/raftsim/raftsim/raft/kv"
 )
 
@@ -254,11 +256,85 @@ func TestStopEndsWaitingRequests(t *testing.T) {
 	}
 }
 
+// With compaction on, a clean stop and restart resumes from the stored
+// snapshot plus the log after it: term, vote, data and sessions intact,
+// and the compacted entries gone from the file store.
+func TestRestartFromSnapshotAndLog(t *testing.T) {
+	c := newTestClusterWith(t, 3, clusterOpts{snapshotEvery: 20})
+	for i := 1; i <= 70; i++ {
+		c.put(3, kv.Seq(i), fmt.Sprintf("key%d", i%5), fmt.Sprint(i))
+	}
+	before := map[raft.NodeID]Status{}
+	for _, id := range c.ids {
+		before[id] = c.nodes[id].srv.Status()
+	}
+	for _, id := range c.ids {
+		c.stop(id)
+		if before[id].Snapshots == 0 && before[id].Restores == 0 || before[id].FirstIndex < 2 {
+			t.Fatalf("node %d never compacted: %+v", id, before[id])
+		}
+	}
+	for _, id := range c.ids {
+		c.start(id)
+		st := c.nodes[id].srv.Status()
+		b := before[id]
+		if st.Term < b.Term || st.Term == b.Term && st.Vote != b.Vote || st.LastIndex < b.LastIndex || st.FirstIndex < 2 {
+			t.Fatalf("node %d restarted with %+v, had %+v", id, st.Status, b.Status)
+		}
+	}
+	for _, id := range c.ids {
+		// The state machine starts from the stored snapshot, not from an
+		// empty store replaying a log that no longer starts at 1.
+		for i := 0; c.nodes[id].srv.Status().Restores == 0; i++ {
+			if i > 500 {
+				t.Fatalf("node %d did not restore its snapshot: %+v", id, c.nodes[id].srv.Status())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	for i := 66; i <= 70; i++ {
+		if v, found := c.get(fmt.Sprintf("key%d", i%5)); !found || v != fmt.Sprint(i) {
+			t.Fatalf("after restart key%d = %q %v, want %d", i%5, v, found, i)
+		}
+	}
+	// The session table came back from the snapshot and the log: the
+	// last command's retry is answered, an older one refused.
+	if res := c.put(3, 70, "key0", "70"); !res.Retry {
+		t.Fatalf("retry of seq 70 after restart was applied again: %+v", res)
+	}
+	if res := c.put(3, 30, "key0", "30"); res.Response.Status != kv.StatusStaleSequence {
+		t.Fatalf("seq 30 after restart: %+v, want StaleSequence", res)
+	}
+}
+
+// The byte trigger compacts when large commands fill the log, whatever
+// their number; without it, the same commands leave the log whole.
+func TestSnapshotBytesTrigger(t *testing.T) {
+	big := strings.Repeat("v", 1000)
+	for _, limit := range []int64{0, 8000} {
+		c := newTestClusterWith(t, 3, clusterOpts{snapshotBytes: limit})
+		for i := 1; i <= 30; i++ {
+			c.put(5, kv.Seq(i), fmt.Sprintf("k%d", i), big)
+		}
+		st := c.nodes[c.leader()].srv.Status()
+		switch {
+		case limit == 0 && (st.Snapshots != 0 || st.FirstIndex != 1):
+			t.Fatalf("no trigger, yet the leader compacted: %+v", st)
+		case limit > 0 && (st.Snapshots < 2 || st.FirstIndex < 2):
+			// 30 commands of over 1000 bytes: a snapshot every 8.
+			t.Fatalf("SnapshotBytes %d: the leader made %d snapshots, first index %d; want at least 2", limit, st.Snapshots, st.FirstIndex)
+		}
+		for _, id := range c.ids {
+			c.stop(id)
+		}
+	}
+}
+
 // With compaction on, a node cut off while the others compact past what
-// it holds catches up from a snapshot sent over the real transport, and
-// its state machine is restored from it.
+// it holds catches up from a snapshot sent over the real transport and
+// stored in its file store, and its state machine is restored from it.
 func TestLaggingNodeCatchesUpFromASnapshot(t *testing.T) {
-	c := newTestClusterWith(t, 3, clusterOpts{memory: true, snapshotEvery: 20})
+	c := newTestClusterWith(t, 3, clusterOpts{snapshotEvery: 20})
 	lead := c.leader()
 	var lag raft.NodeID
 	for _, id := range c.ids {
@@ -267,6 +343,7 @@ func TestLaggingNodeCatchesUpFromASnapshot(t *testing.T) {
 		}
 	}
 	all := map[raft.NodeID]bool{1: true, 2: true, 3: true}
+	c.cutOff = lag
 	c.nodes[lag].gate.set(all)
 	for _, id := range c.ids {
 		if id != lag {
@@ -283,6 +360,7 @@ func TestLaggingNodeCatchesUpFromASnapshot(t *testing.T) {
 	for _, id := range c.ids {
 		c.nodes[id].gate.set(map[raft.NodeID]bool{})
 	}
+	c.cutOff = raft.None
 	for i := 0; ; i++ {
 		st := c.nodes[lag].srv.Status()
 		if st.Applied >= leadSt.Commit {
@@ -308,5 +386,17 @@ func TestLaggingNodeCatchesUpFromASnapshot(t *testing.T) {
 	}
 	if v, ok := b.store.Read("k2"); !ok || v != "100" {
 		t.Fatalf("k2 on the restored node = %q, %v; want 100", v, ok)
+	}
+	// The installed snapshot is in the lagging node's file store, which
+	// starts after it.
+	st, err := filestore.Open(c.nodes[lag].dir, filestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap, err := st.Snapshot()
+	first, _ := st.FirstIndex()
+	if err != nil || snap.Meta.Index == 0 || first < 2 || first > snap.Meta.Index+1 {
+		t.Fatalf("node %d's store after the install: snapshot %v (%v), first index %d", lag, snap.Meta, err, first)
 	}
 }
