@@ -233,6 +233,8 @@ func (s *Store) dropCompacted() error {
 // copied into the active segment, a dropped record names last, and all
 // of it is synced before any file goes.
 func (s *Store) keepLatest(last uint64) error {
+	s.keeping = true
+	defer func() { s.keeping = false }()
 	write := func(kind int, typ recordType, payload func([]byte) []byte) error {
 		buf, start := beginFrame(s.wbuf[:0], typ)
 		buf = payload(buf)

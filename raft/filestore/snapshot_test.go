@@ -254,6 +254,32 @@ func TestSnapshotStoreMatchesModel(t *testing.T) {
 	})
 }
 
+// The records copied before compacted segments are deleted stay in the
+// active segment even when they take it past the segment size: rolling
+// over there sealed a segment of nothing but those copies, dead at once
+// and left behind by the Sync (found by TestSnapshotStoreMatchesModel
+// with 128-byte segments).
+func TestCompactionCopiesDoNotSealADeadSegment(t *testing.T) {
+	dir := t.TempDir()
+	h := &shandle{s: mustOpen(t, dir, Options{SegmentSizeBytes: 128}), m: newSModel()}
+	t.Cleanup(func() { h.s.Close() })
+	h.snapshot(t, 1, 1)
+	h.append(t, 2, 1, 1)
+	h.snapshot(t, 2, 1)
+	h.compact(t, 2)
+	h.setHardState(t, raft.HardState{Term: 1, Vote: 3})
+	smust(t, h.s.Sync())
+	checkFiles(t, h.s)
+	if d := sdiff(h.s, h.m); d != "" {
+		t.Fatal(d)
+	}
+	smust(t, h.s.Close())
+	h.s = mustOpen(t, dir, Options{SegmentSizeBytes: 128})
+	if d := sdiff(h.s, h.m); d != "" {
+		t.Fatal(d)
+	}
+}
+
 // The snapshot file is checked: a flipped byte, a cut file or a missing
 // one fails Open with a CorruptionError naming the file, never a store
 // that uses it.

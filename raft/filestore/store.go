@@ -31,7 +31,9 @@ type Options struct {
 	// SegmentSizeBytes is the size at which the active segment is sealed:
 	// a record that would take it past this size goes to a new segment,
 	// unless the active one holds no record yet (so a single record larger
-	// than the limit still fits somewhere). Zero means
+	// than the limit still fits somewhere) or the record is one of the
+	// few small ones (at most four) copied there before compacted
+	// segments are deleted. Zero means
 	// DefaultSegmentSizeBytes; at most SegmentSizeBytesMax.
 	SegmentSizeBytes int64
 	// FS is the file system the store does all its I/O through; nil
@@ -65,6 +67,12 @@ type Store struct {
 	syncedSize int64
 	// mbuf holds a synced record and the frame it precedes, for one write.
 	mbuf []byte
+	// keeping is true while keepLatest copies records into the active
+	// segment: they stay there even past segmentBytes (a few dozen
+	// bytes), since rolling over then would seal a segment of nothing
+	// but those copies, dead at once, and the next deletion would copy
+	// them again.
+	keeping bool
 	// Invariant: activeChain is the checksum chain (see chainAdd) of the
 	// active segment's header and every frame written to it.
 	activeChain uint32
@@ -351,7 +359,7 @@ func (s *Store) writeFrame(frame []byte) (seq uint64, off int64, err error) {
 	if cap(frame) <= writeBufferBytesKept {
 		s.wbuf = frame[:0]
 	}
-	if s.activeSize+syncedFrameBytes+int64(len(frame)) > s.segmentBytes && s.activeSize > segmentHeaderBytes {
+	if s.activeSize+syncedFrameBytes+int64(len(frame)) > s.segmentBytes && s.activeSize > segmentHeaderBytes && !s.keeping {
 		if err := s.rollover(); err != nil {
 			return 0, 0, s.fail(err)
 		}
