@@ -16,6 +16,7 @@ import (
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/raft/replica"
+	"github.com/raftsim/raftsim/raft/resp"
 )
 
 type serveFlags struct {
@@ -35,6 +36,7 @@ type serveFlags struct {
 	snapshotEvery  int
 	snapshotKeep   int
 	snapshotBytes  int64
+	limits         resp.Limits
 }
 
 // The compaction policy a node runs with unless told otherwise: a
@@ -51,7 +53,7 @@ const (
 )
 
 func newServeCmd(g *globals) *cobra.Command {
-	f := &serveFlags{}
+	f := &serveFlags{limits: resp.Limits{MaxBulkBytes: resp.DefaultMaxBulkBytes, MaxQueryBytes: resp.DefaultMaxQueryBytes}}
 	cmd := &cobra.Command{
 		Use:   "serve --id N --peers 1=HOST:PORT,2=... --data DIR --client-addr HOST:PORT",
 		Short: "Run one node of a real cluster: Raft over TCP, a durable log, Redis clients",
@@ -101,6 +103,10 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	f.snapshotBytes = serveSnapshotBytes
 	fl.Var(bytesValue{&f.snapshotBytes}, "snapshot-bytes", "also snapshot and compact once the entries applied since the last snapshot carry this many bytes of commands (0: not by size)")
 	fl.IntVar(&f.snapshotKeep, "snapshot-keep", serveSnapshotKeep, "entries kept behind a snapshot for followers that lag a little")
+	fl.Var(bytesValue{&f.limits.MaxBulkBytes}, "max-bulk-len", "the longest argument a client may send; a longer one closes its connection with an error")
+	fl.IntVar(&f.limits.MaxArgs, "max-args", resp.DefaultMaxArgs, "the most arguments in one client command; more close its connection with an error")
+	fl.Var(bytesValue{&f.limits.MaxQueryBytes}, "max-query-buffer", "the most input a client connection may have sent unanswered (the command being received); more closes it with an error")
+	fl.IntVar(&f.limits.MaxConns, "max-clients", resp.DefaultMaxConns, "the most open client connections; one more gets an error and is closed")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
 	fl.MarkHidden("planted-bug")
 	return cmd
@@ -188,6 +194,9 @@ func (f *serveFlags) config() (replica.Config, error) {
 	if f.snapshotEvery < 0 || f.snapshotKeep < 0 {
 		return replica.Config{}, usageErrorf("--snapshot-every and --snapshot-keep must not be negative")
 	}
+	if err := f.checkLimits(); err != nil {
+		return replica.Config{}, err
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(f.logLevel)); err != nil {
 		return replica.Config{}, usageErrorf("--log-level: %q is not debug, info, warn or error", f.logLevel)
@@ -197,7 +206,7 @@ func (f *serveFlags) config() (replica.Config, error) {
 		Dir: f.data, NoForward: f.noForward, TickInterval: f.tick, ElectionTicks: f.electionTicks,
 		HeartbeatTicks: f.heartbeatTicks, RequestTimeout: f.requestTimeout,
 		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep, SnapshotBytes: f.snapshotBytes,
-		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Limits: f.limits, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }
 

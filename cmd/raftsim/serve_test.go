@@ -48,6 +48,10 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-bytes", "64MB"}, `invalid argument "64MB" for "--snapshot-bytes"`},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-bytes", "2048GiB"}, "from 0 to 1TiB"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--snapshot-every", "-1"}, "--snapshot-every and --snapshot-keep must not be negative"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-bulk-len", "0"}, "--max-bulk-len: 0 is outside [1, 512MiB]"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-query-buffer", "2GiB"}, "--max-query-buffer: 2147483648 is outside [1, 1GiB]"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-args", "0"}, "--max-args: 0 is outside [1, 1048576]"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-clients", "-3"}, "--max-clients: -3 is outside [1, 1048576]"},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -47,7 +47,10 @@ type Config struct {
 	// never compacted.
 	SnapshotEvery, SnapshotKeep int
 	SnapshotBytes               int64
-	Logger                      *slog.Logger
+	// Limits bound the client connections and their input (see
+	// resp.Limits); zero fields take resp's defaults.
+	Limits resp.Limits
+	Logger *slog.Logger
 }
 
 // Replica is a running node: store, transport, server and front end.
@@ -127,7 +130,7 @@ func Start(cfg Config) (_ *Replica, err error) {
 		return nil, err
 	}
 	r.fe, err = resp.New(resp.Config{Server: r.srv, PeerClientAddr: r.tr.ClientAddr, NoForward: cfg.NoForward,
-		RequestTimeout: cfg.RequestTimeout, Logger: cfg.Logger})
+		RequestTimeout: cfg.RequestTimeout, Limits: cfg.Limits, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

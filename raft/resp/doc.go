@@ -13,7 +13,8 @@
 //	PING [message]  ECHO message  QUIT
 //	INFO [raft]              "# Raft" section: node, role, term, leader, leader_addr,
 //	                         commit, applied, last_index, first_index, snapshot_index,
-//	                         request counters, snapshots made and restored
+//	                         request counters, snapshots made and restored,
+//	                         connected_clients, rejected_clients, input_limit_closes
 //	RAFT.STATUS              the same fields as a flat array: name, value, ...
 //	                         (and config, the configuration the node runs with)
 //	RAFT.ADDVOTER id  RAFT.ADDLEARNER id  RAFT.REMOVE id
@@ -63,6 +64,20 @@
 // share Readies and fsyncs; consecutive reads, and consecutive writes,
 // run at once, and a read after a write waits for it, so one
 // connection's commands take effect in the order it sent them.
+//
+// # Limits
+//
+// What a client can make a node hold is bounded (Limits, limits.go): an
+// argument's length (MaxBulkBytes, 1 MiB), the arguments of a command
+// (MaxArgs, 1024), the input a connection has sent unanswered
+// (MaxQueryBytes, 4 MiB: the command being received), an inline command
+// (MaxInlineBytes, 64 KiB) and the open connections (MaxConns, 10,000).
+// The input is followed as it arrives (inputscan.go), so a bulk or
+// argument count past a limit is refused from its header, before its
+// data is read. A client past a limit gets an error reply that names it
+// ("ERR Protocol error: an argument of N bytes, limit L"; "ERR max number
+// of clients reached"), after the replies to its earlier commands, and
+// its connection is closed; INFO counts both.
 //
 // Adding a command is one entry in the command table (commands.go; the
 // membership commands are in admin.go).

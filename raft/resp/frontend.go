@@ -30,9 +30,8 @@ type Config struct {
 	// RequestTimeout bounds how long a request waits for its outcome; a
 	// write still pending then is answered UNKNOWN. Default 5s.
 	RequestTimeout time.Duration
-	// MaxConns bounds the open client connections; more are refused.
-	// Default 10000.
-	MaxConns int
+	// Limits bound the connections and what each may send (limits.go).
+	Limits Limits
 	// Logger receives connection errors. Default: discarded.
 	Logger *slog.Logger
 }
@@ -40,6 +39,7 @@ type Config struct {
 // Frontend serves the Redis protocol (RESP) on top of a raft/server.
 type Frontend struct {
 	cfg Config
+	lim Limits
 	fw  forwarder
 	rs  *redcon.Server
 
@@ -55,6 +55,9 @@ type Frontend struct {
 	// ln is the listener Serve uses; Close closes it, since redcon's own
 	// Close does nothing before its accept loop has started.
 	ln net.Listener
+	// rejected counts connections refused at MaxConns; limitCloses those
+	// closed for input past a limit.
+	rejected, limitCloses uint64
 }
 
 // connState is one client connection's state.
@@ -76,13 +79,14 @@ func New(cfg Config) (*Frontend, error) {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = 5 * time.Second
 	}
-	if cfg.MaxConns <= 0 {
-		cfg.MaxConns = 10000
+	lim, err := cfg.Limits.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("resp: config: %w", err)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	f := &Frontend{cfg: cfg, fw: forwarder{timeout: cfg.RequestTimeout}}
+	f := &Frontend{cfg: cfg, lim: lim, fw: forwarder{timeout: cfg.RequestTimeout}}
 	f.zero = sync.NewCond(&f.mu)
 	f.ctx, f.cancel = context.WithCancel(context.Background())
 	f.rs = redcon.NewServerNetwork("tcp", "", f.handle, f.accept, f.closedConn)
@@ -98,7 +102,7 @@ func (f *Frontend) Serve(ln net.Listener) error {
 	}
 	f.ln = ln
 	f.mu.Unlock()
-	return f.rs.Serve(ln)
+	return f.rs.Serve(limitListener{Listener: ln, f: f})
 }
 
 // Close stops accepting, closes every connection, ends the requests in
@@ -125,7 +129,15 @@ func (f *Frontend) Close() error {
 func (f *Frontend) accept(conn redcon.Conn) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed || f.conns >= f.cfg.MaxConns {
+	if f.closed {
+		return false
+	}
+	if f.conns >= f.lim.MaxConns {
+		f.rejected++
+		f.cfg.Logger.Warn("client connection refused: max clients reached", "remote", conn.RemoteAddr(), "limit", f.lim.MaxConns)
+		nc := conn.NetConn()
+		nc.SetWriteDeadline(time.Now().Add(replyTimeout))
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
 		return false
 	}
 	f.conns++
@@ -143,6 +155,22 @@ func (f *Frontend) closedConn(conn redcon.Conn, err error) {
 		f.zero.Broadcast()
 	}
 	f.mu.Unlock()
+}
+
+// noteRefused counts and logs a connection closed for input past a limit.
+func (f *Frontend) noteRefused(remote net.Addr, err *limitError) {
+	f.mu.Lock()
+	f.limitCloses++
+	f.mu.Unlock()
+	f.cfg.Logger.Warn("client connection closed: input past a limit", "remote", remote, "err", err.reply)
+}
+
+// clientCounts returns the open connections, those refused at MaxConns
+// and those closed for input past a limit.
+func (f *Frontend) clientCounts() (conns int, rejected, limitCloses uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.conns, f.rejected, f.limitCloses
 }
 
 // handle serves a command and every command pipelined behind it: their

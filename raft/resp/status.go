@@ -17,6 +17,7 @@ func (f *Frontend) statusFields() [][2]string {
 	if st.Leader != raft.None && st.Leader != st.ID {
 		leaderAddr = f.cfg.PeerClientAddr(st.Leader)
 	}
+	conns, rejected, limitCloses := f.clientCounts()
 	return [][2]string{
 		{"node", fmt.Sprint(st.ID)},
 		{"role", st.Role.String()},
@@ -36,6 +37,9 @@ func (f *Frontend) statusFields() [][2]string {
 		{"config", st.Config.String()},
 		{"snapshots", fmt.Sprint(st.Snapshots)},
 		{"restores", fmt.Sprint(st.Restores)},
+		{"connected_clients", fmt.Sprint(conns)},
+		{"rejected_clients", fmt.Sprint(rejected)},
+		{"input_limit_closes", fmt.Sprint(limitCloses)},
 	}
 }
 

@@ -1,0 +1,23 @@
+package main
+
+import "github.com/raftsim/raftsim/raft/resp"
+
+// checkLimits checks the client limits' flags: each must be at least 1
+// (resp.Limits reads 0 as "the default", which a flag must not mean) and
+// at most resp's maximum.
+func (f *serveFlags) checkLimits() error {
+	l := f.limits
+	switch {
+	case l.MaxBulkBytes < 1 || l.MaxBulkBytes > resp.MaxBulkBytesMax:
+		return usageErrorf("--max-bulk-len: %d is outside [1, %s]", l.MaxBulkBytes, bytesValue{ptr(int64(resp.MaxBulkBytesMax))})
+	case l.MaxArgs < 1 || l.MaxArgs > resp.MaxArgsMax:
+		return usageErrorf("--max-args: %d is outside [1, %d]", l.MaxArgs, resp.MaxArgsMax)
+	case l.MaxQueryBytes < 1 || l.MaxQueryBytes > resp.MaxQueryBytesMax:
+		return usageErrorf("--max-query-buffer: %d is outside [1, %s]", l.MaxQueryBytes, bytesValue{ptr(int64(resp.MaxQueryBytesMax))})
+	case l.MaxConns < 1 || l.MaxConns > resp.MaxConnsMax:
+		return usageErrorf("--max-clients: %d is outside [1, %d]", l.MaxConns, resp.MaxConnsMax)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }
