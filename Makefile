@@ -124,6 +124,14 @@ redis-tools: ## Install redis-cli and redis-benchmark (Debian's redis-tools) if 
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-tools >/dev/null; }
 	@redis-cli --version
 
+.PHONY: chromium
+chromium: ## Install Chromium (Debian's chromium), which the screenshot test and `make report` drive, if missing.
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
+
+.PHONY: ci-tools
+ci-tools: redis-tools chromium ## Install what the tests drive (redis-tools, Chromium), so that none of them skips.
+
 .PHONY: bench-tools
 bench-tools: redis-tools ## Install redis-server and etcd (Debian's etcd-server) for bench-cluster, if missing.
 	@command -v redis-server >/dev/null && command -v etcd >/dev/null || \

@@ -39,7 +39,10 @@ func TestBadArguments(t *testing.T) {
 // than the window comes out at its full height.
 func TestFullPageCapture(t *testing.T) {
 	if _, err := findBrowser(""); err != nil {
-		t.Skipf("no Chromium here (%v)", err)
+		if os.Getenv("CI") != "" || os.Getenv("RAFTSIM_REQUIRE_TOOLS") != "" {
+			t.Fatalf("no Chromium here (%v); .ci/run installs it with `make ci-tools`", err)
+		}
+		t.Skipf("no Chromium here (%v); `make chromium` installs it", err)
 	}
 	dir := t.TempDir()
 	page := filepath.Join(dir, "index.html")
