@@ -70,6 +70,9 @@
 //	deadline = "5s"                 # then the outcome is unknown (or failed)
 //	think = "0s"
 //	latency = "500us"               # client <-> node, one way; partitions do not cut it
+//	sessions = 0                    # >0: each node keeps at most this many client sessions;
+//	                                # clients register first (raft/kv SessionLimits)
+//	session_idle_entries = 0        # with sessions: one unused this many log entries expires
 //	[workload.mix]                  # weights; a mix given replaces the default
 //	get = 30
 //	put = 20

@@ -137,6 +137,12 @@ func (e *encoder) workload(w *sim.WorkloadConfig) {
 	e.kv("deadline", quote(formatDuration(w.Deadline)))
 	e.kv("think", quote(formatDuration(w.Think)))
 	e.kv("latency", quote(formatDuration(w.Latency)))
+	if w.Sessions.Max > 0 {
+		e.kv("sessions", strconv.Itoa(w.Sessions.Max))
+	}
+	if w.Sessions.IdleEntries > 0 {
+		e.kv("session_idle_entries", strconv.FormatUint(uint64(w.Sessions.IdleEntries), 10))
+	}
 	e.table("workload.mix")
 	e.kv("get", strconv.Itoa(w.Mix.Get))
 	e.kv("put", strconv.Itoa(w.Mix.Put))

@@ -3,8 +3,10 @@ package scenarios
 import (
 	"bytes"
 	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/raftsim/raftsim/raft/kv"
 	"github.com/raftsim/raftsim/sim"
 )
 
@@ -44,4 +46,21 @@ func TestEncodeRoundTripsGenerated(t *testing.T) {
 	roundTrip(t, s)
 	s.Config.Disk.Store = sim.StoreFile
 	roundTrip(t, s)
+}
+
+// Bounded sessions are read from [workload] and written back; a file
+// without them keeps the unbounded default, and an idle bound without a
+// table bound is an error that names the field.
+func TestWorkloadSessionsRoundTrip(t *testing.T) {
+	s := Builtins()[0]
+	s.Config.Timeline, s.Config.Checks = nil, nil
+	s.Config.Workload.Sessions = kv.SessionLimits{Max: 4, IdleEntries: 300}
+	roundTrip(t, s)
+	if enc := string(Encode(s)); !strings.Contains(enc, "sessions = 4\n") || !strings.Contains(enc, "session_idle_entries = 300\n") {
+		t.Fatalf("encoding lacks the session limits:\n%s", enc)
+	}
+	p, err := Parse("x.toml", []byte("name = \"x\"\nnodes = 3\nduration = \"1s\"\n[workload]\nsession_idle_entries = 5\n"))
+	if err == nil || !strings.Contains(err.Error(), "x.toml") || !strings.Contains(err.Error(), "workload.session_idle_entries") {
+		t.Fatalf("an idle bound alone: %v, %v", p, err)
+	}
 }

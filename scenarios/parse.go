@@ -346,6 +346,11 @@ func decodeWorkload(t *table, w *sim.WorkloadConfig) {
 	t.duration("deadline", &w.Deadline)
 	t.duration("think", &w.Think)
 	t.duration("latency", &w.Latency)
+	t.intField("sessions", 0, 1_000_000, &w.Sessions.Max)
+	var idle int
+	if t.intField("session_idle_entries", 0, 1<<40, &idle); idle > 0 {
+		w.Sessions.IdleEntries = raft.Index(idle)
+	}
 	t.finish()
 }
 

@@ -21,7 +21,9 @@ const retryBackoff = 10 * time.Millisecond
 // retried with the same session sequence number until it completes or its
 // deadline passes.
 type client struct {
-	pos  int
+	pos int
+	// id is the client's session; 0 while it has none (bounded sessions,
+	// session.go).
 	id   kv.ClientID
 	rand *rand.Rand
 	seq  kv.Seq
@@ -40,6 +42,9 @@ type client struct {
 	// lastValue remembers the last value seen per key, so CAS operations
 	// often expect the current value.
 	lastValue []string
+	// registering is set while the client's outstanding request is the
+	// registration of a session, not an operation of the history.
+	registering bool
 }
 
 // request is a client attempt travelling to a node.
@@ -77,6 +82,10 @@ type reply struct {
 
 func (s *Simulator) startOp(c *client) {
 	if s.now >= s.stopClients {
+		return
+	}
+	if c.id == 0 {
+		s.startRegister(c)
 		return
 	}
 	w := &s.cfg.Workload
@@ -160,7 +169,14 @@ func (s *Simulator) onClientReply(c *client, e event) {
 	}
 	switch r.status {
 	case replyOK:
-		s.completeOK(c, r)
+		switch {
+		case c.registering:
+			s.registered(c, r)
+		case r.resp.Status == kv.StatusSessionExpired:
+			s.sessionExpired(c)
+		default:
+			s.completeOK(c, r)
+		}
 		return
 	case replyNotLeader:
 		c.target = r.hint
@@ -235,6 +251,10 @@ func (s *Simulator) completeOK(c *client, r reply) {
 }
 
 func (s *Simulator) giveUp(c *client) {
+	if c.registering {
+		s.endRegister(c)
+		return
+	}
 	if c.maybeApplied {
 		c.op.Outcome = checker.OutcomeUnknown
 		s.stats.OpsUnknown++

@@ -9,6 +9,7 @@ import (
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/kv"
 )
 
 // Config describes one run. Together with Seed it determines the run
@@ -152,6 +153,12 @@ type WorkloadConfig struct {
 	// Latency is the one-way delay between a client and a node. Clients
 	// stand beside the nodes: partitions between nodes do not cut them off.
 	Latency time.Duration
+	// Sessions bounds every node's session table (kv.SessionLimits). With
+	// Max set, a client registers a session before its first operation,
+	// and again after the session expired (the operation then ends failed,
+	// or unknown if an earlier attempt may have been applied). Zero: no
+	// bound and no registration.
+	Sessions kv.SessionLimits
 }
 
 // LivenessConfig bounds, from the start of the healing phase, when a
@@ -294,6 +301,9 @@ func (c *Config) Validate() error {
 			return errors.New("workload.think and workload.latency must not be negative")
 		}
 	}
+	if err := c.validateSessions(); err != nil {
+		return err
+	}
 	if c.Duration <= 0 {
 		return fmt.Errorf("duration: %v must be positive", c.Duration)
 	}
@@ -432,6 +442,30 @@ func (c *Config) ValidateLiveness() error {
 	}{{"liveness.leader_within", c.Liveness.LeaderWithin}, {"liveness.progress_within", c.Liveness.ProgressWithin}} {
 		if b.d > c.HealDuration {
 			return fmt.Errorf("heal_duration: %v is shorter than %s (%v): the run would end before checking it; lengthen heal_duration or shorten the bound", c.HealDuration, b.field, b.d)
+		}
+	}
+	return nil
+}
+
+// maxSessions bounds workload.sessions.
+const maxSessions = 1_000_000
+
+// validateSessions checks the session limits. Scenario proposals (the
+// propose action) carry sessions of their own that never register, so a
+// bounded table would refuse them all: the two do not go together.
+func (c *Config) validateSessions() error {
+	l := c.Workload.Sessions
+	if l.Max < 0 || l.Max > maxSessions {
+		return fmt.Errorf("workload.sessions: %d is outside [0, %d]", l.Max, maxSessions)
+	}
+	if l.Max == 0 && l.IdleEntries != 0 {
+		return errors.New("workload.session_idle_entries: needs workload.sessions (a bounded table)")
+	}
+	if l.Max > 0 {
+		for i, a := range c.Timeline {
+			if a.Kind == ActPropose {
+				return fmt.Errorf("workload.sessions: timeline action %d proposes with sessions of its own, which a bounded table refuses", i+1)
+			}
 		}
 	}
 	return nil

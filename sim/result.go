@@ -113,6 +113,10 @@ type Stats struct {
 	// MembershipOK, MembershipFailed and MembershipUnknown count the
 	// membership actions by outcome (Result.Membership lists them).
 	MembershipOK, MembershipFailed, MembershipUnknown uint64
+	// Registrations counts sessions clients asked for, and
+	// SessionsExpired operations answered StatusSessionExpired (bounded
+	// sessions: Workload.Sessions).
+	Registrations, SessionsExpired uint64
 }
 
 // MessageAccount follows every message between nodes to its end. It

@@ -167,7 +167,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 			return nil, err
 		}
 		s.nodes = append(s.nodes, &node{
-			id: id, pos: i, store: store, sm: kv.New(), clk: clk,
+			id: id, pos: i, store: store, sm: kv.NewWithSessions(cfg.Workload.Sessions), clk: clk,
 			initial:  s.ids[:cfg.initialVoters()],
 			raftRand: rand.New(rand.NewPCG(cfg.Seed, streamNode+uint64(i))),
 			diskRand: rand.New(rand.NewPCG(cfg.Seed, streamDisk+uint64(i))),
@@ -175,8 +175,12 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		})
 	}
 	for i := range cfg.Workload.Clients {
+		id := kv.ClientID(i + 1)
+		if cfg.Workload.Sessions.Max > 0 {
+			id = 0 // registers before its first operation
+		}
 		s.clients = append(s.clients, &client{
-			pos: i, id: kv.ClientID(i + 1),
+			pos: i, id: id,
 			rand:      rand.New(rand.NewPCG(cfg.Seed, streamClient+uint64(i))),
 			lastValue: make([]string, cfg.Workload.Keys),
 		})

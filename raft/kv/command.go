@@ -29,15 +29,22 @@ const (
 	OpDelete
 	// OpCAS sets Key to Value if Key exists and its value is Expected.
 	OpCAS
+	// OpRegister opens a client session (Raft thesis §6.3): its response
+	// is StatusOK with the new client ID, the entry's index, in decimal.
+	// It carries no client, sequence number or key. A Store that bounds
+	// its sessions (SessionLimits) takes commands only on registered
+	// sessions.
+	OpRegister
 	opLimit // One past the last valid Op.
 )
 
 var opNames = [...]string{
-	OpGet:    "Get",
-	OpPut:    "Put",
-	OpAppend: "Append",
-	OpDelete: "Delete",
-	OpCAS:    "CAS",
+	OpGet:      "Get",
+	OpPut:      "Put",
+	OpAppend:   "Append",
+	OpDelete:   "Delete",
+	OpCAS:      "CAS",
+	OpRegister: "Register",
 }
 
 func (o Op) String() string {
@@ -98,6 +105,9 @@ func CAS(client ClientID, seq Seq, key, expected, newValue string) Command {
 	return Command{Op: OpCAS, Client: client, Seq: seq, Key: key, Expected: expected, Value: newValue}
 }
 
+// Register builds the command that opens a client session.
+func Register() Command { return Command{Op: OpRegister} }
+
 // ErrInvalidCommand is wrapped by the errors of Command.Validate.
 var ErrInvalidCommand = errors.New("kv: invalid command")
 
@@ -107,6 +117,12 @@ var ErrInvalidCommand = errors.New("kv: invalid command")
 func (c Command) Validate() error {
 	if !c.Op.valid() {
 		return fmt.Errorf("%w: unknown op %d", ErrInvalidCommand, uint8(c.Op))
+	}
+	if c.Op == OpRegister {
+		if c.Client != 0 || c.Seq != 0 || c.Key != "" {
+			return fmt.Errorf("%w: %s carries a client, sequence number or key", ErrInvalidCommand, c.Op)
+		}
+		return nil
 	}
 	if c.Client == 0 {
 		return fmt.Errorf("%w: %s: client ID is zero", ErrInvalidCommand, c.Op)
@@ -226,6 +242,9 @@ func decodeCommandView(b []byte) (commandView, error) {
 	if err != nil {
 		return v, err
 	}
+	if v.op == OpRegister {
+		return v, decodeRegister(&r, client)
+	}
 	if client == 0 {
 		return v, fmt.Errorf("%w: command: client ID is zero", ErrMalformed)
 	}
@@ -252,4 +271,21 @@ func decodeCommandView(b []byte) (commandView, error) {
 		}
 	}
 	return v, r.end("command")
+}
+
+// decodeRegister reads the rest of a Register command: zero sequence
+// number, empty key, as EncodeCommand writes it.
+func decodeRegister(r *reader, client uint64) error {
+	seq, err := r.uvarint("command seq")
+	if err != nil {
+		return err
+	}
+	key, err := r.bytes("command key", MaxKeyBytes)
+	if err != nil {
+		return err
+	}
+	if client != 0 || seq != 0 || len(key) != 0 {
+		return fmt.Errorf("%w: command: Register carries a client, sequence number or key", ErrMalformed)
+	}
+	return r.end("command")
 }

@@ -70,7 +70,7 @@ func TestDecodeCommandRejects(t *testing.T) {
 	}{
 		{"empty", nil, "op: missing"},
 		{"op zero", []byte{0, 1, 1, 0}, "unknown op 0"},
-		{"op past the last", []byte{6, 1, 1, 0}, "unknown op 6"},
+		{"op past the last", []byte{7, 1, 1, 0}, "unknown op 7"},
 		{"no client", []byte{1}, "client: truncated"},
 		{"client zero", []byte{1, 0, 1, 0}, "client ID is zero"},
 		{"client non-minimal", []byte{1, 0x81, 0x00, 1, 0}, "client: non-minimal"},
@@ -114,7 +114,7 @@ func TestValidate(t *testing.T) {
 		want string
 	}{
 		{"zero", Command{}, "unknown op 0"},
-		{"unknown op", Command{Op: opLimit, Client: 1, Seq: 1}, "unknown op 6"},
+		{"unknown op", Command{Op: opLimit, Client: 1, Seq: 1}, "unknown op 7"},
 		{"client zero", Put(0, 1, "k", "v"), "client ID is zero"},
 		{"seq zero", Put(1, 0, "k", "v"), "sequence number is zero"},
 		{"key too long", Get(1, 1, strings.Repeat("k", MaxKeyBytes+1)), "key of 4097 bytes"},
@@ -142,7 +142,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestOpString(t *testing.T) {
-	for op, want := range map[Op]string{0: "Op(0)", OpGet: "Get", OpCAS: "CAS", opLimit: "Op(6)"} {
+	for op, want := range map[Op]string{0: "Op(0)", OpGet: "Get", OpCAS: "CAS", OpRegister: "Register", opLimit: "Op(7)"} {
 		if got := op.String(); got != want {
 			t.Errorf("Op(%d).String() = %q, want %q", uint8(op), got, want)
 		}

@@ -21,6 +21,8 @@
 //   - CAS(key, expected, new): sets the value to new iff the key exists
 //     and holds expected; StatusOK, or StatusCASMismatch with what it
 //     found (Response.Found, and Response.Value if found).
+//   - Register(): opens a client session; StatusOK with the new client ID
+//     (the entry's index) in decimal (RegisteredID).
 //
 // Entries of type EntryNoop and EntryConfig only advance the applied
 // index. Entry data that does not decode gets StatusBadCommand: it is
@@ -45,9 +47,19 @@
 // So a command takes effect at most once and its client always learns the
 // effect it had. The Store trusts that a retry carries the same command as
 // the original; it does not compare them. The session table is replicated
-// state and part of every snapshot. It is not bounded: expiring sessions
-// safely needs explicit client registration (thesis §6.3), which this
-// package does not have yet.
+// state and part of every snapshot.
+//
+// New's table is not bounded: any client ID gets a session on its first
+// command, and keeps it. NewWithSessions bounds it (SessionLimits, Raft
+// thesis §6.3): sessions are opened by Register, whose ID is the entry's
+// index, so an ID without a session is known to have lost it; a session
+// unused for more than IdleEntries entries expires, and registering at Max
+// sessions evicts the one used least recently. Both go by the log alone,
+// so every replica ends the same sessions at the same index. A command on
+// a client without a session gets StatusSessionExpired and is not applied:
+// had an earlier attempt of it been applied, applying it again would break
+// at-most-once, so its client must treat that attempt's outcome as unknown
+// and register again.
 //
 // # Encoding
 //
@@ -59,6 +71,7 @@
 //	command:  op(1 byte) client seq key [expected if CAS] [value if Put, Append, CAS]
 //	response: status(1 byte) [value if OK] [found(1 byte, 0 or 1) value if CASMismatch]
 //	snapshot: "kvS\x01" applied nkeys (key value)* nsessions (client seq response)* crc32c(4 bytes LE)
+//	          "kvS\x02" ... (client seq response last)* ...   (bounded sessions, or seq 0 sessions)
 //
 // A response's value is empty unless it is a Get's StatusOK or a
 // StatusCASMismatch that found the key. In a snapshot, keys sort bytewise

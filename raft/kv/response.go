@@ -32,16 +32,23 @@ const (
 	// MaxValueBytes. Nothing was written; the session records the
 	// outcome like any other.
 	StatusValueTooLarge
+	// StatusSessionExpired: the command's client has no session: it
+	// expired, was evicted, or was never registered (only a Store that
+	// bounds its sessions answers it). Nothing was applied; the client
+	// registers again, and an earlier attempt of the command may or may
+	// not have taken effect before the session expired.
+	StatusSessionExpired
 	statusLimit // One past the last valid Status.
 )
 
 var statusNames = [...]string{
-	StatusOK:            "OK",
-	StatusNotFound:      "NotFound",
-	StatusCASMismatch:   "CASMismatch",
-	StatusStaleSequence: "StaleSequence",
-	StatusBadCommand:    "BadCommand",
-	StatusValueTooLarge: "ValueTooLarge",
+	StatusOK:             "OK",
+	StatusNotFound:       "NotFound",
+	StatusCASMismatch:    "CASMismatch",
+	StatusStaleSequence:  "StaleSequence",
+	StatusBadCommand:     "BadCommand",
+	StatusValueTooLarge:  "ValueTooLarge",
+	StatusSessionExpired: "SessionExpired",
 }
 
 func (s Status) String() string {
@@ -109,6 +116,7 @@ var (
 	respStaleSequence = []byte{byte(StatusStaleSequence)}
 	respBadCommand    = []byte{byte(StatusBadCommand)}
 	respValueTooLarge = []byte{byte(StatusValueTooLarge)}
+	respExpired       = []byte{byte(StatusSessionExpired)}
 )
 
 // EncodeResponse returns the wire form of r (see doc.go). It panics if r

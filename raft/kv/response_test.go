@@ -72,7 +72,7 @@ func TestDecodeResponseRejects(t *testing.T) {
 	}{
 		{"empty", nil, "status: missing"},
 		{"status zero", []byte{0}, "unknown status 0"},
-		{"status past the last", []byte{7}, "unknown status 7"},
+		{"status past the last", []byte{8}, "unknown status 8"},
 		{"ok without value", []byte{1}, "value length: truncated"},
 		{"ok value short", []byte{1, 2, 'v'}, "exceeds the 1 bytes left"},
 		{"ok non-minimal", []byte{1, 0x80, 0x00}, "non-minimal"},
@@ -116,7 +116,7 @@ func TestEncodeResponsePanicsOnInvalid(t *testing.T) {
 }
 
 func TestStatusString(t *testing.T) {
-	for s, want := range map[Status]string{0: "Status(0)", StatusOK: "OK", StatusValueTooLarge: "ValueTooLarge", statusLimit: "Status(7)"} {
+	for s, want := range map[Status]string{0: "Status(0)", StatusOK: "OK", StatusValueTooLarge: "ValueTooLarge", StatusSessionExpired: "SessionExpired", statusLimit: "Status(8)"} {
 		if got := s.String(); got != want {
 			t.Errorf("Status(%d).String() = %q, want %q", uint8(s), got, want)
 		}

@@ -16,6 +16,13 @@ import (
 // format gets a new magic; Restore refuses the ones it does not know.
 const snapshotMagic = "kvS\x01"
 
+// snapshotMagicV2 opens the snapshots of a Store that bounds its sessions
+// or holds a registered session with nothing applied yet: each session
+// also carries the index that last used it, and its sequence number may
+// be zero (with an empty response). Other Stores write version 1, so
+// their snapshots and digests are what they always were.
+const snapshotMagicV2 = "kvS\x02"
+
 // snapshotTrailerBytes is the size of the CRC-32C that closes a snapshot.
 const snapshotTrailerBytes = 4
 
@@ -28,6 +35,10 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 func (s *Store) Snapshot() []byte {
 	keys := slices.Sorted(maps.Keys(s.data))
 	clients := slices.Sorted(maps.Keys(s.sessions))
+	v2 := s.limits.bounded()
+	for _, c := range clients {
+		v2 = v2 || s.sessions[c].seq == 0
+	}
 
 	size := len(snapshotMagic) + uvarintLen(uint64(s.applied)) +
 		uvarintLen(uint64(len(keys))) + uvarintLen(uint64(len(clients))) + snapshotTrailerBytes
@@ -39,10 +50,17 @@ func (s *Store) Snapshot() []byte {
 		sess := s.sessions[c]
 		size += uvarintLen(uint64(c)) + uvarintLen(uint64(sess.seq)) +
 			uvarintLen(uint64(len(sess.resp))) + len(sess.resp)
+		if v2 {
+			size += uvarintLen(uint64(sess.last))
+		}
 	}
 
 	b := make([]byte, 0, size)
-	b = append(b, snapshotMagic...)
+	if v2 {
+		b = append(b, snapshotMagicV2...)
+	} else {
+		b = append(b, snapshotMagic...)
+	}
 	b = binary.AppendUvarint(b, uint64(s.applied))
 	b = binary.AppendUvarint(b, uint64(len(keys)))
 	for _, k := range keys {
@@ -55,6 +73,9 @@ func (s *Store) Snapshot() []byte {
 		b = binary.AppendUvarint(b, uint64(c))
 		b = binary.AppendUvarint(b, uint64(sess.seq))
 		b = appendBytes(b, sess.resp)
+		if v2 {
+			b = binary.AppendUvarint(b, uint64(sess.last))
+		}
 	}
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crcTable))
 	if len(b) != size {
@@ -80,8 +101,9 @@ func (s *Store) Restore(b []byte) error {
 	if err != nil {
 		return err
 	}
-	// Executed counts this Store's executions, whatever state it holds.
-	st.executed = s.executed
+	// Executed counts this Store's executions, whatever state it holds;
+	// the session limits are configuration.
+	st.executed, st.ended, st.limits = s.executed, s.ended, s.limits
 	*s = st
 	return nil
 }
@@ -90,7 +112,8 @@ func decodeSnapshot(b []byte) (Store, error) {
 	if len(b) < len(snapshotMagic)+snapshotTrailerBytes {
 		return Store{}, fmt.Errorf("%w: snapshot: %d bytes is too short", ErrMalformed, len(b))
 	}
-	if string(b[:len(snapshotMagic)]) != snapshotMagic {
+	v2 := string(b[:len(snapshotMagicV2)]) == snapshotMagicV2
+	if string(b[:len(snapshotMagic)]) != snapshotMagic && !v2 {
 		return Store{}, fmt.Errorf("%w: snapshot: unknown magic %q", ErrMalformed, b[:len(snapshotMagic)])
 	}
 	body := b[:len(b)-snapshotTrailerBytes]
@@ -108,7 +131,7 @@ func decodeSnapshot(b []byte) (Store, error) {
 	if err != nil {
 		return Store{}, err
 	}
-	sessions, err := decodeSnapshotSessions(&r)
+	sessions, err := decodeSnapshotSessions(&r, v2, raft.Index(applied))
 	if err != nil {
 		return Store{}, err
 	}
@@ -149,8 +172,10 @@ func decodeSnapshotData(r *reader) (map[string]*slot, error) {
 	return data, nil
 }
 
-// decodeSnapshotSessions reads the session count and the sessions.
-func decodeSnapshotSessions(r *reader) (map[ClientID]*session, error) {
+// decodeSnapshotSessions reads the session count and the sessions; a
+// version 1 snapshot's sessions were last used at its applied index, as
+// far as anyone can tell.
+func decodeSnapshotSessions(r *reader, v2 bool, applied raft.Index) (map[ClientID]*session, error) {
 	n, err := r.uvarint("snapshot session count")
 	if err != nil {
 		return nil, err
@@ -175,17 +200,36 @@ func decodeSnapshotSessions(r *reader) (map[ClientID]*session, error) {
 		if err != nil {
 			return nil, err
 		}
-		if seq == 0 {
+		if seq == 0 && !v2 {
 			return nil, fmt.Errorf("%w: snapshot: client %d: sequence number is zero", ErrMalformed, c)
 		}
 		resp, err := r.bytes("snapshot session response", 1+binary.MaxVarintLen64+MaxValueBytes)
 		if err != nil {
 			return nil, err
 		}
-		if err := checkSessionResponse(resp); err != nil {
-			return nil, fmt.Errorf("%w: snapshot: client %d: %w", ErrMalformed, c, err)
+		if seq == 0 && len(resp) != 0 {
+			return nil, fmt.Errorf("%w: snapshot: client %d: a response with sequence number zero", ErrMalformed, c)
 		}
-		sessions[ClientID(c)] = &session{seq: Seq(seq), resp: append([]byte(nil), resp...)}
+		if seq != 0 {
+			if err := checkSessionResponse(resp); err != nil {
+				return nil, fmt.Errorf("%w: snapshot: client %d: %w", ErrMalformed, c, err)
+			}
+		}
+		sess := &session{seq: Seq(seq), resp: append([]byte(nil), resp...), last: applied}
+		if seq == 0 {
+			sess.resp = nil
+		}
+		if v2 {
+			last, err := r.uvarint("snapshot session last index")
+			if err != nil {
+				return nil, err
+			}
+			if last == 0 || raft.Index(last) > applied {
+				return nil, fmt.Errorf("%w: snapshot: client %d: last used at index %d, applied %d", ErrMalformed, c, last, applied)
+			}
+			sess.last = raft.Index(last)
+		}
+		sessions[ClientID(c)] = sess
 	}
 	return sessions, nil
 }

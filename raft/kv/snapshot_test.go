@@ -187,7 +187,7 @@ func TestRestoreRejects(t *testing.T) {
 	}{
 		{"empty", nil, "too short"},
 		{"magic only", []byte(snapshotMagic), "too short"},
-		{"unknown magic", append([]byte("kvS\x02"), seal(uv(0), uv(0), uv(0))[4:]...), "unknown magic"},
+		{"unknown magic", append([]byte("kvS\x03"), seal(uv(0), uv(0), uv(0))[4:]...), "unknown magic"},
 		{"checksum flipped", flipped(len(valid) - 1), "checksum"},
 		{"body flipped", flipped(len(valid) / 2), "checksum"},
 		{"truncated", valid[:len(valid)-1], "checksum"},

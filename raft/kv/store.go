@@ -27,6 +27,11 @@ type Store struct {
 	// lastClient and lastSeq name the command executed last.
 	lastClient ClientID
 	lastSeq    Seq
+	// limits bound the session table (session.go). Configuration, not
+	// state: Restore keeps it.
+	limits SessionLimits
+	// ended counts sessions expired or evicted (not replicated state).
+	ended uint64
 }
 
 // slot holds one value. The Store owns the buffer and overwrites it in
@@ -72,7 +77,7 @@ func (s *Store) Apply(e raft.Entry) []byte {
 	switch e.Type {
 	case raft.EntryNormal:
 		s.applied = e.Index
-		return s.applyCommand(e.Data)
+		return s.applyCommand(e.Index, e.Data)
 	case raft.EntryNoop, raft.EntryConfig:
 		s.applied = e.Index
 		return nil
