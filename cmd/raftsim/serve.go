@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/kv"
 	"github.com/raftsim/raftsim/raft/replica"
 	"github.com/raftsim/raftsim/raft/resp"
 )
@@ -37,6 +38,8 @@ type serveFlags struct {
 	snapshotKeep   int
 	snapshotBytes  int64
 	limits         resp.Limits
+	maxSessions    int
+	sessionIdle    uint64
 }
 
 // The compaction policy a node runs with unless told otherwise: a
@@ -106,6 +109,8 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.Var(bytesValue{&f.limits.MaxBulkBytes}, "max-bulk-len", "the longest argument a client may send; a longer one closes its connection with an error")
 	fl.IntVar(&f.limits.MaxArgs, "max-args", resp.DefaultMaxArgs, "the most arguments in one client command; more close its connection with an error")
 	fl.Var(bytesValue{&f.limits.MaxQueryBytes}, "max-query-buffer", "the most input a client connection may have sent unanswered (the command being received); more closes it with an error")
+	fl.IntVar(&f.maxSessions, "max-sessions", 0, "bound the exactly-once session table: sessions must be opened with SESSION REGISTER, and the least recently used is evicted past this many (0: unbounded, any client ID opens one)")
+	fl.Uint64Var(&f.sessionIdle, "session-idle-entries", 0, "with --max-sessions: a session unused for this many log entries expires (0: never by age)")
 	fl.IntVar(&f.limits.MaxConns, "max-clients", resp.DefaultMaxConns, "the most open client connections; one more gets an error and is closed")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")
 	fl.MarkHidden("planted-bug")
@@ -206,7 +211,7 @@ func (f *serveFlags) config() (replica.Config, error) {
 		Dir: f.data, NoForward: f.noForward, TickInterval: f.tick, ElectionTicks: f.electionTicks,
 		HeartbeatTicks: f.heartbeatTicks, RequestTimeout: f.requestTimeout,
 		SnapshotEvery: f.snapshotEvery, SnapshotKeep: f.snapshotKeep, SnapshotBytes: f.snapshotBytes,
-		Limits: f.limits, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
+		Limits: f.limits, Sessions: kv.SessionLimits{Max: f.maxSessions, IdleEntries: raft.Index(f.sessionIdle)}, Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})),
 	}, nil
 }
 

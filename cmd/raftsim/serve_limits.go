@@ -16,8 +16,16 @@ func (f *serveFlags) checkLimits() error {
 		return usageErrorf("--max-query-buffer: %d is outside [1, %s]", l.MaxQueryBytes, bytesValue{ptr(int64(resp.MaxQueryBytesMax))})
 	case l.MaxConns < 1 || l.MaxConns > resp.MaxConnsMax:
 		return usageErrorf("--max-clients: %d is outside [1, %d]", l.MaxConns, resp.MaxConnsMax)
+	case f.maxSessions < 0 || f.maxSessions > maxSessionsFlag:
+		return usageErrorf("--max-sessions: %d is outside [0, %d]", f.maxSessions, maxSessionsFlag)
+	case f.sessionIdle > 0 && f.maxSessions == 0:
+		return usageErrorf("--session-idle-entries: needs --max-sessions")
 	}
 	return nil
 }
+
+// maxSessionsFlag bounds --max-sessions (each session holds a reply of
+// up to 1 MiB).
+const maxSessionsFlag = 10_000_000
 
 func ptr[T any](v T) *T { return &v }

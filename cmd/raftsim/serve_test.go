@@ -52,6 +52,8 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-query-buffer", "2GiB"}, "--max-query-buffer: 2147483648 is outside [1, 1GiB]"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-args", "0"}, "--max-args: 0 is outside [1, 1048576]"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-clients", "-3"}, "--max-clients: -3 is outside [1, 1048576]"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-sessions", "-1"}, "--max-sessions: -1 is outside [0, 10000000]"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--session-idle-entries", "9"}, "--session-idle-entries: needs --max-sessions"},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -124,10 +124,10 @@ func (c Command) Validate() error {
 		}
 		return nil
 	}
-	if c.Client == 0 {
+	if c.Client == 0 && c.Seq != 0 {
 		return fmt.Errorf("%w: %s: client ID is zero", ErrInvalidCommand, c.Op)
 	}
-	if c.Seq == 0 {
+	if c.Client != 0 && c.Seq == 0 {
 		return fmt.Errorf("%w: %s: sequence number is zero", ErrInvalidCommand, c.Op)
 	}
 	if len(c.Key) > MaxKeyBytes {
@@ -245,15 +245,15 @@ func decodeCommandView(b []byte) (commandView, error) {
 	if v.op == OpRegister {
 		return v, decodeRegister(&r, client)
 	}
-	if client == 0 {
-		return v, fmt.Errorf("%w: command: client ID is zero", ErrMalformed)
-	}
 	v.client = ClientID(client)
 	seq, err := r.uvarint("command seq")
 	if err != nil {
 		return v, err
 	}
-	if seq == 0 {
+	if client == 0 && seq != 0 {
+		return v, fmt.Errorf("%w: command: client ID is zero", ErrMalformed)
+	}
+	if client != 0 && seq == 0 {
 		return v, fmt.Errorf("%w: command: sequence number is zero", ErrMalformed)
 	}
 	v.seq = Seq(seq)

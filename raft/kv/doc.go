@@ -44,6 +44,9 @@
 //   - seq > last: applied, and recorded as the new last. Gaps are allowed:
 //     a client may skip a number whose operation never reached the log.
 //
+// A command with client ID and sequence number both zero is sessionless:
+// executed every time it is applied, never answered from a session.
+//
 // So a command takes effect at most once and its client always learns the
 // effect it had. The Store trusts that a retry carries the same command as
 // the original; it does not compare them. The session table is replicated

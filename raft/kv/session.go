@@ -124,6 +124,12 @@ func (s *Store) applyCommand(index raft.Index, data []byte) []byte {
 	if c.op == OpRegister {
 		return s.register(index)
 	}
+	if c.client == 0 {
+		// Sessionless: executed once per entry, no retry answered.
+		resp := s.execute(&c)
+		s.lastClient, s.lastSeq = 0, 0
+		return resp
+	}
 	sess := s.sessions[c.client]
 	if s.limits.bounded() {
 		if sess != nil && s.limits.IdleEntries > 0 && index-sess.last > s.limits.IdleEntries {

@@ -62,6 +62,23 @@ func TestBoundedSessionsNeedRegistration(t *testing.T) {
 	}
 }
 
+// A sessionless command (client and seq zero) needs no session, also in a
+// bounded Store, and is executed every time it is applied.
+func TestSessionlessCommands(t *testing.T) {
+	l := &boundedLog{t, NewWithSessions(SessionLimits{Max: 1})}
+	for range 2 {
+		if r := l.apply(Append(0, 0, "k", "a")); r.Status != StatusOK {
+			t.Fatalf("a sessionless Append = %s", r)
+		}
+	}
+	if v, _ := l.s.Read("k"); v != "aa" || l.s.Sessions() != 0 {
+		t.Fatalf("k = %q with %d sessions; want both appends and no session", v, l.s.Sessions())
+	}
+	if err := (Command{Op: OpGet, Client: 0, Seq: 3, Key: "k"}).Validate(); err == nil {
+		t.Fatal("client 0 with a sequence number validated")
+	}
+}
+
 // At Max sessions, a registration evicts the session used least recently;
 // a retry on the evicted session is refused, never applied again.
 func TestBoundedSessionsEvictTheLeastRecentlyUsed(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/raftsim/raftsim/raft"
 	"github.com/raftsim/raftsim/raft/filestore"
+	"github.com/raftsim/raftsim/raft/kv"
 	"github.com/raftsim/raftsim/raft/resp"
 	"github.com/raftsim/raftsim/raft/server"
 	"github.com/raftsim/raftsim/raft/transport"
@@ -50,7 +51,10 @@ type Config struct {
 	// Limits bound the client connections and their input (see
 	// resp.Limits); zero fields take resp's defaults.
 	Limits resp.Limits
-	Logger *slog.Logger
+	// Sessions bounds the state machine's session table (see
+	// server.Config.Sessions); zero: unbounded.
+	Sessions kv.SessionLimits
+	Logger   *slog.Logger
 }
 
 // Replica is a running node: store, transport, server and front end.
@@ -125,7 +129,7 @@ func Start(cfg Config) (_ *Replica, err error) {
 	r.srv, err = server.New(server.Config{ID: cfg.ID, Voters: voters, Storage: r.store, Transport: r.tr,
 		TickInterval: cfg.TickInterval, ElectionTicks: cfg.ElectionTicks, HeartbeatTicks: cfg.HeartbeatTicks,
 		SnapshotEvery: cfg.SnapshotEvery, SnapshotKeep: cfg.SnapshotKeep, SnapshotBytes: cfg.SnapshotBytes,
-		Logger: cfg.Logger})
+		Sessions: cfg.Sessions, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -109,6 +109,12 @@ func quoteArgs(args []string) string {
 // runs in that kv session: retried with the same client ID and seq, a
 // write is applied at most once and answered as the first time.
 func parseOp(args []string) (op, []byte) {
+	if strings.EqualFold(args[0], "SESSION") && len(args) == 2 && strings.EqualFold(args[1], "REGISTER") {
+		return write(kv.Register(), func(r server.Result) []byte {
+			id, _ := kv.RegisteredID(r.Response)
+			return redcon.AppendInt(nil, int64(id))
+		})
+	}
 	if strings.EqualFold(args[0], "SESSION") {
 		if len(args) < 4 {
 			return op{}, errWrongArity("SESSION")

@@ -25,6 +25,7 @@
 //	                         just enough for redis-cli and redis-benchmark
 //	SESSION client-id seq <GET|SET|DEL|APPEND|CAS> args...
 //	                         the exactly-once form (below)
+//	SESSION REGISTER         :client-id of a new session (the entry's index)
 //
 // Unknown commands and wrong arities get Redis's own error texts. Every
 // error reply starts with a code that tells the client whether the
@@ -47,6 +48,14 @@
 // (client-id, seq) at most once and answers a retry with the original
 // reply (DEL answers :0 and APPEND the current length, since those are
 // not kept); a seq below the session's last is answered STALE.
+//
+// A node started with a bounded session table (serve --max-sessions)
+// takes the SESSION form only on sessions opened by SESSION REGISTER; past
+// the bound the least recently used session is evicted, and one unused for
+// --session-idle-entries log entries expires. A command on a session that
+// is gone is answered SESSIONEXPIRED and not applied; a client whose
+// earlier attempt of it got no answer must take that attempt's outcome as
+// unknown, and register again. Plain commands are then sessionless.
 //
 // # Followers forward
 //

@@ -21,13 +21,16 @@ import (
 //	TRYAGAIN   a bound was reached or the server is stopping: not applied
 //	ABORTED    lost to a leader change: not applied
 //	STALE      a retry older than the session's last command: not applied
+//	SESSIONEXPIRED  the session is gone (bounded sessions): not applied by
+//	           this attempt; an earlier attempt's outcome stays unknown
 //	UNKNOWN    proposed, but whether it will take effect is unknown
 const (
-	CodeNotLeader = "NOTLEADER"
-	CodeTryAgain  = "TRYAGAIN"
-	CodeAborted   = "ABORTED"
-	CodeStale     = "STALE"
-	CodeUnknown   = "UNKNOWN"
+	CodeNotLeader      = "NOTLEADER"
+	CodeTryAgain       = "TRYAGAIN"
+	CodeAborted        = "ABORTED"
+	CodeStale          = "STALE"
+	CodeSessionExpired = "SESSIONEXPIRED"
+	CodeUnknown        = "UNKNOWN"
 )
 
 func errReply(msg string) []byte { return redcon.AppendError(nil, msg) }
@@ -68,6 +71,8 @@ func statusError(r kv.Response) []byte {
 		return errReply(fmt.Sprintf("ERR value would exceed %d bytes; not applied", kv.MaxValueBytes))
 	case kv.StatusBadCommand:
 		return errReply("ERR the command did not decode; not applied")
+	case kv.StatusSessionExpired:
+		return errReply(CodeSessionExpired + " the session expired, was evicted or was never registered; not applied (SESSION REGISTER opens a new one; an earlier attempt of this command may have been applied)")
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/kv"
 )
 
 // Transport is what the server needs of the peer network:
@@ -57,6 +58,11 @@ type Config struct {
 	// bytes of commands. SnapshotEvery bounds the log's length; this
 	// bounds its size when commands are large. Zero turns it off.
 	SnapshotBytes int64
+	// Sessions bounds the state machine's session table
+	// (kv.SessionLimits): sessions must then be registered (kv.Register),
+	// and commands without a client ID are sessionless. Zero: unbounded,
+	// and commands without a client ID join the server's own session.
+	Sessions kv.SessionLimits
 	// Seed seeds the election jitter. Zero draws one at random.
 	Seed uint64
 	// Logger receives role changes and failures. Default: discarded.

@@ -36,7 +36,10 @@
 // answered with its original response. A command with client ID 0 joins
 // the server process's own session, whose ID has the top bit set and 62
 // random bits, numbered when the node proposes it; clients that choose
-// their own IDs must keep the top bit clear.
+// their own IDs must keep the top bit clear. With Config.Sessions bounded,
+// sessions are opened by kv.Register (their IDs are log indexes), a
+// command on a session that is gone is answered kv.StatusSessionExpired,
+// and a command with client ID 0 is sessionless.
 //
 // # Membership
 //

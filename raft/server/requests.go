@@ -31,11 +31,7 @@ type Call struct {
 // client ID and sequence number is applied at most once however often it
 // is retried.
 func (s *Server) Submit(cmd kv.Command) *Call {
-	probe := cmd
-	if probe.Client == 0 {
-		probe.Client, probe.Seq = 1, 1
-	}
-	if err := probe.Validate(); err != nil {
+	if err := cmd.Validate(); err != nil {
 		return &Call{err: err}
 	}
 	p := &proposal{cmd: cmd, done: make(chan Result, 1)}
@@ -127,7 +123,7 @@ func (c *ReadCall) Wait(ctx context.Context) (value string, found bool, err erro
 // propose hands a command to the node (Run's goroutine).
 func (s *Server) propose(p *proposal) {
 	cmd := p.cmd
-	if cmd.Client == 0 {
+	if cmd.Client == 0 && cmd.Op != kv.OpRegister && s.cfg.Sessions.Max == 0 {
 		if s.role != raft.RoleLeader {
 			p.done <- Result{Err: &raft.NotLeaderError{Leader: s.node.Status().Leader}}
 			return

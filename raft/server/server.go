@@ -105,7 +105,7 @@ func New(cfg Config) (*Server, error) {
 	if seed == 0 {
 		seed = randomUint64()
 	}
-	store := kv.New()
+	store := kv.NewWithSessions(cfg.Sessions)
 	node, err := raft.NewNode(raft.Config{
 		ID: cfg.ID, Voters: cfg.Voters, Storage: cfg.Storage, Applied: store.AppliedIndex(),
 		Rand:          rand.New(rand.NewPCG(seed, uint64(cfg.ID))),
