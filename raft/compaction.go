@@ -156,6 +156,8 @@ func (n *Node) handleSnapshotDone(s *Snapshot, from NodeID) {
 		return
 	}
 	n.log.restore(s)
+	// Nothing after the snapshot is left to vouch for.
+	n.retractAcks(meta.Index + 1)
 	// The snapshot replaces the log, and its configuration every one the
 	// log held.
 	n.confs = confLog{base: meta.ConfState.clone(), baseIndex: meta.Index}

@@ -62,6 +62,11 @@ type raftLog struct {
 	// verified is the last index the invariants build has checked the log
 	// up to (see assert_on.go); truncation moves it back.
 	verified Index
+	// cut is the lowest index a truncation dropped since the node last
+	// took it (takeCut), 0 if none: acknowledgements queued before the
+	// truncation may vouch for entries from there on that the log no
+	// longer holds.
+	cut Index
 }
 
 // newRaftLog builds the log from what Storage holds, which is durable:
@@ -277,10 +282,20 @@ func (l *raftLog) truncateAndAppend(ents []Entry) {
 	// flight, an unacknowledged Ready) are never overwritten.
 	l.entries.truncate(int(at - l.first))
 	l.entries.append(ents)
+	if l.cut == 0 || at < l.cut {
+		l.cut = at
+	}
 	if l.stable >= at {
 		l.stable = at - 1
 	}
 	l.verified = min(l.verified, at-1)
+}
+
+// takeCut returns the lowest index truncated since the last call, or 0.
+func (l *raftLog) takeCut() Index {
+	c := l.cut
+	l.cut = 0
+	return c
 }
 
 // maybeAppend handles the entries of an AppendEntries RPC (§5.3). It

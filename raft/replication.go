@@ -2,6 +2,7 @@ package raft
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/raftsim/raftsim/raft/bugs"
 )
@@ -262,6 +263,9 @@ func (n *Node) handleAppend(m Message) error {
 		return err
 	}
 	if ok {
+		if cut := n.log.takeCut(); cut != 0 {
+			n.retractAcks(cut)
+		}
 		n.noteAppended(m.Entries)
 		n.liftFence()
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
@@ -273,6 +277,20 @@ func (n *Node) handleAppend(m Message) error {
 	hint, hintTerm := n.log.findConflictByTerm(min(m.Index, n.log.lastIndex()), m.LogTerm)
 	n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: m.Index, Reject: true, RejectHint: hint, LogTerm: hintTerm, Context: n.rejectContext()})
 	return nil
+}
+
+// retractAcks drops the acknowledgements still queued in this Ready that
+// vouch for entries from index from on, which a truncation has just
+// replaced. A node handling a backlog in one Ready can append an old
+// leader's entries, queue their acknowledgement, then let a newer leader
+// cut them; the Ready stores only the newer log, so the old
+// acknowledgement would leave vouching for entries the node never made
+// durable, and could complete the old leader's quorum. Dropping it is
+// safe: Raft tolerates lost messages, and the old leader probes again.
+func (n *Node) retractAcks(from Index) {
+	n.msgs = slices.DeleteFunc(n.msgs, func(m Message) bool {
+		return m.Type == MsgAppResp && !m.Reject && m.Index >= from
+	})
 }
 
 func (n *Node) handleHeartbeat(m Message) {
