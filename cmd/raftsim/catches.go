@@ -129,11 +129,12 @@ func catches(cmd *cobra.Command, g *globals, f *catchesFlags) error {
 	if len(f.only) > 0 {
 		catalog = nil
 		for _, name := range f.only {
-			b, ok := bugs.ByName(name)
+			b, _ := bugs.ByName(name)
+			in, ok := bugs.InfoOf(b)
 			if !ok {
 				return usageErrorf("--bug: no planted bug %q", name)
 			}
-			catalog = append(catalog, bugs.Catalog[b-1])
+			catalog = append(catalog, in)
 		}
 	}
 	log := cmd.ErrOrStderr()

@@ -28,6 +28,16 @@ func TestSelftestCatches(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
+	// A bug's ID is not its place in the catalogue (IDs of bugs not in
+	// it leave gaps): --bug finds it by name all the same.
+	out, errs, code = cli(t, "catches", "--scenario", "lab3a-initial-election", "--seeds", "1",
+		"--bug", "lease-outlives-election-timeout", "--bug", "read-before-apply")
+	if code != exitPass || !strings.Contains(out, ", 2 planted bugs\n") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if _, errs, code := cli(t, "catches", "--scenario", "lab3a-initial-election", "--bug", "nosuch"); code != exitUsage || !strings.Contains(errs, `no planted bug "nosuch"`) {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
 	if _, errs, code := cli(t, "catches", "--scenario", "nosuch*"); code != exitUsage || !strings.Contains(errs, `no built-in scenario starts with "nosuch"`) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}

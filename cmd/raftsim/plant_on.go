@@ -10,10 +10,8 @@ import (
 
 // plantedBug names the planted Raft bug switched on, or "".
 func plantedBug() string {
-	if b := bugs.Active(); b != bugs.None {
-		return bugs.Catalog[b-1].Name
-	}
-	return ""
+	in, _ := bugs.InfoOf(bugs.Active())
+	return in.Name
 }
 
 // plantBug switches the named bug on and returns what switches it off.

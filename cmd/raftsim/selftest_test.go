@@ -13,6 +13,21 @@ import (
 	"github.com/raftsim/raftsim/sim"
 )
 
+// A reproducer names the bug planted by its ID, which is not its place
+// in the catalogue: IDs of bugs not in it leave gaps.
+func TestPlantedBugNamesEveryCatalogueEntry(t *testing.T) {
+	defer bugs.Set(bugs.None)
+	if got := plantedBug(); got != "" {
+		t.Fatalf("no bug planted: %q", got)
+	}
+	for _, in := range bugs.Catalog {
+		bugs.Set(in.Bug)
+		if got := plantedBug(); got != in.Name {
+			t.Errorf("bug %d planted: %q, want %q", in.Bug, got, in.Name)
+		}
+	}
+}
+
 // With a planted bug, fuzz finds it, minimizes the failing scenario and
 // writes a reproducer that replays the same failure.
 func TestFuzzMinimizesAndReplaysAPlantedBug(t *testing.T) {
