@@ -252,6 +252,7 @@ func TestGeneratedHistoriesAreLinearizable(t *testing.T) {
 		}
 		h := genLinearizable(cfg)
 		res, err := CheckLinearizable(h, LinearizabilityOptions{Budget: testBudget})
+		skipUndecided(t, res, err)
 		if err != nil || res.Verdict != VerdictOK {
 			t.Fatalf("generated history: %v, %v; reproduce with genConfig%+v", res, err, cfg)
 		}
@@ -267,10 +268,24 @@ func TestGeneratedHistoriesAreLinearizable(t *testing.T) {
 		i := reads[rapid.IntRange(0, len(reads)-1).Draw(t, "corrupted read")]
 		h.Ops[i].Found, h.Ops[i].Output = true, "never written"
 		res, err = CheckLinearizable(h, LinearizabilityOptions{Budget: testBudget})
+		skipUndecided(t, res, err)
 		if err != nil || res.Verdict != VerdictIllegal || res.Key != h.Ops[i].Key {
 			t.Fatalf("corrupted read of %q: %v, %v; reproduce with genConfig%+v", h.Ops[i].Key, res, err, cfg)
 		}
 	})
+}
+
+// skipUndecided drops a generated case whose search ran out of its
+// wall-clock budget. With many unknown outcomes on one key porcupine's
+// search is exponential, and on a loaded machine a few such cases do not
+// finish in the budget; an undecided search is reported as inconclusive,
+// never as a verdict, so it proves nothing either way about the property,
+// which is that a decided verdict is the right one. rapid fails the test
+// if it has to drop too many cases.
+func skipUndecided(t *rapid.T, res LinearizabilityResult, err error) {
+	if err == nil && res.Verdict == VerdictUnknown {
+		t.Skipf("undecided within %v: %d operations on %d keys", testBudget, res.Ops, res.Keys)
+	}
 }
 
 // TestPartitionEvents checks the event-history partition function with
