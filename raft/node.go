@@ -120,7 +120,12 @@ func NewNode(cfg Config) (*Node, error) {
 		hs.Commit = l.lastIndex()
 	}
 	if lt := l.lastTerm(); lt > hs.Term {
-		return nil, fmt.Errorf("raft: stored log ends in term %d, after the stored term %d", lt, hs.Term)
+		// A power loss may keep a Ready's entries and lose its hard state
+		// (a disk writes back in any order). That Ready was never synced,
+		// so nothing it held left the node: no vote and no message of term
+		// lt was sent. The node takes up term lt having voted for no one,
+		// as if it had just heard of the term.
+		hs.Term, hs.Vote = lt, None
 	}
 	if err := l.restoreApplied(hs.Commit, cfg.Applied, fence != 0); err != nil {
 		return nil, err
