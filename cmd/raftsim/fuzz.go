@@ -327,6 +327,7 @@ func seedVerdict(res *sim.Result) string {
 // fails the same way, and returns it with its run and a note of the sizes
 // before and after.
 func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, opts shrink.Options) (*scenarios.Scenario, *sim.Result, string) {
+	opts.Run = statable(s, opts.Run)
 	small, st := shrink.Minimize(cfg, shrinkTarget(res.Failures), opts)
 	smallRes, err := sim.Run(small)
 	if err != nil || smallRes.Passed() {
@@ -337,6 +338,25 @@ func minimize(s *scenarios.Scenario, cfg sim.Config, res *sim.Result, opts shrin
 	m.Description = fmt.Sprintf("%s Minimized from %s: %s.", s.Description, s.Name, st)
 	m.Config = small
 	return &m, smallRes, st.String()
+}
+
+// statable wraps a shrink candidate's run (sim.Run if nil) so that a
+// candidate its reproducer file could not state is refused: the simulator
+// runs some timelines the scenario format rejects (a crash of a node an
+// earlier crash left down, once the restart between them is cut), and a
+// reproducer must replay.
+func statable(s *scenarios.Scenario, run func(sim.Config) (*sim.Result, error)) func(sim.Config) (*sim.Result, error) {
+	if run == nil {
+		run = sim.Run
+	}
+	return func(c sim.Config) (*sim.Result, error) {
+		m := *s
+		m.Config = c
+		if _, err := scenarios.Parse(s.Name+"-min.toml", scenarios.Encode(&m)); err != nil {
+			return nil, err
+		}
+		return run(c)
+	}
 }
 
 // runSeeds runs the seeds on workers goroutines, each calling run (which
