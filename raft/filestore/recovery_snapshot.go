@@ -117,6 +117,18 @@ func (s *Store) finishReplay(first uint64) error {
 		return &CorruptionError{File: segmentPath(s.dir, first),
 			Reason: fmt.Sprintf("the log starts at index %d, but it is compacted only to %d: the entries between are lost", st, s.compacted)}
 	}
+	if st := s.replay.start; st > 0 && s.first == st {
+		// The log was replayed from its first entries record, after
+		// segments compaction deleted: the entry before it is the
+		// compaction's last or the snapshot's, and prevTerm its term
+		// (the copies keepLatest writes carry it).
+		switch st - 1 {
+		case s.compacted:
+			s.prevTerm = s.replay.compactTerm
+		case s.snap.Index:
+			s.prevTerm = s.snap.Term
+		}
+	}
 	if s.compacted > s.snap.Index {
 		return &CorruptionError{File: segmentPath(s.dir, s.activeSeq),
 			Reason: fmt.Sprintf("the log is compacted to index %d, past its snapshot at %d", s.compacted, s.snap.Index)}
