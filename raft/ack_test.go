@@ -20,17 +20,7 @@ func TestAcknowledgementOfTruncatedEntriesIsRetracted(t *testing.T) {
 	// them, before the Ready that would have stored them.
 	mustStep(t, n, Message{Type: MsgApp, From: 2, To: 3, Term: 2, Index: 1, LogTerm: 1,
 		Entries: []Entry{{Term: 2, Index: 2, Type: EntryNormal}}})
-	var msgs []Message
-	for n.HasReady() {
-		rd := n.Ready()
-		if !rd.HardState.IsZero() {
-			_ = s.SetHardState(rd.HardState)
-		}
-		_ = s.Append(rd.Entries)
-		_ = s.Sync()
-		msgs = append(msgs, rd.Messages...)
-		n.Advance(rd)
-	}
+	msgs := drain(n, s)
 	last, _ := s.LastIndex()
 	if last != 2 {
 		t.Fatalf("storage ends at %d, want 2 (term 2's entry replaced 2 and 3)", last)
