@@ -15,9 +15,13 @@ import (
 // testNode is one server of a test cluster with its own transport and
 // file store; stop and start model a clean restart.
 type testNode struct {
-	id     raft.NodeID
-	dir    string
-	addr   string
+	id   raft.NodeID
+	dir  string
+	addr string
+	// ln, until the node first starts, holds addr's port so that nothing
+	// else (another test's server, an outgoing connection's ephemeral
+	// port) can take it between choosing it and listening on it.
+	ln     net.Listener
 	tr     *transport.Transport
 	st     *filestore.Store
 	srv    *Server
@@ -86,9 +90,8 @@ func newTestClusterWith(t *testing.T, n int, opts clusterOpts) *testCluster {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln.Close()
 		c.ids = append(c.ids, id)
-		c.nodes[id] = &testNode{id: id, dir: t.TempDir(), addr: ln.Addr().String()}
+		c.nodes[id] = &testNode{id: id, dir: t.TempDir(), addr: ln.Addr().String(), ln: ln}
 	}
 	for _, id := range c.ids {
 		c.start(id)
@@ -96,6 +99,9 @@ func newTestClusterWith(t *testing.T, n int, opts clusterOpts) *testCluster {
 	t.Cleanup(func() {
 		for _, id := range c.ids {
 			c.stop(id)
+			if ln := c.nodes[id].ln; ln != nil { // never started
+				ln.Close()
+			}
 		}
 	})
 	return c
@@ -105,9 +111,9 @@ func (c *testCluster) start(id raft.NodeID) {
 	t := c.t
 	t.Helper()
 	n := c.nodes[id]
-	var ln net.Listener
-	var err error
-	for i := 0; i < 200; i++ { // a restarted node's port may linger briefly
+	ln, err := n.ln, error(nil)
+	n.ln = nil
+	for i := 0; ln == nil && i < 200; i++ { // a restarted node's port may linger briefly
 		if ln, err = net.Listen("tcp", n.addr); err == nil {
 			break
 		}
