@@ -73,6 +73,30 @@ func Start(opts Options) (*Cluster, error) {
 	if opts.Grace <= 0 {
 		opts.Grace = 10 * time.Second
 	}
+	// The ports are free when chosen but not held: a child process binds
+	// them later, and in between another process (or an outgoing
+	// connection's ephemeral port) may take one. A node that then fails to
+	// bind sends the whole cluster to fresh ports.
+	var err error
+	for attempt := 1; ; attempt++ {
+		var c *Cluster
+		c, err = startOnce(opts)
+		if err == nil {
+			return c, nil
+		}
+		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
+			return nil, err
+		}
+	}
+}
+
+// startAttempts bounds Start's retries after a port was taken.
+const startAttempts = 3
+
+// errPortTaken marks a node that exited because its address was in use.
+var errPortTaken = errors.New("address already in use")
+
+func startOnce(opts Options) (*Cluster, error) {
 	ports, err := FreePorts(2 * opts.Nodes)
 	if err != nil {
 		return nil, err
@@ -93,7 +117,49 @@ func Start(opts Options) (*Cluster, error) {
 			return nil, err
 		}
 	}
+	for _, n := range c.Nodes {
+		if err := n.awaitListening(listenTimeout); err != nil {
+			c.Close()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// listenTimeout bounds the wait for a started node to accept connections.
+const listenTimeout = 30 * time.Second
+
+// awaitListening waits until the node accepts client connections (a
+// replica binds its peer address first, so that one is bound too), or its process exits (an error naming the cause from its log),
+// or timeout passes.
+func (n *Node) awaitListening(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		if !n.Running() {
+			log, _ := os.ReadFile(n.LogFile)
+			if strings.Contains(string(log), "address already in use") {
+				return fmt.Errorf("node %d: %w (log %s)", n.ID, errPortTaken, n.LogFile)
+			}
+			return fmt.Errorf("node %d exited at start: %v (log %s)", n.ID, n.ExitErr(), n.LogFile)
+		}
+		if dialable(n.ClientAddr) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("node %d did not listen on %s within %v (log %s)",
+				n.ID, n.ClientAddr, timeout, n.LogFile)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func dialable(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	conn.Close()
+	return true
 }
 
 // FreePorts returns n distinct loopback ports that were free a moment ago.
