@@ -227,9 +227,21 @@ func (s *MemoryStorage) dropFront(c Index) []segment {
 	} else {
 		s.segs[k] = segment{first: c + 1, ents: sg.ents[n:]}
 	}
-	clear(s.segs[:k])
-	s.segs = s.segs[k:]
+	s.dropSegs(k)
 	return cut
+}
+
+// dropSegs removes the first k runs. It moves the rest down rather than
+// re-slicing past them: a log whose front is compacted as its back grows
+// is a queue, and a re-sliced queue loses the capacity in front of it and
+// reallocates all its runs every few appends (garbage on every commit).
+func (s *MemoryStorage) dropSegs(k int) {
+	if k == 0 {
+		return
+	}
+	n := copy(s.segs, s.segs[k:])
+	clear(s.segs[n:])
+	s.segs = s.segs[:n]
 }
 
 // clip returns the parts of runs at or below index hi.
@@ -277,10 +289,7 @@ func (s *MemoryStorage) dropDead() {
 	for k < len(s.segs) && s.segs[k].first+Index(len(s.segs[k].ents)) <= s.first {
 		k++
 	}
-	if k > 0 {
-		clear(s.segs[:k])
-		s.segs = s.segs[k:]
-	}
+	s.dropSegs(k)
 }
 
 // Append implements Storage. It keeps ents: the caller must not modify
