@@ -603,3 +603,52 @@ func TestSnapshotSequenceCutAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// A log replayed from its first entries record, after compaction deleted
+// the segments before it, knows the term of the entry before it (the
+// compaction's or the snapshot's): with term 0 there, the compact record
+// the next deletion copied carried term 0, and Open refused the store as
+// corrupt. The steps are a failure TestSnapshotStoreMatchesModel found.
+func TestReplayedLogKeepsTheTermBeforeIt(t *testing.T) {
+	dir := t.TempDir()
+	opts := Options{SegmentSizeBytes: 128}
+	h := &shandle{s: sopen(t, dir, opts), m: newSModel()}
+	restart := func(crashed bool) {
+		t.Helper()
+		if crashed {
+			crash(h.s)
+		} else {
+			smust(t, h.s.Close())
+		}
+		h.s = sopen(t, dir, opts)
+		checkFiles(t, h.s)
+		if d := sdiff(h.s, h.m); d != "" {
+			t.Fatal(d)
+		}
+	}
+	h.setHardState(t, raft.HardState{Term: 1, Vote: 2})
+	h.append(t, 1, 5, 2)
+	restart(true)
+	restart(true)
+	h.append(t, 4, 1, 3)
+	h.snapshot(t, 4, 3)
+	h.append(t, 5, 1, 4)
+	restart(false)
+	h.snapshot(t, 9, 5) // past the log: replaces it
+	h.append(t, 10, 1, 6)
+	h.snapshot(t, 10, 6)
+	h.compact(t, 5)
+	restart(true)
+	h.setHardState(t, raft.HardState{Term: 6, Vote: 3})
+	h.compact(t, 9)
+	restart(true)
+	h.setHardState(t, raft.HardState{Term: 6, Vote: 1})
+	h.compact(t, 10)
+	restart(false)
+	restart(false)
+	smust(t, h.s.Sync())
+	checkFiles(t, h.s)
+	h.append(t, 11, 1, 6)
+	restart(true)
+	restart(true)
+}
