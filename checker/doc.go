@@ -121,14 +121,25 @@
 //
 // # Linearizability
 //
-// [CheckLinearizable] runs porcupine on a model of the store partitioned
-// by key, within a wall-clock budget. An Unknown outcome gets a return
-// time of +infinity and its results are not compared; only its effect on
-// the state applies, if it is linearized at all. On an Illegal verdict the
-// result names a failing key (the store is linearizable iff every key is),
-// and
-// [LinearizabilityResult.WriteVisualization] writes porcupine's HTML view
-// of that key alone, with [Annotation]s for faults and leader changes:
+// [Linearizer] checks a history while it is recorded: the simulator
+// reports each call and each completion as it happens, and the check
+// keeps, per key, the set of ways the history so far can be linearized
+// (incremental.go explains the algorithm and why dropping the past is
+// sound), so its memory follows the operations in flight, not the length
+// of the run. [CheckLinearizable] runs it over a recorded [History].
+// An Unknown outcome may take
+// effect at any time after its invocation, or never, and its results are
+// not compared. Keys whose search outgrows its bounds are handed to
+// porcupine, over their history from their last certain state, within a
+// wall-clock budget; every other bound is a count, so that the verdict is
+// a function of the history. A bound reached gives the verdict Unknown,
+// never OK.
+//
+// On an Illegal verdict the result names a failing key (the store is
+// linearizable iff every key is) and the operation no linearization
+// explains, and [LinearizabilityResult.WriteVisualization] writes
+// porcupine's HTML view of that key from its last certain state, with
+// [Annotation]s for faults and leader changes:
 //
 //	h, err := checker.Load("run.jsonl", checker.FormatAuto)
 //	if err != nil {

@@ -29,19 +29,50 @@ func WriteHistory(w io.Writer, h History) error {
 	if err := h.validate(); err != nil {
 		return err
 	}
-	bw := bufio.NewWriter(w)
-	buf := appendHeader(nil, h.Meta)
-	if _, err := bw.Write(buf); err != nil {
+	hw, err := NewHistoryWriter(w, h.Meta)
+	if err != nil {
 		return err
 	}
 	for _, op := range h.Ops {
-		buf = appendOperation(buf[:0], op)
-		if _, err := bw.Write(buf); err != nil {
+		if err := hw.Write(op); err != nil {
 			return err
 		}
 	}
-	return bw.Flush()
+	return hw.Flush()
 }
+
+// HistoryWriter writes a history one operation at a time, as a run
+// records it, in the format of [WriteHistory].
+type HistoryWriter struct {
+	bw  *bufio.Writer
+	buf []byte
+}
+
+// NewHistoryWriter writes the header line (with meta) and returns a
+// writer for the operations.
+func NewHistoryWriter(w io.Writer, meta map[string]string) (*HistoryWriter, error) {
+	h := History{Meta: meta}
+	if err := h.validate(); err != nil {
+		return nil, err
+	}
+	hw := &HistoryWriter{bw: bufio.NewWriter(w)}
+	hw.buf = appendHeader(hw.buf, meta)
+	_, err := hw.bw.Write(hw.buf)
+	return hw, err
+}
+
+// Write writes one operation, which must be valid (see [Operation]).
+func (hw *HistoryWriter) Write(op Operation) error {
+	if field, problem := op.check(); problem != "" {
+		return fmt.Errorf("%w: %v: %s: %s", ErrInvalidHistory, op, field, problem)
+	}
+	hw.buf = appendOperation(hw.buf[:0], op)
+	_, err := hw.bw.Write(hw.buf)
+	return err
+}
+
+// Flush writes what is buffered.
+func (hw *HistoryWriter) Flush() error { return hw.bw.Flush() }
 
 func appendHeader(b []byte, meta map[string]string) []byte {
 	b = append(b, `{"format":`...)

@@ -55,6 +55,38 @@ func kvModel() porcupine.Model {
 	}
 }
 
+// kvStart is the initial state of kvModelFrom: each key's partition
+// starts from its own state, looked up at the key's first step.
+type kvStart struct{}
+
+// kvModelFrom is kvModel with each key starting in its state in inits
+// (absent if not listed): for histories of keys from a point where their
+// state was certain.
+func kvModelFrom(inits map[string]kvState) porcupine.Model {
+	m := kvModel()
+	m.Init = func() any { return kvStart{} }
+	m.Step = func(state, input, output any) (bool, any) {
+		if _, ok := state.(kvStart); ok {
+			state = inits[input.(kvInput).op.Key]
+		}
+		return kvStep(state, input, output)
+	}
+	m.Equal = func(a, b any) bool { return a == b }
+	m.Hash = func(state any) uint64 {
+		if _, ok := state.(kvStart); ok {
+			return 0x5ca1ab1e
+		}
+		return kvHash(state)
+	}
+	m.DescribeState = func(state any) string {
+		if _, ok := state.(kvStart); ok {
+			return "(the state at the window's start)"
+		}
+		return describeKVState(state)
+	}
+	return m
+}
+
 // kvStep applies one operation to a key's state and tells whether the
 // results the client saw are possible at this point. Operations with an
 // unknown outcome always are: only their effect is applied.

@@ -34,8 +34,9 @@ var excludedDirs = []string{"raft/filestore", "raft/bench", "raft/transport", "r
 var lintAllowed = map[string]string{
 	"checker/linearizability.go: calls porcupine.CheckOperationsTimeout": "porcupine searches on goroutines against a wall-clock budget: " +
 		"the budget can turn OK into Unknown (never a pass), never into Illegal, and no trace depends on it",
-	"checker/linearizability.go: calls porcupine.CheckOperationsVerbose": "as above: the budgeted search for the failing key",
+	"checker/linearizability.go: calls porcupine.CheckOperationsVerbose": "as above: the budgeted search for the counterexample to draw",
 	"checker/visualize.go: calls porcupine.CheckOperationsVerbose":       "as above: the partial linearizations a visualization draws",
+	"checker/window.go: calls porcupine.CheckOperationsTimeout":          "as above: the budgeted search of a key's window of history",
 	"scenarios/library.go: imports sync": "sync.Once parses the embedded library once for all fuzz workers; " +
 		"no simulated decision depends on it",
 	"raft/bugs/on.go: imports sync/atomic": "raftbugs builds only: selftest's parallel runs count how often a planted bug fired; " +

@@ -1,0 +1,242 @@
+package checker
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anishathalye/porcupine"
+)
+
+// This file is what happens to a key whose search outgrew its bounds (a
+// burst of concurrent appends, say, whose possible orders no read has
+// settled yet): from its last certain state on, its events are only
+// logged, as a window of history that porcupine searches (depth first,
+// where the incremental check keeps every configuration). When a read
+// makes the key's state certain again, porcupine checks the window; if
+// it is linearizable, the key starts over from that state.
+
+// illegalWindow is the part of an illegal key's history that the
+// visualization shows: the operations from the last point where the key's
+// past was a single state (init), with the unknown operations that could
+// still take effect then, to the operation no linearization explains.
+// Checked from init, it is illegal exactly when the key is.
+type illegalWindow struct {
+	init kvState
+	ops  []Operation
+}
+
+// illegalWindow builds the window ending at the last event in the log,
+// or returns nil if no checkpoint with a single state is in the log.
+func (k *keyChecker) illegalWindow() *illegalWindow {
+	for i := len(k.ckpts) - 1; i >= 0; i-- {
+		if k.ckpts[i].state.anchored() {
+			return k.windowOps(&k.ckpts[i])
+		}
+	}
+	return nil
+}
+
+// windowOps builds the window from checkpoint ck, which must be
+// anchored, to the last event in the log. Operations open at the end
+// count as unknown: they may or may not have taken effect yet.
+func (k *keyChecker) windowOps(ck *checkpoint) *illegalWindow {
+	st := &ck.state
+	c := &st.configs[0]
+	w := &illegalWindow{init: kvState{present: c.st.present, value: c.st.value}}
+	unknownAt := func(op Operation) Operation {
+		op.Invoke, op.Complete, op.Outcome = ck.at, ck.at, OutcomeUnknown
+		op.Found, op.FoundUnknown, op.Output, op.Swapped = false, false, "", false
+		return op
+	}
+	for _, id := range st.classIDs {
+		cl := st.classes[id]
+		for range cl.total - countIn(c.used, id) {
+			w.ops = append(w.ops, unknownAt(cl.op))
+		}
+	}
+	for _, d := range k.dormant[:st.dormantLen] {
+		w.ops = append(w.ops, unknownAt(Operation{Kind: d.kind, Key: k.key, Value: d.value}))
+	}
+	// open maps a slot to its operation's index in w.ops; -1 is free.
+	var open [maxOpen]int
+	for j := range open {
+		open[j] = -1
+		if st.openMask&(1<<j) != 0 {
+			open[j] = len(w.ops)
+			w.ops = append(w.ops, *st.slots[j])
+		}
+	}
+	dropped := map[int]bool{}
+	for p := ck.pos; p < k.base+len(k.log); p++ {
+		ev := k.event(p)
+		switch ev.kind {
+		case kevCall:
+			open[ev.slot] = len(w.ops)
+			w.ops = append(w.ops, *ev.op)
+		case kevCallUnknown:
+			w.ops = append(w.ops, *ev.op)
+		case kevReturn, kevGiveUp:
+			w.ops[open[ev.slot]] = *ev.op
+			open[ev.slot] = -1
+		case kevFail:
+			dropped[open[ev.slot]] = true
+			open[ev.slot] = -1
+		}
+	}
+	// Still open when the failing operation returned: placed or not.
+	for _, i := range open {
+		if i >= 0 {
+			inv := w.ops[i].Invoke
+			w.ops[i] = unknownAt(w.ops[i])
+			w.ops[i].Invoke = inv
+		}
+	}
+	kept := w.ops[:0]
+	for i, op := range w.ops {
+		if !dropped[i] && !inert(op) {
+			kept = append(kept, op)
+		}
+	}
+	w.ops = kept
+	return w
+}
+
+// addToWindow logs an event of a window-mode key, keeping only the slot
+// bookkeeping.
+func (k *keyChecker) addToWindow(ev keyEvent, at int64) uint8 {
+	k.log = append(k.log, ev)
+	k.at = append(k.at, at)
+	k.lastAt = at
+	e := &k.log[len(k.log)-1]
+	k.book(e)
+	slot := e.slot
+	if e.kind == kevReturn {
+		op := e.op
+		if writes(op) {
+			k.writesDone = max(k.writesDone, op.Complete)
+		} else if st, ok := certainRead(op); ok && k.openMask == 0 && k.writesDone < op.Invoke {
+			k.settle(st)
+			return slot
+		}
+	}
+	if n := k.base + len(k.log) - k.windowFrom.pos; n > k.lim.log {
+		k.setUnknown(fmt.Sprintf("key %s: %s, and its history since its state was last certain outgrew %d events", showValue(k.key), k.reason, k.lim.log))
+		return 0
+	}
+	return slot
+}
+
+// writes tells whether an OK operation changed the state.
+func writes(op *Operation) bool {
+	return op.Kind == OpPut || op.Kind == OpAppend || op.Kind == OpDelete || op.Kind == OpCAS && op.Swapped
+}
+
+// certainRead returns the state an OK Get read, unless it cannot tell an
+// empty value from a missing key.
+func certainRead(op *Operation) (regState, bool) {
+	if op.Kind != OpGet || op.FoundUnknown && op.Output == "" {
+		return regState{}, false
+	}
+	return regState{present: op.Found || op.FoundUnknown, value: op.Output}, true
+}
+
+// settle is called when the read that just returned makes the key's
+// state certain: nothing is open, and every write of the window completed
+// before the read began, so in every linearization of the window the read
+// comes after every write and the state is what it read. (Unknown
+// operations are set aside: they are optional.) Porcupine then checks the
+// window without them: if it is linearizable so, the key starts over from
+// that state with every unknown operation still to come (a linearization
+// that used none of them is one that leaves them all). If it is not,
+// porcupine checks it with them: illegal is illegal; if they were needed,
+// which of them were used cannot be told, and the window goes on.
+func (k *keyChecker) settle(st regState) {
+	w := k.windowOps(k.windowFrom)
+	var known, unknowns []Operation
+	for _, op := range w.ops {
+		if op.Outcome == OutcomeUnknown {
+			unknowns = append(unknowns, op)
+		} else {
+			known = append(known, op)
+		}
+	}
+	model := kvModelFrom(map[string]kvState{k.key: w.init})
+	switch porcupine.CheckOperationsTimeout(model, porcupineOps(known, nil), k.lim.budget) {
+	case porcupine.Ok:
+		k.restart(st, unknowns)
+		return
+	case porcupine.Unknown:
+		k.windowUnknown(len(known), k.lim.budget)
+		return
+	}
+	switch porcupine.CheckOperationsTimeout(model, porcupineOps(w.ops, unobserved(w.ops)), k.lim.budget) {
+	case porcupine.Illegal:
+		k.status, k.window = keyIllegal, w
+		k.release()
+	case porcupine.Unknown:
+		k.windowUnknown(len(w.ops), k.lim.budget)
+	}
+}
+
+// restart makes the key an ordinary one again, in the certain state st,
+// with the unknown operations that may still take effect. Those that
+// start dormant do so at the next event, where a replay that wakes one
+// starts.
+func (k *keyChecker) restart(st regState, unknowns []Operation) {
+	end := k.base + len(k.log)
+	k.keyState = keyState{configs: []config{{st: st}}, classes: map[uint32]*uclass{}, classOf: map[classKey]uint32{}}
+	k.dormant = k.dormant[:0]
+	var dormant []*Operation
+	for i := range unknowns {
+		op := &unknowns[i]
+		if (op.Kind == OpPut || op.Kind == OpAppend) && op.Value != "" {
+			dormant = append(dormant, op)
+			continue
+		}
+		k.classes[k.classFor(op)].total++
+	}
+	for _, op := range dormant {
+		if k.isDormant(op) {
+			k.addDormant(end, op)
+		} else {
+			k.classes[k.classFor(op)].total++
+		}
+	}
+	k.status, k.reason, k.windowFrom = keyOK, "", nil
+	k.log, k.at, k.base = nil, nil, end
+	k.ckpts = []checkpoint{{pos: end, at: k.lastAt, state: k.keyState.clone()}}
+}
+
+// book does a window-mode key's slot bookkeeping for one event.
+func (k *keyChecker) book(e *keyEvent) {
+	switch e.kind {
+	case kevCall:
+		e.slot = k.open(e.op)
+	case kevReturn, kevFail, kevGiveUp:
+		k.slots[e.slot], k.openMask = nil, k.openMask&^(1<<e.slot)
+	}
+}
+
+// overflow is called when the search of a key outgrows a bound: the key
+// is left to porcupine, from its last certain state on.
+func (k *keyChecker) overflow(reason string) {
+	var ck *checkpoint
+	for i := len(k.ckpts) - 1; i >= 0 && ck == nil; i-- {
+		if k.ckpts[i].state.anchored() {
+			ck = &k.ckpts[i]
+		}
+	}
+	if ck == nil {
+		k.setUnknown(reason + ", and no certain state of the key is left to start porcupine from")
+		return
+	}
+	k.status, k.reason, k.windowFrom = keyWindow, reason, ck
+	k.writesDone = math.MinInt64
+	// The slots are redone from the checkpoint over the whole log: a
+	// replay may have stopped anywhere in it.
+	k.keyState = ck.state.clone()
+	k.configs = nil
+	for p := ck.pos; p < k.base+len(k.log) && k.status == keyWindow; p++ {
+		k.book(k.event(p))
+	}
+}
