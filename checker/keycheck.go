@@ -530,21 +530,18 @@ func dedup(cs []config) []config {
 	if len(cs) < 2 {
 		return cs
 	}
-	seen := map[uint64][]int32{}
+	var hs []uint64
+	m := map[uint64][]int32{}
+	inMap := false
 	out := cs[:0:0]
 	for i := range cs {
 		h := cs[i].hash()
-		dup := false
-		for _, j := range seen[h] {
-			if out[j].equal(&cs[i]) {
-				dup = true
-				break
-			}
+		if find(out, hs, m, inMap, &cs[i], h, func(int) bool { return true }) >= 0 {
+			continue
 		}
-		if !dup {
-			seen[h] = append(seen[h], int32(len(out)))
-			out = append(out, cs[i])
-		}
+		out = append(out, cs[i])
+		hs = append(hs, h)
+		index(hs, m, &inMap)
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package checker
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // searcher explores one step of the incremental check: from every
 // configuration, the ways to place the operation that just returned,
@@ -11,15 +14,20 @@ type searcher struct {
 	// ret is the slot that returned, result its OK operation.
 	ret    uint8
 	result *Operation
-	// seen holds the configurations explored in this step, by hash;
-	// nodes[i] is the i-th, reached after an unknown operation iff
-	// afterU[i].
-	seen   map[uint64][]int32
-	nodes  []config
-	afterU []bool
-	// out collects the configurations the step yields, deduplicated.
-	out     []config
-	outSeen map[uint64][]int32
+	// nodes are the configurations explored in this step, with their
+	// hashes; nodes[i] was reached after an unknown operation iff
+	// afterU[i]. Past smallSet of them, seen indexes them by hash.
+	seen      map[uint64][]int32
+	nodes     []config
+	nodeHash  []uint64
+	afterU    []bool
+	seenInMap bool
+	// out collects the configurations the step yields, deduplicated
+	// alike.
+	out      []config
+	outHash  []uint64
+	outSeen  map[uint64][]int32
+	outInMap bool
 	// left is the number of configurations this step may still explore.
 	left      int
 	exhausted bool
@@ -29,11 +37,57 @@ func newSearcher(k *keyChecker) *searcher {
 	return &searcher{k: k, seen: map[uint64][]int32{}, outSeen: map[uint64][]int32{}}
 }
 
+// smallSet is the size up to which a step finds a configuration among
+// those it has by comparing hashes one by one, which is cheaper than a
+// map for the few configurations most steps have.
+const smallSet = 16
+
 func (s *searcher) reset(limit int) {
-	clear(s.seen)
-	clear(s.outSeen)
-	s.nodes, s.afterU, s.out = s.nodes[:0], s.afterU[:0], nil
+	if s.seenInMap {
+		clear(s.seen)
+		s.seenInMap = false
+	}
+	if s.outInMap {
+		clear(s.outSeen)
+		s.outInMap = false
+	}
+	s.nodes, s.nodeHash, s.afterU = s.nodes[:0], s.nodeHash[:0], s.afterU[:0]
+	s.out, s.outHash = s.out[:0], s.outHash[:0]
 	s.left, s.exhausted = limit, false
+}
+
+// find returns the index among cs (with hashes hs, indexed by m past
+// smallSet) of a configuration equal to c with hash h and for which ok
+// holds, or -1.
+func find(cs []config, hs []uint64, m map[uint64][]int32, inMap bool, c *config, h uint64, ok func(int) bool) int {
+	if !inMap {
+		for i, x := range hs {
+			if x == h && ok(i) && cs[i].equal(c) {
+				return i
+			}
+		}
+		return -1
+	}
+	for _, i := range m[h] {
+		if ok(int(i)) && cs[i].equal(c) {
+			return int(i)
+		}
+	}
+	return -1
+}
+
+// index adds the i-th of hs to m once the set is past smallSet.
+func index(hs []uint64, m map[uint64][]int32, inMap *bool) {
+	n := len(hs)
+	switch {
+	case n == smallSet+1:
+		for i, h := range hs {
+			m[h] = append(m[h], int32(i))
+		}
+		*inMap = true
+	case n > smallSet+1:
+		m[hs[n-1]] = append(m[hs[n-1]], int32(n-1))
+	}
 }
 
 // step returns the configurations that follow the return of slot ret
@@ -44,8 +98,12 @@ func (s *searcher) step(configs []config, ret uint8, result *Operation, limit in
 	for i := range configs {
 		s.explore(configs[i], false)
 	}
-	s.nodes, s.afterU = s.nodes[:0], s.afterU[:0] // release what they point to
-	return s.out, !s.exhausted
+	clear(s.nodes) // release what they point to
+	// The configurations outlive the step (checkpoints share them), so
+	// they leave in a slice of their own; s.out is scratch.
+	out := slices.Clone(s.out)
+	clear(s.out)
+	return out, !s.exhausted
 }
 
 // visit records c as explored and tells whether it is new.
@@ -54,31 +112,29 @@ func (s *searcher) visit(c *config, afterU bool) bool {
 	if afterU {
 		h = mix(h, 0x5a)
 	}
-	for _, i := range s.seen[h] {
-		if s.afterU[i] == afterU && s.nodes[i].equal(c) {
-			return false
-		}
+	if find(s.nodes, s.nodeHash, s.seen, s.seenInMap, c, h, func(i int) bool { return s.afterU[i] == afterU }) >= 0 {
+		return false
 	}
 	if s.left == 0 {
 		s.exhausted = true
 		return false
 	}
 	s.left--
-	s.seen[h] = append(s.seen[h], int32(len(s.nodes)))
 	s.nodes = append(s.nodes, *c)
+	s.nodeHash = append(s.nodeHash, h)
 	s.afterU = append(s.afterU, afterU)
+	index(s.nodeHash, s.seen, &s.seenInMap)
 	return true
 }
 
 func (s *searcher) emit(c config) {
 	h := c.hash()
-	for _, i := range s.outSeen[h] {
-		if s.out[i].equal(&c) {
-			return
-		}
+	if find(s.out, s.outHash, s.outSeen, s.outInMap, &c, h, func(int) bool { return true }) >= 0 {
+		return
 	}
-	s.outSeen[h] = append(s.outSeen[h], int32(len(s.out)))
 	s.out = append(s.out, c)
+	s.outHash = append(s.outHash, h)
+	index(s.outHash, s.outSeen, &s.outInMap)
 }
 
 // explore places, from c, the returning operation now, or first another
@@ -187,6 +243,9 @@ func prune(cs []config) []config {
 	if len(cs) < 2 {
 		return cs
 	}
+	if len(cs) <= smallSet {
+		return pruneSmall(cs)
+	}
 	groups := map[uint64][]int32{}
 	for i := range cs {
 		h := cs[i].futureHash()
@@ -214,5 +273,29 @@ func prune(cs []config) []config {
 			out = append(out, cs[i])
 		}
 	}
+	return out
+}
+
+// pruneSmall is prune for a few configurations: every pair compared.
+func pruneSmall(cs []config) []config {
+	var dead uint32
+	for a := range cs {
+		for b := range cs {
+			if a != b && dead&(1<<a) == 0 && dead&(1<<b) == 0 && cs[a].dominates(&cs[b]) {
+				dead |= 1 << b
+			}
+		}
+	}
+	if dead == 0 {
+		return cs
+	}
+	// cs is the caller's own: filter it in place.
+	out := cs[:0]
+	for i := range cs {
+		if dead&(1<<i) == 0 {
+			out = append(out, cs[i])
+		}
+	}
+	clear(cs[len(out):])
 	return out
 }
