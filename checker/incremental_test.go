@@ -414,3 +414,28 @@ func TestIncrementalBoundsSweep(t *testing.T) {
 	}
 	t.Logf("%d of 1500 undecided", undecided)
 }
+
+// TestManyOpenOperations checks a key with more operations open at once
+// than the search takes (a burst of proposals): the key is left to
+// porcupine, which finds the order a read shows; that read makes the
+// state certain, and the key's search resumes from it (and finds what
+// follows illegal where it is).
+func TestManyOpenOperations(t *testing.T) {
+	var ops []Operation
+	want := ""
+	for i := range 100 {
+		v := fmt.Sprintf("[%d]", i)
+		want += v
+		ops = append(ops, okAppend(uint64(i+1), "p", v, int64(i), 1000+int64(i)))
+	}
+	ops = append(ops, okGet(200, "p", want, 2000, 2010), okPut(200, "p", "x", 2020, 2030))
+	legal := numbered(append(slices.Clone(ops), okGet(200, "p", "x", 2040, 2050))...)
+	if res := check(t, legal); res.Verdict != VerdictOK {
+		t.Fatalf("a burst of 100 appends, read in order: %v", res)
+	}
+	illegal := numbered(append(slices.Clone(ops), okGet(200, "p", want, 2040, 2050))...)
+	res := check(t, illegal)
+	if res.Verdict != VerdictIllegal || res.Key != "p" || res.Failed.Invoke != 2040 {
+		t.Fatalf("a burst, then a stale read after a put: %v", res)
+	}
+}

@@ -28,7 +28,9 @@ const (
 // keyEvent is one entry of a key's event log, which replays read again.
 type keyEvent struct {
 	kind keyEventKind
-	slot uint8
+	// slot is the call's slot, given when the call is processed: below
+	// maxOpen while the key is searched, any while it is a window.
+	slot uint16
 	// op is the operation: as invoked for calls, with its results for
 	// returns.
 	op *Operation
@@ -61,8 +63,11 @@ type dormantOp struct {
 type keyState struct {
 	configs []config
 	// slots[j] is the open operation in slot j, if openMask has bit j.
+	// A window-mode key (window.go) puts the operations past maxOpen in
+	// extra, slot maxOpen+i in extra[i].
 	slots    [maxOpen]*Operation
 	openMask uint64
+	extra    []*Operation
 	// classes holds the active unknown operations by class ID; classIDs
 	// lists the live IDs in order.
 	classes     map[uint32]*uclass
@@ -77,6 +82,7 @@ type keyState struct {
 
 func (s *keyState) clone() keyState {
 	c := *s
+	c.extra = slices.Clone(s.extra)
 	c.classes = make(map[uint32]*uclass, len(s.classes))
 	for id, cl := range s.classes {
 		cp := *cl
@@ -172,7 +178,7 @@ func newKeyChecker(key string, lim *limits) *keyChecker {
 // add appends an event to the log and processes it (and, when evidence
 // wakes a dormant operation, the log again from its start). It returns
 // the slot a call was given.
-func (k *keyChecker) add(ev keyEvent, at int64) uint8 {
+func (k *keyChecker) add(ev keyEvent, at int64) uint16 {
 	if k.status == keyWindow {
 		return k.addToWindow(ev, at)
 	}
@@ -222,31 +228,32 @@ func (k *keyChecker) process(p int) (restart int, ok bool) {
 			k.addUnknown(p, op)
 			return 0, true
 		}
-		ev.slot = k.open(op)
+		if k.openMask == ^uint64(0) {
+			// The overflow gives this call its slot, past maxOpen.
+			k.overflow(fmt.Sprintf("more than %d operations open at once", maxOpen))
+			return 0, true
+		}
+		ev.slot = uint16(k.open(op))
 	case ev.kind == kevReturn:
 		if op.Kind == OpGet {
 			if r, woke := k.evidence(p, op.Output); woke {
 				return r, false
 			}
 		}
-		k.ret(ev.slot, op)
+		k.ret(uint8(ev.slot), op)
 	case ev.kind == kevFail:
-		k.closeSlot(ev.slot, func(c *config) (config, bool) { return *c, c.lin&(1<<ev.slot) == 0 })
+		k.closeSlot(uint8(ev.slot), func(c *config) (config, bool) { return *c, c.lin&(1<<ev.slot) == 0 })
 	case ev.kind == kevGiveUp:
-		k.giveUp(p, ev.slot)
+		k.giveUp(p, uint8(ev.slot))
 	}
 	return 0, true
 }
 
-// open gives an invoked operation the lowest free slot. Slots depend only
-// on the calls and returns, so a replay gives every call the same one.
+// open gives an invoked operation the lowest free slot, of which there
+// must be one. Slots depend only on the calls and returns, so a replay
+// gives every call the same one.
 func (k *keyChecker) open(op *Operation) uint8 {
-	free := ^k.openMask
-	if free == 0 {
-		k.setUnknown(fmt.Sprintf("more than %d operations open at once on key %s", maxOpen, showValue(k.key)))
-		return 0
-	}
-	j := uint8(bits.TrailingZeros64(free))
+	j := uint8(bits.TrailingZeros64(^k.openMask))
 	k.slots[j] = op
 	k.openMask |= 1 << j
 	if k.status == keyOK && (op.Kind == OpGet || op.Kind == OpCAS) {

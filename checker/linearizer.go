@@ -41,7 +41,7 @@ type completion struct {
 // OpRef names an invoked operation for Complete.
 type OpRef struct {
 	k    *keyChecker
-	slot uint8
+	slot uint16
 	call *Operation
 }
 

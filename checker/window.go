@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/anishathalye/porcupine"
 )
@@ -57,12 +58,11 @@ func (k *keyChecker) windowOps(ck *checkpoint) *illegalWindow {
 	for _, d := range k.dormant[:st.dormantLen] {
 		w.ops = append(w.ops, unknownAt(Operation{Kind: d.kind, Key: k.key, Value: d.value}))
 	}
-	// open maps a slot to its operation's index in w.ops; -1 is free.
-	var open [maxOpen]int
-	for j := range open {
-		open[j] = -1
+	// open maps a slot to its operation's index in w.ops.
+	open := map[uint16]int{}
+	for j := range maxOpen {
 		if st.openMask&(1<<j) != 0 {
-			open[j] = len(w.ops)
+			open[uint16(j)] = len(w.ops)
 			w.ops = append(w.ops, *st.slots[j])
 		}
 	}
@@ -77,19 +77,18 @@ func (k *keyChecker) windowOps(ck *checkpoint) *illegalWindow {
 			w.ops = append(w.ops, *ev.op)
 		case kevReturn, kevGiveUp:
 			w.ops[open[ev.slot]] = *ev.op
-			open[ev.slot] = -1
+			delete(open, ev.slot)
 		case kevFail:
 			dropped[open[ev.slot]] = true
-			open[ev.slot] = -1
+			delete(open, ev.slot)
 		}
 	}
-	// Still open when the failing operation returned: placed or not.
+	// Still open at the end: placed or not. (A map's order does not
+	// matter: each is changed in place.)
 	for _, i := range open {
-		if i >= 0 {
-			inv := w.ops[i].Invoke
-			w.ops[i] = unknownAt(w.ops[i])
-			w.ops[i].Invoke = inv
-		}
+		inv := w.ops[i].Invoke
+		w.ops[i] = unknownAt(w.ops[i])
+		w.ops[i].Invoke = inv
 	}
 	kept := w.ops[:0]
 	for i, op := range w.ops {
@@ -103,7 +102,7 @@ func (k *keyChecker) windowOps(ck *checkpoint) *illegalWindow {
 
 // addToWindow logs an event of a window-mode key, keeping only the slot
 // bookkeeping.
-func (k *keyChecker) addToWindow(ev keyEvent, at int64) uint8 {
+func (k *keyChecker) addToWindow(ev keyEvent, at int64) uint16 {
 	k.log = append(k.log, ev)
 	k.at = append(k.at, at)
 	k.lastAt = at
@@ -114,7 +113,7 @@ func (k *keyChecker) addToWindow(ev keyEvent, at int64) uint8 {
 		op := e.op
 		if writes(op) {
 			k.writesDone = max(k.writesDone, op.Complete)
-		} else if st, ok := certainRead(op); ok && k.openMask == 0 && k.writesDone < op.Invoke {
+		} else if st, ok := certainRead(op); ok && !k.anyOpen() && k.writesDone < op.Invoke {
 			k.settle(st)
 			return slot
 		}
@@ -207,15 +206,43 @@ func (k *keyChecker) restart(st regState, unknowns []Operation) {
 	k.ckpts = []checkpoint{{pos: end, at: k.lastAt, state: k.keyState.clone()}}
 }
 
-// book does a window-mode key's slot bookkeeping for one event.
+// book does a window-mode key's slot bookkeeping for one event: the
+// lowest free slot, past maxOpen as many as the operations in flight.
 func (k *keyChecker) book(e *keyEvent) {
 	switch e.kind {
 	case kevCall:
-		e.slot = k.open(e.op)
+		if k.openMask != ^uint64(0) {
+			e.slot = uint16(k.open(e.op))
+			return
+		}
+		i := slices.Index(k.extra, nil)
+		if i < 0 {
+			if len(k.extra) == maxWindowOpen-maxOpen {
+				k.setUnknown(fmt.Sprintf("key %s: more than %d operations open at once", showValue(k.key), maxWindowOpen))
+				return
+			}
+			i = len(k.extra)
+			k.extra = append(k.extra, nil)
+		}
+		k.extra[i] = e.op
+		e.slot = uint16(maxOpen + i)
 	case kevReturn, kevFail, kevGiveUp:
-		k.slots[e.slot], k.openMask = nil, k.openMask&^(1<<e.slot)
+		if e.slot < maxOpen {
+			k.slots[e.slot], k.openMask = nil, k.openMask&^(1<<e.slot)
+			return
+		}
+		k.extra[e.slot-maxOpen] = nil
+		for len(k.extra) > 0 && k.extra[len(k.extra)-1] == nil {
+			k.extra = k.extra[:len(k.extra)-1]
+		}
 	}
 }
+
+// maxWindowOpen bounds the operations open at once on a window-mode key.
+const maxWindowOpen = 1 << 16
+
+// open reports whether any operation is open on the key.
+func (s *keyState) anyOpen() bool { return s.openMask != 0 || len(s.extra) > 0 }
 
 // overflow is called when the search of a key outgrows a bound: the key
 // is left to porcupine, from its last certain state on.
