@@ -119,10 +119,16 @@ package checker
 // checks the window from the certain state it began with, without its
 // unknown operations; if it passes, the key resumes from the read value
 // with all of them still to come (a linearization that used none leaves
-// them all, and dominates). If it fails, porcupine checks the window with
-// them: illegal is illegal; if they were needed, which ones were used up
-// cannot be told, so the window goes on to the next such read. A window
-// longer than ReplayWindow events ends the key's check as Unknown.
+// them all, and dominates). If it fails, they were needed (or the key is
+// illegal), and which ones were used up cannot be told, so the window
+// goes on to the next such read. Porcupine checks it with them once: at
+// the end, or when it grows longer than ReplayWindow events, which ends
+// the key's check (Illegal if porcupine proves it, else Unknown). That
+// search starts from the last certain state before any unknown operation
+// was carried, when one is still in the log (the key's initial state, for
+// most keys of a short history): porcupine's search is much slower when
+// every carried unknown operation is called at the window's start than
+// with each called where it was (see carriesUnknown).
 //
 // # Proof
 //

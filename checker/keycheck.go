@@ -152,6 +152,12 @@ type keyChecker struct {
 	// windowFrom is the checkpoint a window-mode key starts from;
 	// writesDone the latest completion of a write in its window.
 	windowFrom *checkpoint
+	// Invariant: for a window-mode key, fullFrom is the latest anchored
+	// checkpoint at or before windowFrom that carries no unknown
+	// operation (carriesUnknown), or windowFrom if none is left.
+	// Porcupine's search of a window with unknown operations starts there
+	// (see settle).
+	fullFrom   *checkpoint
 	writesDone int64
 	// failed is the operation no configuration could explain.
 	failed *Operation

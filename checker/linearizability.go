@@ -189,7 +189,7 @@ func (r LinearizabilityResult) WriteVisualization(path string, annotations []Ann
 }
 
 // resolveWindows checks the keys whose search outgrew its bounds with
-// porcupine, each over its history from its last certain state: first
+// porcupine, each over its history from fullFrom (see settle): first
 // all at once within the budget (porcupine stops at the first illegal
 // key), then, if some key is illegal, the keys in rounds of doubling
 // budget, as the search for one key can take the whole budget while
@@ -204,7 +204,7 @@ func resolveWindows(keys []*keyChecker, budget time.Duration) *keyChecker {
 	inits := map[string]kvState{}
 	var all []Operation
 	for i, k := range keys {
-		windows[i] = k.windowOps(k.windowFrom)
+		windows[i] = k.windowOps(k.fullFrom)
 		inits[k.key] = windows[i].init
 		all = append(all, windows[i].ops...)
 	}
