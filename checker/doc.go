@@ -93,7 +93,9 @@
 // applied exactly once per node, each client command takes effect at most
 // once, and a read never returns state older than the commit index when it
 // began. Every check costs O(1) per observed entry, so checking every step
-// of a simulation stays cheap.
+// of a simulation stays cheap, and the facts about the indexes every node
+// has applied are released, so that their memory follows the gap between
+// the slowest node and the fastest, not the length of the run.
 //
 // Given a view of every node's log ([Invariants.SetCluster]), it also
 // checks Commit Safety each time a node's commit index moves: the newly

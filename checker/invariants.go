@@ -3,6 +3,7 @@ package checker
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/raftsim/raftsim/raft"
 )
@@ -97,12 +98,16 @@ type Invariants struct {
 	// entries records, per index, the first (term, command hash, term of
 	// the entry before it) seen there; other terms at the same index go
 	// to moreEntries. Most indexes only ever hold one term, so the common
-	// case is a slice lookup, not a hash.
+	// case is a slice lookup, not a hash. entries[i] is index
+	// entriesBase+i: see release.
 	entries     []entryFacts
+	entriesBase raft.Index
 	moreEntries map[entryKey]entryFacts
-	// applied is the reference log of applied entries: entry i+1 is
-	// applied[i]. Every node's applied sequence must be a prefix of it.
-	applied []entryFacts
+	// applied is the reference log of applied entries: entry
+	// appliedBase+i+1 is applied[i]. Every node's applied sequence must
+	// be a prefix of it.
+	applied     []entryFacts
+	appliedBase raft.Index
 	// committedIn maps a term to the highest index its leader committed,
 	// with that entry's term. Leader Completeness is about entries
 	// committed in earlier terms, applied anywhere yet or not.
@@ -272,6 +277,9 @@ func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entr
 		if i > 0 {
 			prevTerm = ents[i-1].Term
 		}
+		if e.Index < iv.entriesBase {
+			continue // released: every node applied this index (see release)
+		}
 		facts := entryFacts{term: e.Term, hash: hashData(e.Data), prevTerm: prevTerm, config: e.Type == raft.EntryConfig}
 		seen, ok := iv.lookupEntry(e.Index, e.Term)
 		if !ok {
@@ -292,8 +300,8 @@ func (iv *Invariants) ObserveAppend(id raft.NodeID, v NodeView, ents []raft.Entr
 }
 
 func (iv *Invariants) lookupEntry(index raft.Index, term raft.Term) (entryFacts, bool) {
-	if int(index) < len(iv.entries) {
-		if f := iv.entries[index]; f.term == term {
+	if i := int(index - iv.entriesBase); i < len(iv.entries) {
+		if f := iv.entries[i]; f.term == term {
 			return f, true
 		}
 	}
@@ -302,14 +310,43 @@ func (iv *Invariants) lookupEntry(index raft.Index, term raft.Term) (entryFacts,
 }
 
 func (iv *Invariants) recordEntry(index raft.Index, f entryFacts) {
-	for int(index) >= len(iv.entries) {
+	i := int(index - iv.entriesBase)
+	for i >= len(iv.entries) {
 		iv.entries = append(iv.entries, entryFacts{})
 	}
-	if iv.entries[index].term == 0 {
-		iv.entries[index] = f
+	if iv.entries[i].term == 0 {
+		iv.entries[i] = f
 		return
 	}
 	iv.moreEntries[entryKey{index, f.term}] = f
+}
+
+// releaseEvery is how far every node's applied index must move past what
+// was last released before the facts behind it are released again.
+const releaseEvery = 4096
+
+// release drops the facts about the indexes up to through, which every
+// node has applied, so that memory follows the gap between the slowest
+// node and the fastest rather than the length of the run. The reference
+// of applied entries is never consulted there again: each node's next
+// apply is past its applied index, which is past through. The facts of
+// Log Matching are consulted only by an entry written at such an index
+// again, which a node does not do (it would be rewriting an entry it has
+// applied, which Raft never does): such a write is no longer compared.
+func (iv *Invariants) release(through raft.Index) {
+	if k := int(through - iv.appliedBase); k > 0 {
+		iv.applied = slices.Clone(iv.applied[k:])
+		iv.appliedBase = through
+	}
+	if k := int(through + 1 - iv.entriesBase); k > 0 {
+		iv.entries = slices.Clone(iv.entries[min(k, len(iv.entries)):])
+		iv.entriesBase = through + 1
+	}
+	for key := range iv.moreEntries { // deleting: order does not matter
+		if key.index <= through {
+			delete(iv.moreEntries, key)
+		}
+	}
 }
 
 // ObserveNode is called after a node handled a batch of work.
@@ -433,7 +470,7 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 		iv.noteConfigApplied(e)
 	}
 	facts := entryFacts{term: e.Term, hash: hashData(e.Data), exec: execKey(client, seq)}
-	k := int(e.Index) - 1
+	k := int(e.Index-iv.appliedBase) - 1
 	switch {
 	case k < len(iv.applied) && iv.applied[k].term == 0:
 		// Known only as covered by a snapshot until now.
@@ -463,6 +500,15 @@ func (iv *Invariants) ObserveApply(id raft.NodeID, e raft.Entry, client, seq uin
 				Message: fmt.Sprintf("node %d executed client %d's command %d at index %d after its command %d at index %d: a command ran twice or out of order", id, client, seq, e.Index, last.seq, last.index)}
 		}
 		nf.sessions[client] = sessionFacts{seq: seq, index: e.Index}
+	}
+	if e.Index >= iv.appliedBase+2*releaseEvery {
+		least := e.Index
+		for i := range iv.nodes {
+			least = min(least, iv.nodes[i].applied)
+		}
+		if least >= iv.appliedBase+releaseEvery {
+			iv.release(least)
+		}
 	}
 	return nil
 }

@@ -86,7 +86,7 @@ func (iv *Invariants) ObserveRestore(id raft.NodeID, index raft.Index, term raft
 	// already reaches index; if not, the entries it covers are known from
 	// now on only as covered (term 0), and filled in by the first node to
 	// apply them.
-	for len(iv.applied) < int(index) {
+	for len(iv.applied) < int(index-iv.appliedBase) {
 		iv.applied = append(iv.applied, entryFacts{})
 	}
 	return nil
@@ -128,7 +128,7 @@ func (iv *Invariants) checkDigest(id raft.NodeID, index raft.Index, digest [sha2
 // checkSnapshotTerm checks a snapshot's last entry against the entry
 // applied at its index.
 func (iv *Invariants) checkSnapshotTerm(id raft.NodeID, index raft.Index, term raft.Term) *Violation {
-	if k := int(index) - 1; k < len(iv.applied) {
+	if k := int(index-iv.appliedBase) - 1; k >= 0 && k < len(iv.applied) {
 		if ref := iv.applied[k].term; ref != 0 && ref != term {
 			return &Violation{Invariant: "log-matching", Node: id, Term: term, Index: index,
 				Message: fmt.Sprintf("node %d holds a snapshot whose last entry, index %d, has term %d, where the entry applied there has term %d", id, index, term, ref)}
