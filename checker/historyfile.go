@@ -55,10 +55,18 @@ func NewHistoryWriter(w io.Writer, meta map[string]string) (*HistoryWriter, erro
 	if err := h.validate(); err != nil {
 		return nil, err
 	}
-	hw := &HistoryWriter{bw: bufio.NewWriter(w)}
+	hw := NewOperationWriter(w)
 	hw.buf = appendHeader(hw.buf, meta)
 	_, err := hw.bw.Write(hw.buf)
 	return hw, err
+}
+
+// NewOperationWriter returns a writer of operation lines without the
+// header, for a history whose header is only known once it ends: the
+// lines go to a scratch file, to be copied after NewHistoryWriter's
+// header.
+func NewOperationWriter(w io.Writer) *HistoryWriter {
+	return &HistoryWriter{bw: bufio.NewWriter(w)}
 }
 
 // Write writes one operation, which must be valid (see [Operation]).

@@ -45,6 +45,8 @@ type client struct {
 	// registering is set while the client's outstanding request is the
 	// registration of a session, not an operation of the history.
 	registering bool
+	// hist names the current operation to the history.
+	hist opHandle
 }
 
 // request is a client attempt travelling to a node.
@@ -123,6 +125,7 @@ func (s *Simulator) startOp(c *client) {
 	c.maybeApplied = false
 	c.deadline = s.now.Add(w.Deadline)
 	s.stats.Ops++
+	c.hist = s.hist.invoke(c.op)
 	s.trace(TraceEvent{Kind: TraceInvoke, N: uint64(c.id), Index: raft.Index(c.seq), Text: describeOp(&c.op)})
 	s.sendAttempt(c)
 }
@@ -270,7 +273,7 @@ func (s *Simulator) finishOp(c *client, outcome string) {
 	c.op.Complete = int64(s.now)
 	c.busy = false
 	c.attempt++
-	s.history = append(s.history, c.op)
+	s.hist.complete(c.hist, c.op)
 	s.trace(TraceEvent{Kind: TraceComplete, N: uint64(c.id), Index: raft.Index(c.seq), Text: outcome})
 	if s.healing && c.op.Outcome == checker.OutcomeOK && c.op.Invoke >= int64(s.healStart) && !s.progressed[c.pos] {
 		s.progressed[c.pos] = true

@@ -6,6 +6,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
@@ -62,6 +63,16 @@ type Config struct {
 	// run over time. It must only read what it is given.
 	Probe      func(ProbeSample)
 	ProbeEvery time.Duration
+	// HistoryLimit is how many operations Result.History keeps (the first
+	// to complete): DefaultHistoryLimit if zero, none if negative; every
+	// one when VisualizationPath is set, since the visualization draws the
+	// whole history. The check and Result.Ops cover every operation
+	// either way.
+	HistoryLimit int
+	// HistorySink, when set, receives every operation once it and every
+	// operation invoked before it have completed: the whole history, in
+	// invocation order, in memory bounded by the operations in flight.
+	HistorySink func(checker.Operation)
 	// VisualizationPath, when set, receives porcupine's HTML
 	// visualization of the first key whose history is not linearizable.
 	VisualizationPath string

@@ -58,11 +58,16 @@
 // to storage before its hard state, so that a store losing a suffix of
 // its records never keeps a commit index past its log.
 //
-// Safety is checked online (checker.Invariants, after every step: the
-// first violation stops the run) and at the end (the client history must
-// be linearizable, checked with porcupine). A panic inside a node is
-// caught and reported with the virtual time and the trace tail; a run
-// that reaches MaxEvents is reported as such, never a hang.
+// Safety is checked online: checker.Invariants after every step (the
+// first violation stops the run), and checker.Linearizer, to which every
+// call and completion is reported as it happens, with its verdict at the
+// end. A run keeps no more of its client history than that check needs
+// (history.go): Result.Ops summarizes every operation, Result.History
+// keeps the first HistoryLimit, and HistorySink receives them all, in
+// invocation order. The trace is a digest of every event and a ring of
+// the last ones, unless a writer takes the whole of it. A panic inside a
+// node is caught and reported with the virtual time and the trace tail;
+// a run that reaches MaxEvents is reported as such, never a hang.
 //
 // Usage:
 //

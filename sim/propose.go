@@ -54,6 +54,8 @@ type scenarioProposal struct {
 	cmd          kv.Command
 	attempts     int
 	maybeApplied bool
+	// hist is the operation's place in the run's history.
+	hist opHandle
 }
 
 // maxProposalAttempts bounds the attempts of a retrying proposal.
@@ -78,6 +80,7 @@ func (s *Simulator) propose(i int, a *Action, nodes []raft.NodeID) {
 		}}
 		s.stats.Ops++
 		s.stats.Proposals++
+		p.hist = s.hist.invoke(p.op)
 		s.props = append(s.props, p)
 		s.trace(TraceEvent{Kind: TraceInvoke, Node: id, N: uint64(cid), Index: 1, Text: describeOp(&p.op)})
 		return k
@@ -206,7 +209,7 @@ func (s *Simulator) finishProposal(k int, outcome checker.Outcome, text string) 
 	}
 	p.op.Outcome = outcome
 	p.op.Complete = int64(s.now)
-	s.history = append(s.history, p.op)
+	s.hist.complete(p.hist, p.op)
 	switch outcome {
 	case checker.OutcomeOK:
 		s.stats.OpsOK++
@@ -229,7 +232,7 @@ func (s *Simulator) openProposals() {
 			s.props[k].state = propDone
 			op := s.props[k].op
 			op.Outcome, op.Complete = checker.OutcomeUnknown, int64(s.now)
-			s.history = append(s.history, op)
+			s.hist.completeAtEnd(s.props[k].hist, op)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package sim
 import (
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/clock"
@@ -164,15 +163,19 @@ type Result struct {
 	// Stopped is set when the run ended at a safety failure, before the
 	// end its configuration planned.
 	Stopped bool
-	// History is the client history. Its last OpenAtEnd operations were
-	// still open when the run ended; they are closed as the checker needs
-	// them (a read as failed, since it had no effect; anything else as
-	// unknown) but are neither failed nor unknown for counting.
-	History   []checker.Operation
-	OpenAtEnd int
-	Roles     []RoleChange
-	Tenures   []Tenure
-	Faults    []FaultWindow
+	// History is the client history, in order of completion: the first
+	// Config.HistoryLimit operations to complete (HistoryDropped counts
+	// the others; Ops summarizes them all). Its last OpenAtEnd operations
+	// were still open when the run ended; they are closed as the checker
+	// needs them (a read as failed, since it had no effect; anything else
+	// as unknown) but are neither failed nor unknown for counting.
+	History        []checker.Operation
+	OpenAtEnd      int
+	HistoryDropped uint64
+	Ops            OpSummary
+	Roles          []RoleChange
+	Tenures        []Tenure
+	Faults         []FaultWindow
 	// Missing lists the actions that found fewer targets than they name.
 	Missing []MissingTarget
 	// Membership lists the membership actions and their outcomes.
@@ -249,13 +252,13 @@ func (s *Simulator) splitVotes() uint64 {
 
 func (s *Simulator) result() *Result {
 	windows := s.closeWindowsAtEnd()
-	closed := len(s.history)
 	s.openProposals()
 	s.closeMembership()
 	// Operations still open at the end: writes may yet take effect;
-	// reads had no effect.
+	// reads had no effect. A registration is not an operation of the
+	// history.
 	for _, c := range s.clients {
-		if c.busy {
+		if c.busy && !c.registering {
 			c.busy = false
 			op := c.op
 			op.Complete = int64(s.now)
@@ -264,10 +267,9 @@ func (s *Simulator) result() *Result {
 			} else {
 				op.Outcome = checker.OutcomeUnknown
 			}
-			s.history = append(s.history, op)
+			s.hist.completeAtEnd(c.hist, op)
 		}
 	}
-	open := len(s.history) - closed
 	s.faults.closeAll(s.now)
 	for i := range s.tenures {
 		if s.tenures[i].Ended == 0 {
@@ -278,42 +280,36 @@ func (s *Simulator) result() *Result {
 	s.msgs.InFlight = uint64(len(s.messages.items) - len(s.messages.free))
 	r := &Result{
 		Seed: s.cfg.Seed, Events: s.events, End: s.now, HealStart: s.healStart,
-		Stopped: s.stopped, History: s.history, OpenAtEnd: open, Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
+		Stopped: s.stopped, History: s.hist.kept, OpenAtEnd: s.hist.openKept, HistoryDropped: s.hist.dropped, Ops: s.hist.summary,
+		Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
 		Missing: s.missing, Windows: windows, Membership: s.memberships,
 		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
 		LivenessChecked: s.livenessChecks == 2,
 	}
 	visualized := false
-	if !s.stopped && !s.cfg.SkipLinearizability && len(s.history) > 0 {
-		budget := s.cfg.LinearizabilityBudget
-		if budget == 0 {
-			budget = 10 * time.Second
-		}
-		lin, err := checker.CheckLinearizable(checker.History{Ops: s.history}, checker.LinearizabilityOptions{Budget: budget})
-		if err != nil {
-			s.fail(Failure{Kind: FailureLinearizability, Name: "history", Message: err.Error()})
-		} else {
-			r.Linearizability = lin
-			switch lin.Verdict {
-			case checker.VerdictIllegal:
-				s.fail(Failure{Kind: FailureLinearizability, Name: "linearizability", Message: lin.String()})
-				if s.cfg.VisualizationPath != "" {
-					visualized = true
-					if err := lin.WriteVisualization(s.cfg.VisualizationPath, r.Annotations()); err != nil {
-						r.WriteErr = fmt.Errorf("visualization: %w", err)
-					}
+	if s.hist.lin != nil && !s.stopped && s.stats.Ops > 0 {
+		lin := s.hist.lin.Result()
+		r.Linearizability = lin
+		switch lin.Verdict {
+		case checker.VerdictIllegal:
+			s.fail(Failure{Kind: FailureLinearizability, Name: "linearizability", Message: lin.String()})
+			if s.cfg.VisualizationPath != "" {
+				visualized = true
+				if err := lin.WriteVisualization(s.cfg.VisualizationPath, r.Annotations()); err != nil {
+					r.WriteErr = fmt.Errorf("visualization: %w", err)
 				}
-			case checker.VerdictUnknown:
-				s.fail(Failure{Kind: FailureInconclusive, Name: "linearizability-budget", Message: lin.String()})
 			}
+		case checker.VerdictUnknown:
+			s.fail(Failure{Kind: FailureInconclusive, Name: "linearizability-budget", Message: lin.String()})
 		}
 	}
-	if s.cfg.VisualizationPath != "" && !visualized && len(s.history) > 0 {
+	if s.cfg.VisualizationPath != "" && !visualized && len(s.hist.kept) > 0 {
 		// Every run gets its visualization: a passing one, an undecided
 		// one, and one stopped by a safety failure (its history up to
-		// the failure, the failure marked).
+		// the failure, the failure marked). It keeps its whole history
+		// for this (see newHistory).
 		r.Failures = s.failures
-		if _, err := checker.WriteHistoryVisualization(checker.History{Ops: s.history}, r.Annotations(), s.cfg.VisualizationPath, s.cfg.LinearizabilityBudget); err != nil {
+		if _, err := checker.WriteHistoryVisualization(checker.History{Ops: s.hist.kept}, r.Annotations(), s.cfg.VisualizationPath, s.cfg.LinearizabilityBudget); err != nil {
 			r.WriteErr = fmt.Errorf("visualization: %w", err)
 		}
 	}

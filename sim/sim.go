@@ -56,7 +56,7 @@ type Simulator struct {
 	// ends at once.
 	stopped bool
 
-	history []checker.Operation
+	hist    *history
 	msgs    MessageAccount
 	roles   []RoleChange
 	tenures []Tenure
@@ -142,6 +142,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		faultRand:    rand.New(rand.NewPCG(cfg.Seed, streamFaults)),
 		scenarioRand: rand.New(rand.NewPCG(cfg.Seed, streamScenario)),
 		bound:        map[string][]raft.NodeID{}}
+	s.hist = newHistory(&s.cfg)
 	s.stopClients = s.end
 	for i := 1; i <= cfg.Nodes; i++ {
 		s.ids = append(s.ids, raft.NodeID(i))

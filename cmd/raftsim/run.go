@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -120,6 +121,14 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 			cfg.Trace = rec
 		}
 	}
+	var hist *historyFile
+	if f.history != "" {
+		if hist, err = createHistoryFile(f.history); err != nil {
+			return err
+		}
+		defer hist.discard()
+		cfg.HistorySink = hist.write
+	}
 	start := time.Now()
 	res, err := sim.Run(cfg)
 	if err != nil {
@@ -141,8 +150,8 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 		}
 		sum.Reproducer = path
 	}
-	if f.history != "" {
-		if err := writeHistoryFile(f.history, s.Name, seed, res); err != nil {
+	if hist != nil {
+		if err := hist.finish(historyMeta(s.Name, seed, res)); err != nil {
 			return err
 		}
 	}
@@ -162,11 +171,71 @@ func runScenario(cmd *cobra.Command, g *globals, f *runFlags) error {
 	return nil
 }
 
-func writeHistoryFile(path, scenario string, seed uint64, res *sim.Result) error {
-	file, err := os.Create(path)
+// historyFile writes a run's whole history without holding it in
+// memory: the run hands over each operation in invocation order, its line
+// goes to a scratch file beside the target, and finish writes the header
+// (which says how the run ended) and copies the lines after it.
+type historyFile struct {
+	path    string
+	scratch *os.File
+	w       *checker.HistoryWriter
+	// err is the first write error; later writes are skipped.
+	err error
+}
+
+func createHistoryFile(path string) (*historyFile, error) {
+	scratch, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return nil, usageErrorf("--history: %v", err)
+	}
+	return &historyFile{path: path, scratch: scratch, w: checker.NewOperationWriter(scratch)}, nil
+}
+
+func (h *historyFile) write(op checker.Operation) {
+	if h.err == nil {
+		h.err = h.w.Write(op)
+	}
+}
+
+// finish writes the history file and removes the scratch file.
+func (h *historyFile) finish(meta map[string]string) error {
+	if h.err == nil {
+		h.err = h.w.Flush()
+	}
+	if h.err == nil {
+		_, h.err = h.scratch.Seek(0, io.SeekStart)
+	}
+	if h.err != nil {
+		return fmt.Errorf("--history: %w", h.err)
+	}
+	file, err := os.Create(h.path)
 	if err != nil {
 		return usageErrorf("--history: %v", err)
 	}
+	hw, err := checker.NewHistoryWriter(file, meta)
+	if err == nil {
+		err = hw.Flush()
+	}
+	if err == nil {
+		_, err = io.Copy(file, h.scratch)
+	}
+	if cerr := file.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("--history: %w", err)
+	}
+	return nil
+}
+
+// discard removes the scratch file.
+func (h *historyFile) discard() {
+	h.scratch.Close()
+	os.Remove(h.scratch.Name())
+}
+
+// historyMeta is the header of a run's history file.
+func historyMeta(scenario string, seed uint64, res *sim.Result) map[string]string {
 	meta := map[string]string{"scenario": scenario, "seed": strconv.FormatUint(seed, 10)}
 	if res.OpenAtEnd > 0 {
 		meta["open_at_end"] = strconv.Itoa(res.OpenAtEnd) + " operations were open when the run ended (reads recorded as failed, others as unknown)"
@@ -179,12 +248,7 @@ func writeHistoryFile(path, scenario string, seed uint64, res *sim.Result) error
 			}
 		}
 	}
-	h := checker.History{Meta: meta, Ops: res.History}
-	if err := checker.WriteHistory(file, h); err != nil {
-		file.Close()
-		return fmt.Errorf("--history: %w", err)
-	}
-	return file.Close()
+	return meta
 }
 
 // writeExports writes the --export-trace and --export-otel files.
