@@ -56,6 +56,9 @@ type Config struct {
 	// LinearizabilityBudget bounds the porcupine check; zero means 10s.
 	// When it runs out the verdict is inconclusive, never a pass.
 	LinearizabilityBudget time.Duration
+	// CheckLimits bounds the online linearizability check (zero fields:
+	// the checker's defaults); its Budget is LinearizabilityBudget, if set.
+	CheckLimits checker.LinearizabilityOptions
 	// SkipLinearizability leaves the history unchecked.
 	SkipLinearizability bool
 	// Probe, when set, is called every ProbeEvery of virtual time with how

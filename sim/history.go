@@ -126,11 +126,14 @@ func newHistory(cfg *Config) *history {
 		h.limit = DefaultHistoryLimit
 	}
 	if !cfg.SkipLinearizability {
-		budget := cfg.LinearizabilityBudget
-		if budget == 0 {
-			budget = 10 * time.Second
+		opts := cfg.CheckLimits
+		if cfg.LinearizabilityBudget != 0 {
+			opts.Budget = cfg.LinearizabilityBudget
 		}
-		h.lin = checker.NewLinearizer(checker.LinearizabilityOptions{Budget: budget})
+		if opts.Budget == 0 {
+			opts.Budget = 10 * time.Second
+		}
+		h.lin = checker.NewLinearizer(opts)
 	}
 	return h
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
 	"github.com/raftsim/raftsim/sim/shrink"
@@ -26,7 +27,10 @@ type fuzzFlags struct {
 	shard         string
 	summary       string
 	budget        time.Duration
-	shrinkRuns    int
+	// checkConfigs and checkWindow bound the online linearizability check
+	// (checker.LinearizabilityOptions' MaxConfigs and ReplayWindow).
+	checkConfigs, checkWindow int
+	shrinkRuns                int
 	// seedsFlag is --seeds, which may also set the first seed.
 	seedsFlag *seedsValue
 }
@@ -114,6 +118,8 @@ summary is the same on every machine.`,
 	// A campaign meets rare histories that porcupine needs more than the
 	// simulator's default 10s for; an undecided check counts as a failure.
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of each linearizability check")
+	fl.IntVar(&f.checkConfigs, "check-configs", checker.DefaultMaxConfigs, "configurations the online linearizability check keeps per key before it hands the key to porcupine")
+	fl.IntVar(&f.checkWindow, "check-window", checker.DefaultReplayWindow, "events of a key's history the online linearizability check keeps for a replay or for porcupine; past it, a run may be inconclusive")
 	fl.IntVar(&f.shrinkRuns, "shrink-runs", 400, "runs spent minimizing each failure before its reproducer is written (0: no minimizing)")
 	cmd.AddCommand(newMergeCmd(g))
 	return cmd
@@ -145,8 +151,8 @@ func shardSeeds(start, count, i, n uint64) []uint64 {
 }
 
 func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
-	if f.workers < 1 || f.duration <= 0 || f.budget <= 0 {
-		return usageErrorf("--workers, --duration and --budget must be positive")
+	if f.workers < 1 || f.duration <= 0 || f.budget <= 0 || f.checkConfigs < 1 || f.checkWindow < 1 {
+		return usageErrorf("--workers, --duration, --budget, --check-configs and --check-window must be positive")
 	}
 	if f.seedsFlag.isRange && cmd.Flags().Changed("seed-start") {
 		return usageErrorf("--seeds %s names its first seed: leave out --seed-start", f.seedsFlag.spec)
@@ -256,10 +262,11 @@ func (s *fuzzSummary) finish() {
 // it fails.
 // runGenerated generates the scenario of a seed and runs it; maxEvents
 // zero keeps the simulator's default bound.
-func runGenerated(seed uint64, duration, budget time.Duration, maxEvents uint64) (*scenarios.Scenario, sim.Config, *sim.Result, error) {
+func runGenerated(seed uint64, duration time.Duration, check checker.LinearizabilityOptions, maxEvents uint64) (*scenarios.Scenario, sim.Config, *sim.Result, error) {
 	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: duration})
 	cfg := s.ConfigFor(seed)
-	cfg.LinearizabilityBudget = budget
+	cfg.LinearizabilityBudget = check.Budget
+	cfg.CheckLimits = check
 	cfg.MaxEvents = maxEvents
 	res, err := sim.Run(cfg)
 	if err != nil {
@@ -281,7 +288,8 @@ func shrinkTarget(fs []sim.Failure) sim.Failure {
 }
 
 func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
-	s, cfg, res, err := runGenerated(seed, f.duration, f.budget, 0)
+	s, cfg, res, err := runGenerated(seed, f.duration, checker.LinearizabilityOptions{
+		Budget: f.budget, MaxConfigs: f.checkConfigs, ReplayWindow: f.checkWindow}, 0)
 	if err != nil {
 		return seedResult{}, err
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/raftsim/raftsim/checker"
 	"github.com/raftsim/raftsim/raft/bugs"
 	"github.com/raftsim/raftsim/scenarios"
 	"github.com/raftsim/raftsim/sim"
@@ -224,7 +225,7 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 			seeds = append(seeds, s)
 		}
 		run := func(seed uint64) (seedResult, error) {
-			_, _, res, err := runGenerated(seed, f.duration, f.checkBudget, selftestMaxEvents)
+			_, _, res, err := runGenerated(seed, f.duration, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
 			if err != nil {
 				return seedResult{}, err
 			}
@@ -299,7 +300,7 @@ const shrinkBudget = 20 * time.Second
 // shrinkSeed minimizes the failing run of the row's seed, records the
 // sizes, and with --out writes the minimized scenario as a reproducer.
 func shrinkSeed(row *selftestRow, f *selftestFlags) error {
-	s, cfg, res, err := runGenerated(row.Seed, f.duration, f.checkBudget, selftestMaxEvents)
+	s, cfg, res, err := runGenerated(row.Seed, f.duration, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
 	if err != nil || res.Passed() {
 		return err
 	}
