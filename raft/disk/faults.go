@@ -38,6 +38,25 @@ var faultKindNames = [...]string{
 	FaultZeroSector: "zero_sector", FaultTornWrite: "torn_write", FaultLostWrite: "lost_write",
 }
 
+// FaultKinds lists every fault kind, in order.
+func FaultKinds() []FaultKind {
+	out := make([]FaultKind, 0, faultKindLimit-1)
+	for k := FaultKind(1); k < faultKindLimit; k++ {
+		out = append(out, k)
+	}
+	return out
+}
+
+// ParseFaultKind returns the kind named name (as String spells it).
+func ParseFaultKind(name string) (FaultKind, bool) {
+	for k := FaultKind(1); k < faultKindLimit; k++ {
+		if faultKindNames[k] == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 func (k FaultKind) String() string {
 	if k > 0 && k < faultKindLimit {
 		return faultKindNames[k]

@@ -205,3 +205,33 @@ func TestSimRates(t *testing.T) {
 		t.Fatal("armed a bit flip")
 	}
 }
+
+// After a failed fsync and a crash, dropping the cache shows what the
+// medium holds: the restarted process reads none of the doomed writes,
+// and writes made after them, outside their bytes, stay.
+func TestSimDropCacheAfterSyncError(t *testing.T) {
+	s := newTestSim(t, SimConfig{}, 1)
+	f := syncedFile(t, s, "/d/log", []byte("durable."))
+	mustWrite(t, f, []byte("doomed"), 8)
+	if err := s.Arm(FaultSyncError); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Sync(); !errors.Is(err, ErrIO) {
+		t.Fatalf("armed fsync error: %v, want ErrIO", err)
+	}
+	mustWrite(t, f, []byte("later"), 14)
+	s.Crash()
+	if got := readAll(t, s, "/d/log"); string(got) != "durable.doomedlater" {
+		t.Fatalf("a crash alone keeps the cache: %q", got)
+	}
+	s.DropCache()
+	if got := readAll(t, s, "/d/log"); string(got) != "durable.\x00\x00\x00\x00\x00\x00later" {
+		t.Fatalf("after DropCache: %q, want the doomed bytes as the medium holds them (zeros)", got)
+	}
+	if lost, _ := s.Damage("/d/log", 8, 14); !lost {
+		t.Fatal("the dropped bytes are not marked lost")
+	}
+	if lost, _ := s.Damage("/d/log", 0, 8); lost {
+		t.Fatal("durable bytes marked lost")
+	}
+}

@@ -149,3 +149,41 @@ func (s *Sim) Clone() *Sim {
 	}
 	return c
 }
+
+// DropCache evicts from the page cache the pages a failed fsync left
+// there (see FaultSyncError): a process that restarts after an fsync
+// error then reads what the medium holds at those bytes (zeros past its
+// end), never writes that no fsync will ever make durable. Linux marks
+// such pages clean after reporting the error, so they are the first to
+// go when the cache is dropped; a store that treats an fsync error as
+// fatal recovers from what is durable only once they are gone. Other
+// unsynced writes stay cached, as they would.
+func (s *Sim) DropCache() {
+	for _, ino := range s.inodes {
+		if ino == nil || len(ino.poisoned) == 0 {
+			continue
+		}
+		for _, sp := range ino.poisoned {
+			for b := sp.lo; b < min(sp.hi, ino.size()); b++ {
+				var v byte
+				if b < int64(len(ino.durable)) {
+					v = ino.durable[b]
+				}
+				ino.data[b] = v
+			}
+			ino.lost = ino.lost.add(sp.lo, sp.hi)
+		}
+		ino.poisoned = nil
+	}
+}
+
+// SetRates replaces the rates of the faults drawn at random (see
+// SimConfig.Rates): a simulator turns them on for a fault phase and off
+// when faults heal.
+func (s *Sim) SetRates(r Rates) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	s.cfg.Rates = r
+	return nil
+}
