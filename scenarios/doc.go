@@ -62,6 +62,11 @@
 //	sync = "100us..2ms"             # how long a sync takes
 //	apply_lag = "0s"                # the state machine applies this long after a Ready (reads wait)
 //	store = "memory"                # or "file": raft/filestore on a simulated disk per node
+//	[disk.faults]                   # file store only: drawn on every operation in the fault phase
+//	write_error = "1/5000"          # a write fails (EIO): the node stops, its supervisor restarts it
+//	sync_error = "1/5000"           # an fsync fails (EIO): fatal too; the restart reads only durable data
+//	misdirect = "1/20000"           # a write lands a few sectors off (corruption budget's nodes only)
+//	stale_read = "1/20000"          # a read returns a sector's previous contents (budget's nodes only)
 //
 //	[workload]
 //	clients = 10
@@ -114,6 +119,18 @@
 //	                                    healing phase (otherwise the healing phase restores
 //	                                    [network], and heal itself changes no setting)
 //	slow_disk                           targets, sync
+//	disk_fault                          targets, fault, until (file store only): fault =
+//	                                    "bit_flip" or "zero_sector" damages synced data of
+//	                                    the node's store now; "sync_error", "write_error",
+//	                                    "misdirect", "stale_read" hit the disk's next
+//	                                    operation of that kind; "no_space" fills the disk
+//	                                    until "until" (or the healing phase). A storage
+//	                                    error stops the node; its supervisor restarts it
+//	                                    300ms later; a store that finds corruption
+//	                                    refuses to start. Latent faults (bit_flip,
+//	                                    zero_sector, misdirect, stale_read) hit at most a
+//	                                    minority of the voters per run: one past that
+//	                                    budget is skipped (traced, counted)
 //	clock_drift                         targets, drift_ppm (+-500000)
 //	clock_jump                          targets, jump ("-300ms"; a jump at
 //	                                    0s sets a clock's skew)

@@ -66,6 +66,7 @@ func Encode(s *Scenario) []byte {
 	if cfg.Disk.Store != sim.StoreMemory {
 		e.kv("store", quote(cfg.Disk.Store.String()))
 	}
+	e.diskRates(cfg.Disk.Rates)
 	e.workload(&cfg.Workload)
 	e.table("liveness")
 	e.kv("leader_within", quote(formatDuration(cfg.Liveness.LeaderWithin)))
@@ -237,7 +238,11 @@ func (e *encoder) action(a *sim.Action) {
 		case "jump":
 			e.kv("jump", quote(formatDuration(a.Jump)))
 		case "until":
-			e.kv("until", quote(formatDuration(a.Until)))
+			if a.Until != 0 {
+				e.kv("until", quote(formatDuration(a.Until)))
+			}
+		case "fault":
+			e.kv("fault", quote(a.DiskFault.String()))
 		case "within":
 			switch {
 			case withinIsAfter(a.Kind):

@@ -128,6 +128,10 @@ func decodeScenario(d *decoder, root *table, file string) *Scenario {
 		t.durationRange("sync", &cfg.Disk.SyncMin, &cfg.Disk.SyncMax)
 		t.duration("apply_lag", &cfg.Disk.ApplyLag)
 		decodeStore(t, &cfg.Disk.Store)
+		if f := t.sub("faults"); f != nil {
+			decodeDiskRates(f, &cfg.Disk.Rates)
+			f.finish()
+		}
 		t.finish()
 	}
 	if t := root.sub("workload"); t != nil {

@@ -55,6 +55,11 @@ func TestParseRejectsBadInput(t *testing.T) {
 		{"bad expectation", base + "expect = \"Stale Read\"\n", "x.toml:3: expect: ", "is not a failure name"},
 		{"bad name", "name = \"../etc\"\n", "x.toml:1: name: ", "use letters, digits"},
 		{"unknown store", base + "[disk]\nstore = \"tape\"\n", "x.toml:4: disk.store: ", `"tape" is not "memory" or "file"`},
+		{"unknown disk fault", base + "[disk]\nstore = \"file\"\n[[timeline]]\nat = \"1s\"\naction = \"disk_fault\"\nnodes = [1]\nfault = \"fire\"\n", "x.toml:9: timeline[0].fault: ", `"fire" is not a disk fault (bit_flip, zero_sector`},
+		{"disk fault without its kind", base + "[disk]\nstore = \"file\"\n[[timeline]]\nat = \"1s\"\naction = \"disk_fault\"\nnodes = [1]\n", "x.toml:7: timeline[0].action: ", `a disk_fault action needs fault =`},
+		{"disk fault on memory", base + "[[timeline]]\nat = \"1s\"\naction = \"disk_fault\"\nnodes = [1]\nfault = \"bit_flip\"\n", "x.toml:7: timeline[0].fault: ", `set [disk] store = "file"`},
+		{"disk fault rate above 1", base + "[disk]\nstore = \"file\"\n[disk.faults]\nsync_error = \"3/2\"\n", "x.toml:6: disk.faults.sync_error: ", "more than 1"},
+		{"disk fault rates on memory", base + "[disk.faults]\nsync_error = \"1/2\"\n", "x.toml:", `set [disk] store = "file"`},
 		// Cross-field checks come from sim.Config.Validate, mapped back.
 		{"heartbeat not below election", base + "[raft]\nelection_ticks = 5\nheartbeat_ticks = 5\n", "x.toml:5: raft.heartbeat_ticks: ", "must be in [1, election_ticks=5)"},
 		{"lease without check quorum", base + "[raft]\nread_mode = \"lease\"\ncheck_quorum = false\n", "x.toml:4: raft.read_mode: ", "lease reads require check_quorum"},

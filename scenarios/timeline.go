@@ -51,6 +51,8 @@ var actionKeys = map[sim.ActionKind][]string{
 	sim.ActRemove:         append(slices.Clone(targetKeys), "joint", "within"),
 	sim.ActReplace:        append(slices.Clone(targetKeys), "with", "joint", "within"),
 	sim.ActTransferLeader: {"nodes", "follower", "random", "as", "require", "within"},
+
+	sim.ActDiskFault: append(slices.Clone(targetKeys), "fault", "until"),
 }
 
 // commonKeys are the keys every entry may have besides its kind's:
@@ -277,6 +279,8 @@ func decodeEntry(t *table, cfg *sim.Config, clk *clockState, i int) (sim.Action,
 			t.boolean("power_loss", &a.PowerLoss)
 		case "sender":
 			t.boolean("sender", &a.Sender)
+		case "fault":
+			decodeDiskFault(t, &a)
 		case "with":
 			a.With = decodeNodes(t, "with", cfg.Nodes)
 		case "joint":
@@ -381,7 +385,10 @@ func decodeOnKey(t *table, key string, nodes int, a *sim.Action) {
 func checkAction(t *table, a *sim.Action) bool {
 	checkSelectors(t, a)
 	switch a.Kind {
-	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump, sim.ActPropose:
+	case sim.ActCrash, sim.ActPowerLoss, sim.ActPause, sim.ActIsolate, sim.ActSlowDisk, sim.ActClockDrift, sim.ActClockJump, sim.ActPropose, sim.ActDiskFault:
+		if a.Kind == sim.ActDiskFault && !t.has("fault") {
+			t.fail("action", "a disk_fault action needs fault = %q, one of %s", "bit_flip", diskFaultNames())
+		}
 		if !a.HasTargets() {
 			t.fail("nodes", "%s needs nodes = [...] or one of %s", entryName(a.Kind), strings.Join(selectorKeys, ", "))
 		}

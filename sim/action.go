@@ -9,6 +9,7 @@ import (
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // ActionKind names a fault the timeline can inject.
@@ -118,6 +119,15 @@ const (
 	// ActTransferLeader hands leadership over to the target (§3.10 of the
 	// thesis).
 	ActTransferLeader
+	// ActDiskFault injects DiskFault on the targets' simulated disks (the
+	// file store only; diskfaults.go): latent corruption of synced data
+	// at once (bit_flip, zero_sector), or an error or misbehaviour of the
+	// next operation of its kind (sync_error, write_error, misdirect,
+	// stale_read), or a full disk (no_space) until Until, or the healing
+	// phase when Until is zero. Latent faults (bit_flip, zero_sector,
+	// misdirect, stale_read) hit at most a minority of the voters over a
+	// run (the corruption budget): one aimed past it is skipped.
+	ActDiskFault
 	actionKindLimit
 )
 
@@ -138,7 +148,7 @@ var actionKindNames = [...]string{
 	ActCrashOnSnapshot: "crash_on_snapshot", ActIsolateOnSnapshot: "isolate_on_snapshot",
 	ActSleep:    "sleep",
 	ActAddVoter: "add_voter", ActAddLearner: "add_learner", ActPromote: "promote", ActRemove: "remove",
-	ActReplace: "replace", ActTransferLeader: "transfer_leader",
+	ActReplace: "replace", ActTransferLeader: "transfer_leader", ActDiskFault: "disk_fault",
 }
 
 func (k ActionKind) String() string {
@@ -309,6 +319,8 @@ type Action struct {
 	// bounds a membership action (DefaultMembershipWithin when zero).
 	With  []raft.NodeID
 	Joint bool
+	// DiskFault is the fault an ActDiskFault injects.
+	DiskFault disk.FaultKind
 }
 
 func (a *Action) validate(c *Config) error {
@@ -410,6 +422,8 @@ func (a *Action) validate(c *Config) error {
 			return fmt.Errorf("messages: %d is not a class of messages", a.Messages)
 		}
 		return validateTypes(a.MsgTypes)
+	case ActDiskFault:
+		return a.validateDiskFault(c, needTargets)
 	case ActSlowDisk:
 		if a.SyncMin < 0 || a.SyncMax < a.SyncMin {
 			return fmt.Errorf("sync: [%v, %v] is not a valid range", a.SyncMin, a.SyncMax)

@@ -10,6 +10,7 @@ import (
 	"github.com/raftsim/raftsim/clock"
 	"github.com/raftsim/raftsim/netsim"
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 	"github.com/raftsim/raftsim/raft/kv"
 )
 
@@ -117,6 +118,21 @@ type DiskConfig struct {
 	// unsynced writes), or StoreFile (the real raft/filestore on a
 	// simulated disk of its own, storage.go).
 	Store StoreKind
+	// Rates are disk faults each node's disk draws on every operation of
+	// their kind during the fault phase (StoreFile only; diskfaults.go):
+	// errors on any node, latent faults (misdirected writes, stale
+	// reads) on the corruption budget's nodes only.
+	Rates disk.Rates
+}
+
+// diskSim is the configuration of each node's simulated disk. Stale
+// reads need the sectors' history, kept only when a run may ask for one.
+func (c *Config) diskSim() disk.SimConfig {
+	keep := c.Disk.Rates.StaleRead.Num > 0
+	for i := range c.Timeline {
+		keep = keep || c.Timeline[i].Kind == ActDiskFault && c.Timeline[i].DiskFault == disk.FaultStaleRead
+	}
+	return disk.SimConfig{KeepSectorHistory: keep}
 }
 
 // StoreKind selects a node's storage (DiskConfig.Store).
@@ -282,6 +298,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Disk.Store >= storeKindLimit {
 		return fmt.Errorf("disk.store: %v is not a store", c.Disk.Store)
+	}
+	if err := c.Disk.Rates.Validate(); err != nil {
+		return fmt.Errorf("disk.faults.%w", err)
+	}
+	if c.Disk.Rates != (disk.Rates{}) && c.Disk.Store != StoreFile {
+		return errors.New(`disk.faults: disk faults hit the file store: set [disk] store = "file"`)
 	}
 	if c.Disk.ApplyLag < 0 {
 		return fmt.Errorf("disk.apply_lag: %v must not be negative", c.Disk.ApplyLag)

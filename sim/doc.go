@@ -58,6 +58,17 @@
 // to storage before its hard state, so that a store losing a suffix of
 // its records never keeps a commit index past its log.
 //
+// On the file store the disk also misbehaves (diskfaults.go): ActDiskFault
+// and DiskConfig.Rates inject latent corruption, fsync and write errors,
+// a full disk, misdirected writes and stale reads. A storage error stops
+// the node, never the simulator and never a retry in place (fsyncgate);
+// its supervisor restarts it 300ms later, after the page cache dropped
+// the pages a failed fsync left (diskerror.go). A store that finds
+// corruption its disk suffered refuses to start; one that fails to open
+// with no fault to explain it breaks durable-state. Latent faults hit at
+// most a minority of the voters (the corruption budget). Result.Disk
+// counts every fault by kind.
+//
 // Safety is checked online: checker.Invariants after every step (the
 // first violation stops the run), and checker.Linearizer, to which every
 // call and completion is reported as it happens, with its verdict at the

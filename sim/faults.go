@@ -217,6 +217,8 @@ func (s *Simulator) applyAction(a *Action, nodes []raft.NodeID) {
 		s.startNemesis(a)
 	case ActCrashOnSnapshot, ActIsolateOnSnapshot:
 		s.startSnapshotNemesis(a)
+	case ActDiskFault:
+		s.injectDiskFault(a, nodes)
 	case ActClockJump:
 		for _, id := range nodes {
 			n := s.nodes[id-1]
@@ -273,6 +275,8 @@ func describeAction(a *Action, nodes []raft.NodeID) string {
 		fmt.Fprintf(&b, " %d", a.Count)
 	case ActSleep:
 		fmt.Fprintf(&b, " %v..%v", a.SleepMin, a.SleepMax)
+	case ActDiskFault:
+		b.WriteString(" " + a.DiskFault.String())
 	}
 	if a.Joint {
 		b.WriteString(" joint")

@@ -24,7 +24,9 @@ const fileDir = "/raft"
 // writes in its page cache), a power loss loses what the disk never made
 // durable, and a restart runs filestore.Open's recovery on what is left.
 type fileStorage struct {
-	disk *disk.Sim
+	// d is the node's disk: it outlives every process, and faults only
+	// through what the simulator arms on it.
+	d *disk.Sim
 	// st is the running process's store; nil while the node is down.
 	st *filestore.Store
 	// down is what a restart would find, for the checkers while the node
@@ -44,16 +46,16 @@ type heldLog struct {
 	st *filestore.Store
 }
 
-func newFileStorage(rng *rand.Rand) (*fileStorage, error) {
-	d, err := disk.NewSim(disk.SimConfig{}, rng)
+func newFileStorage(cfg disk.SimConfig, rng *rand.Rand) (*fileStorage, error) {
+	d, err := disk.NewSim(cfg, rng)
 	if err != nil {
 		return nil, err
 	}
-	return &fileStorage{disk: d}, nil
+	return &fileStorage{d: d}, nil
 }
 
 func (s *fileStorage) open() (raft.Storage, error) {
-	st, err := filestore.Open(fileDir, filestore.Options{FS: s.disk, SegmentSizeBytes: fileSegmentBytes})
+	st, err := filestore.Open(fileDir, filestore.Options{FS: s.d, SegmentSizeBytes: fileSegmentBytes})
 	if err != nil {
 		return nil, err
 	}
@@ -63,15 +65,19 @@ func (s *fileStorage) open() (raft.Storage, error) {
 
 func (s *fileStorage) live() raft.Storage { return s.st }
 
+func (s *fileStorage) disk() *disk.Sim { return s.d }
+
+func (s *fileStorage) diskChanged() { s.down = nil }
+
 // crash ends the process: its open files become stale handles, which is
 // why the store is dropped rather than closed (closing would sync).
 func (s *fileStorage) crash() {
-	s.disk.Crash()
+	s.d.Crash()
 	s.st, s.down = nil, nil
 }
 
 func (s *fileStorage) powerLoss() {
-	s.disk.PowerLoss()
+	s.d.PowerLoss()
 	s.st, s.down = nil, nil
 }
 
@@ -148,7 +154,7 @@ func (s *fileStorage) held() *heldLog {
 		return s.down
 	}
 	s.down = &heldLog{first: 1}
-	st, err := filestore.Open(fileDir, filestore.Options{FS: s.disk.Clone(), SegmentSizeBytes: fileSegmentBytes})
+	st, err := filestore.Open(fileDir, filestore.Options{FS: s.d.Clone(), SegmentSizeBytes: fileSegmentBytes})
 	if err != nil {
 		return s.down
 	}

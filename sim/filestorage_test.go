@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // storeRun is a short run with crashes, restarts and compaction, and
@@ -100,7 +101,7 @@ func TestFileStoreSurvivesPowerLoss(t *testing.T) {
 // The down view (what a restart would find) agrees with the store the
 // restart then opens.
 func TestFileStoreHeldMatchesRestart(t *testing.T) {
-	s, err := newFileStorage(rand.New(rand.NewPCG(3, 3)))
+	s, err := newFileStorage(disk.SimConfig{}, rand.New(rand.NewPCG(3, 3)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,19 +197,23 @@ func (s *Simulator) process(n *node) {
 		if rd.SoftState != nil {
 			s.roleChange(n, *rd.SoftState)
 		}
-		s.storeSnapshot(n, rd)
+		if !s.storeSnapshot(n, rd) {
+			return
+		}
 		// The entries go to storage before the hard state whose commit
 		// index may cover them: a store that writes records in order (the
 		// file store) can then lose a suffix of them to a power loss
 		// without keeping a commit index past its log.
 		if len(rd.Entries) > 0 {
 			if err := n.store.live().Append(rd.Entries); err != nil {
-				panic(err)
+				s.diskError(n, "append", err)
+				return
 			}
 		}
 		if !rd.HardState.IsZero() {
 			if err := n.store.live().SetHardState(rd.HardState); err != nil {
-				panic(err)
+				s.diskError(n, "set_hard_state", err)
+				return
 			}
 			if s.inv != nil {
 				s.inv.ObserveVote(n.id, rd.HardState)
@@ -230,7 +234,9 @@ func (s *Simulator) process(n *node) {
 				s.violation(s.inv.ObserveAppend(n.id, n.rn, rd.Entries), n.id)
 			}
 		}
-		s.storeCompaction(n, rd)
+		if !s.storeCompaction(n, rd) {
+			return
+		}
 		if rd.MustSync {
 			lat := n.syncMin
 			if n.syncMax > n.syncMin {
@@ -252,7 +258,8 @@ func (s *Simulator) process(n *node) {
 func (s *Simulator) finishReady(n *node, rd raft.Ready) {
 	if rd.MustSync {
 		if err := n.store.live().Sync(); err != nil {
-			panic(err)
+			s.diskError(n, "sync", err)
+			return
 		}
 		s.trace(TraceEvent{Kind: TraceSync, Node: n.id})
 		if s.inv != nil {
@@ -434,6 +441,12 @@ func (s *Simulator) crash(n *node, powerLoss bool) {
 		// restart's Reopen makes them so, a power loss before it drops them.
 		n.store.crash()
 	}
+	s.stop(n, how)
+}
+
+// stop ends the node's process (its storage already crashed, lost power,
+// or failed; how says which, for the trace).
+func (s *Simulator) stop(n *node, how string) {
 	s.trace(TraceEvent{Kind: TraceCrash, Node: n.id, Text: how})
 	if n.role == raft.RoleLeader {
 		s.endTenure(n)
@@ -466,10 +479,7 @@ func (s *Simulator) restart(n *node) {
 		rn, err = raft.NewNode(s.raftConfig(n, storage))
 	}
 	if err != nil {
-		// Its durable state is inconsistent: a store lost what it had
-		// promised to keep.
-		s.violation(&checker.Violation{Invariant: "durable-state", Node: n.id,
-			Message: fmt.Sprintf("node %d cannot restart from its durable state: %v", n.id, err)}, n.id)
+		s.openFailed(n, err)
 		return
 	}
 	n.rn = rn

@@ -24,6 +24,8 @@ const (
 	evProbe                              // Config.Probe samples the run
 	evApply                              // a node's state machine applies entries (Disk.ApplyLag)
 	evMembership                         // a membership action's retry or deadline
+	evDiskRestart                        // a node stopped by a storage error starts again
+	evDiskSpace                          // a node's full disk gets space back
 )
 
 // event is one entry of the queue. It stays small: payloads that are

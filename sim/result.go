@@ -186,6 +186,8 @@ type Result struct {
 	Network  []netsim.LinkStats
 	Messages MessageAccount
 	Stats    Stats
+	// Disk counts the disk faults and what they did to the nodes.
+	Disk DiskStats
 	// Linearizability is the porcupine verdict (zero when skipped).
 	Linearizability checker.LinearizabilityResult
 	// LivenessChecked is true when the run reached both liveness bounds:
@@ -283,7 +285,7 @@ func (s *Simulator) result() *Result {
 		Stopped: s.stopped, History: s.hist.kept, OpenAtEnd: s.hist.openKept, HistoryDropped: s.hist.dropped, Ops: s.hist.summary,
 		Roles: s.roles, Tenures: s.tenures, Faults: s.faults.windows,
 		Missing: s.missing, Windows: windows, Membership: s.memberships,
-		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs,
+		Network: s.net.Stats(), Stats: s.stats, Messages: s.msgs, Disk: s.diskStats(),
 		LivenessChecked: s.livenessChecks == 2,
 	}
 	visualized := false

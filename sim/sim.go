@@ -62,6 +62,7 @@ type Simulator struct {
 	tenures []Tenure
 	faults  faultLog
 	stats   Stats
+	disk    DiskStats
 
 	// faultRand draws the nemeses' random choices (its own stream).
 	faultRand *rand.Rand
@@ -163,7 +164,7 @@ func newSimulator(cfg Config) (*Simulator, error) {
 		if err != nil {
 			return nil, err
 		}
-		store, err := newNodeStorage(cfg.Disk.Store, rand.New(rand.NewPCG(cfg.Seed, streamFileDisk+uint64(i))))
+		store, err := newNodeStorage(cfg.Disk.Store, cfg.diskSim(), rand.New(rand.NewPCG(cfg.Seed, streamFileDisk+uint64(i))))
 		if err != nil {
 			return nil, err
 		}
@@ -206,6 +207,7 @@ func (s *Simulator) run() (res *Result) {
 		}
 	}()
 	s.trace(TraceEvent{Kind: TracePhase, Text: "start", N: s.cfg.Seed})
+	s.startDiskRates()
 	for _, n := range s.nodes {
 		s.restart(n)
 	}
@@ -290,6 +292,10 @@ func (s *Simulator) dispatch(e event) {
 		s.onProbe()
 	case evApply:
 		s.onApply(s.nodes[e.node], e)
+	case evDiskRestart:
+		s.onDiskRestart(s.nodes[e.node], e)
+	case evDiskSpace:
+		s.freeDisk(s.nodes[e.node])
 	default:
 		panic(fmt.Sprintf("sim: unknown event kind %d", e.kind))
 	}
@@ -452,6 +458,7 @@ func (s *Simulator) heal() {
 	clear(s.isolated)
 	s.release(s.net.Heal())
 	s.resetLinks()
+	s.healDisks()
 	for _, n := range s.nodes {
 		n.syncMin, n.syncMax = s.cfg.Disk.SyncMin, s.cfg.Disk.SyncMax
 		if n.paused {

@@ -36,19 +36,21 @@ func messageBytes(m *raft.Message) uint64 {
 }
 
 // storeSnapshot writes a Ready's snapshot (step 1, before its entries).
-func (s *Simulator) storeSnapshot(n *node, rd raft.Ready) {
+// It reports false if the node stopped on a storage error.
+func (s *Simulator) storeSnapshot(n *node, rd raft.Ready) bool {
 	if rd.Snapshot.IsEmpty() {
-		return
+		return true
 	}
 	meta := rd.Snapshot.Meta
 	held := n.store.snapshotIndex()
 	if err := n.store.live().ApplySnapshot(rd.Snapshot); err != nil {
-		panic(fmt.Sprintf("sim: node %d: storing %v: %v", n.id, rd.Snapshot, err))
+		s.diskError(n, fmt.Sprintf("apply_snapshot %d", meta.Index), err)
+		return false
 	}
 	if n.store.snapshotIndex() == held {
 		// The store holds it, or a newer one, already: a restart handing
 		// the stored snapshot to the state machine again.
-		return
+		return true
 	}
 	what := "store"
 	if rd.RestoreSnapshot {
@@ -56,21 +58,25 @@ func (s *Simulator) storeSnapshot(n *node, rd raft.Ready) {
 	}
 	s.trace(TraceEvent{Kind: TraceSnapshot, Node: n.id, Term: meta.Term, Index: meta.Index, N: uint64(len(rd.Snapshot.Data)), Text: what})
 	s.onSnapshotWritten(n)
+	return true
 }
 
 // storeCompaction carries out a Ready's compaction (step 1, after its
-// snapshot and entries).
-func (s *Simulator) storeCompaction(n *node, rd raft.Ready) {
+// snapshot and entries). It reports false if the node stopped on a
+// storage error.
+func (s *Simulator) storeCompaction(n *node, rd raft.Ready) bool {
 	if rd.Compact == 0 {
-		return
+		return true
 	}
 	if err := n.store.live().Compact(rd.Compact); err != nil {
-		panic(fmt.Sprintf("sim: node %d: compacting to %d: %v", n.id, rd.Compact, err))
+		s.diskError(n, fmt.Sprintf("compact %d", rd.Compact), err)
+		return false
 	}
 	s.trace(TraceEvent{Kind: TraceSnapshot, Node: n.id, Index: rd.Compact, Text: "compact"})
 	if s.inv != nil {
 		s.violation(s.inv.ObserveCompact(n.id, rd.Compact, n.sm.AppliedIndex()), n.id)
 	}
+	return true
 }
 
 // restoreSnapshot resets the node's state machine to a snapshot (step 3).

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/disk"
 )
 
 // nodeStorage is a node's durable storage as the simulator drives it: the
@@ -22,6 +23,11 @@ type nodeStorage interface {
 	crash()
 	// powerLoss ends the process and loses what was not durable.
 	powerLoss()
+	// disk is the simulated disk under the store, or nil (MemoryStorage).
+	disk() *disk.Sim
+	// diskChanged says the disk changed under a store that is down (a
+	// fault hit it): what a restart would find must be read again.
+	diskChanged()
 
 	// The log the node holds, or would restart with while down, for the
 	// checkers: its last and first index (the entries before the first
@@ -40,9 +46,9 @@ type nodeStorage interface {
 
 // newNodeStorage returns a node's storage of the kind the run asks for;
 // rng drives a file store's simulated disk.
-func newNodeStorage(kind StoreKind, rng *rand.Rand) (nodeStorage, error) {
+func newNodeStorage(kind StoreKind, cfg disk.SimConfig, rng *rand.Rand) (nodeStorage, error) {
 	if kind == StoreFile {
-		return newFileStorage(rng)
+		return newFileStorage(cfg, rng)
 	}
 	return newMemStorage(), nil
 }
@@ -66,6 +72,8 @@ func (s *memStorage) firstHeld() raft.Index               { return s.m.FirstHeld
 func (s *memStorage) term(i raft.Index) (raft.Term, bool) { return s.m.Term(i) }
 func (s *memStorage) snapshotIndex() raft.Index           { return s.m.SnapshotIndex() }
 func (s *memStorage) fenced() bool                        { return false }
+func (s *memStorage) disk() *disk.Sim                     { return nil }
+func (s *memStorage) diskChanged()                        {}
 func (s *memStorage) heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error) {
 	return s.m.HeldConfig(initial)
 }

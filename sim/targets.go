@@ -38,7 +38,7 @@ func (k ActionKind) takesNodes() bool {
 	switch k {
 	case ActCrash, ActPowerLoss, ActRestart, ActPause, ActResume, ActIsolate,
 		ActSlowDisk, ActClockDrift, ActClockJump, ActPropose, ActReconnect,
-		ActAddVoter, ActAddLearner, ActPromote, ActRemove, ActReplace, ActTransferLeader:
+		ActAddVoter, ActAddLearner, ActPromote, ActRemove, ActReplace, ActTransferLeader, ActDiskFault:
 		return true
 	}
 	return false

@@ -39,6 +39,7 @@ const (
 	TraceCommit                         // a node's commit index rose to Index
 	TraceCheck                          // a scenario check's window opened, closed or failed (Text)
 	TraceSnapshot                       // a snapshot was made, stored, compacted or restored (Text: which)
+	TraceDisk                           // a disk fault hit a node's disk (Text: what, where)
 	traceKindLimit
 )
 
@@ -48,7 +49,7 @@ var traceKindNames = [...]string{
 	TraceSync: "sync", TraceApply: "apply", TraceCrash: "crash", TraceRestart: "restart",
 	TracePause: "pause", TraceResume: "resume", TraceInvoke: "invoke", TraceComplete: "complete",
 	TraceAction: "action", TracePhase: "phase", TraceViolation: "violation",
-	TraceCommit: "commit", TraceCheck: "check", TraceSnapshot: "snapshot",
+	TraceCommit: "commit", TraceCheck: "check", TraceSnapshot: "snapshot", TraceDisk: "disk",
 }
 
 func (k TraceKind) String() string {

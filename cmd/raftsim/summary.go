@@ -211,6 +211,8 @@ type runSummary struct {
 	Missing        []missingJSON `json:"missing,omitempty"`
 	// Membership lists the membership actions and their outcomes.
 	Membership []membershipJSON `json:"membership,omitempty"`
+	// Disk counts the disk faults of a run on the file store.
+	Disk *diskJSON `json:"disk,omitempty"`
 	// Windows holds, per [[check]] block, its verdict and what happened
 	// in its window.
 	Windows    []windowJSON `json:"windows,omitempty"`
@@ -275,8 +277,8 @@ func summarize(s *scenarios.Scenario, seed uint64, res *sim.Result, wall time.Du
 		LeaderChanges: res.Stats.LeaderChanges, Elections: res.Stats.Elections, SplitVotes: res.Stats.SplitVotes,
 		Latency: runLatencies(res), Linearizability: linearizabilityOf(res),
 		MissingTargets: res.Stats.MissingTargets, Missing: missingsJSON(res.Missing), Windows: windowsJSON(res.Windows),
-		Membership: membershipsJSON(res.Membership),
-		WallMs:     wall.Milliseconds(), Reproduce: reproduce,
+		Membership: membershipsJSON(res.Membership), Disk: diskOf(s, res),
+		WallMs: wall.Milliseconds(), Reproduce: reproduce,
 	}
 }
 
@@ -344,6 +346,7 @@ func printRun(w io.Writer, s *scenarios.Scenario, sum runSummary, res *sim.Resul
 	if len(lat) > 0 {
 		row("latency p50/p99", "%s", strings.Join(lat, "  "))
 	}
+	printDisk(w, res, sum.Disk)
 	for _, w := range sum.Windows {
 		span := "never opened"
 		if w.FromNs != 0 || w.UntilNs != 0 {
