@@ -68,6 +68,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	cfg.Timeline = g.timeline(&cfg, kinds)
 	nemeses := snapshots(seed, &cfg)
 	churns := membership(seed, &cfg)
+	spareHits := spareFaults(seed, &cfg)
 	file := store(seed, &cfg)
 	outlastSyncs(&cfg)
 	fitMessages(&cfg)
@@ -83,7 +84,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	return &Scenario{
 		Name: fmt.Sprintf("generated-%d", seed),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns) + describeStore(file),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits) + describeStore(file),
 		Seed:   seed,
 		Config: cfg,
 	}

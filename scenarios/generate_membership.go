@@ -309,10 +309,14 @@ func insertInto(cfg *sim.Config, tl []sim.Action, a sim.Action) ([]sim.Action, b
 
 // describeMembership adds the membership dimension to a generated
 // scenario's description.
-func describeMembership(cfg *sim.Config, patterns []string) string {
+func describeMembership(cfg *sim.Config, patterns []string, spareHits int) string {
 	if len(patterns) == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" Membership: %d voters and %d spares, %s.", cfg.Voters, cfg.Nodes-cfg.Voters,
+	s := fmt.Sprintf(" Membership: %d voters and %d spares, %s", cfg.Voters, cfg.Nodes-cfg.Voters,
 		strings.ReplaceAll(strings.Join(patterns, ", "), "_", " "))
+	if spareHits > 0 {
+		s += fmt.Sprintf("; faults on %d of the spares that joined", spareHits)
+	}
+	return s + "."
 }
