@@ -235,8 +235,8 @@ var Catalog = []Info{
 		Name:     "reopen-without-sync",
 		Section:  "§5.2, Figure 2 (persist before responding); raft.Storage's restart contract",
 		Rule:     "a restarted node trusts the writes a crash left in the page cache without making them durable",
-		Symptom:  "after a later power loss the state machine is ahead of the log, and the node cannot restart: durable-state",
-		CaughtBy: "invariant/durable-state",
+		Symptom:  "after a later power loss the node restarts in an older term than it trusted (hard-state-restored), or with the state machine ahead of the log and cannot restart (durable-state)",
+		CaughtBy: "invariant/hard-state-restored",
 		Fast:     true,
 	},
 	{
