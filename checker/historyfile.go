@@ -173,44 +173,51 @@ func appendJSONString(b []byte, s string) []byte {
 
 // parseRaftsim reads our JSON-lines format: a header line, then one
 // operation per line. Blank lines are skipped.
-func parseRaftsim(name string, lines []string) (History, error) {
-	var h History
+func parseRaftsim(src *lineSource, sink opSink) error {
 	header := true
-	for i, text := range lines {
-		lineNo := i + 1
+	for {
+		text, lineNo, ok, err := src.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
 		perr := func(field, format string, args ...any) error {
-			return &ParseError{File: name, Line: lineNo, Field: field, Msg: fmt.Sprintf(format, args...)}
+			return &ParseError{File: src.name, Line: lineNo, Field: field, Msg: fmt.Sprintf(format, args...)}
 		}
 		if !utf8.ValidString(text) {
-			return History{}, perr("", "line is not valid UTF-8")
+			return perr("", "line is not valid UTF-8")
 		}
 		fields, field, err := readFlatObject(text)
 		if err != nil {
-			return History{}, perr(field, "%v", err)
+			return perr(field, "%v", err)
 		}
 		if header {
 			meta, field, err := parseHeader(fields)
 			if err != nil {
-				return History{}, perr(field, "%v", err)
+				return perr(field, "%v", err)
 			}
-			h.Meta = meta
+			sink.setMeta(meta)
 			header = false
 			continue
 		}
 		op, field, err := parseOperation(fields)
 		if err != nil {
-			return History{}, perr(field, "%v", err)
+			return perr(field, "%v", err)
 		}
-		h.Ops = append(h.Ops, op)
+		if err := sink.op(lineNo, op); err != nil {
+			return err
+		}
 	}
 	if header {
-		return History{}, &ParseError{File: name, Field: "format",
+		return &ParseError{File: src.name, Field: "format",
 			Msg: fmt.Sprintf("missing header line {\"format\":%q,\"version\":%d}", historyFormatName, historyFormatVersion)}
 	}
-	return h, nil
+	return nil
 }
 
 // jsonField is one member of a flat JSON object, in file order. Value is

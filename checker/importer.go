@@ -3,7 +3,7 @@ package checker
 import (
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 )
 
@@ -77,15 +77,12 @@ func (e *ParseError) Error() string {
 	return b.String()
 }
 
-// maxHistoryBytes bounds what Parse reads, so that a wrong path (a disk
-// image, /dev/zero) ends in an error rather than in exhausted memory.
-const maxHistoryBytes = 1 << 30
-
-// Load reads the history file at path; see [Parse].
+// Load reads the history file at path; see [Parse]. It refuses what is
+// not a regular file, and files larger than MaxHistoryBytes.
 func Load(path string, format Format) (History, error) {
-	f, err := os.Open(path)
+	f, err := openHistoryFile(path)
 	if err != nil {
-		return History{}, fmt.Errorf("checker: %w", err)
+		return History{}, err
 	}
 	defer f.Close()
 	return Parse(path, f, format)
@@ -93,96 +90,21 @@ func Load(path string, format Format) (History, error) {
 
 // Parse reads a history in the given format, or detects it when format is
 // FormatAuto. name is used in errors only. Bad content is reported as a
-// *ParseError; every history Parse returns is valid.
+// *ParseError; every history Parse returns is valid. It reads within the
+// limits documented with MaxHistoryBytes; it holds the whole history in
+// memory (CheckFile does not).
 func Parse(name string, r io.Reader, format Format) (History, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxHistoryBytes+1))
-	if err != nil {
-		return History{}, fmt.Errorf("checker: reading %s: %w", name, err)
-	}
-	if len(data) > maxHistoryBytes {
-		return History{}, &ParseError{File: name, Msg: fmt.Sprintf("larger than %d bytes", maxHistoryBytes)}
-	}
-	lines := splitLines(data)
-	if format == FormatAuto {
-		if format, err = detectFormat(name, lines); err != nil {
-			return History{}, err
-		}
-	}
-	var h History
-	switch format {
-	case FormatRaftsim:
-		h, err = parseRaftsim(name, lines)
-	case FormatPorcupineKV:
-		h, err = parsePorcupineKV(name, lines)
-	case FormatJepsenEtcd:
-		h, err = parseJepsenEtcd(name, lines)
-	case FormatJepsenEDN:
-		h, err = parseJepsenEDN(name, data)
-	default:
-		return History{}, fmt.Errorf("checker: parsing %s: invalid format %v", name, format)
-	}
+	var c collector
+	format, err := parseStream(name, r, format, &c)
 	if err != nil {
 		return History{}, err
 	}
-	if err := h.validate(); err != nil {
+	if err := c.h.validate(); err != nil {
 		// Parsers check each operation as they build it; reaching this is
 		// a parser bug, not bad input.
 		panic(fmt.Sprintf("checker: parser for %v accepted an invalid history from %s: %v", format, name, err))
 	}
-	return h, nil
-}
-
-// splitLines splits at "\n" and drops one trailing "\r" per line, so that
-// files written on Windows read the same.
-func splitLines(data []byte) []string {
-	text := string(data)
-	text = strings.TrimSuffix(text, "\n")
-	if text == "" {
-		return nil
-	}
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
-	return lines
-}
-
-// detectFormat looks at the first non-blank line: our format, porcupine's
-// and Jepsen's history.edn all start with a map, told apart by JSON's
-// quoted keys and EDN's keywords, and among EDN maps by porcupine's :key
-// or its :get/:put/:append (Jepsen's register has no key and reads,
-// writes and compares-and-sets). A history.edn may also be one vector of
-// maps, or maps tagged as Jepsen's Op records. Jepsen logs may open with
-// any log noise, so they are recognized by the logger name on any line.
-func detectFormat(name string, lines []string) (Format, error) {
-	for i, l := range lines {
-		t := strings.TrimSpace(l)
-		if t == "" {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(t, "{"); ok {
-			rest = strings.TrimLeft(rest, " \t,")
-			switch {
-			case strings.HasPrefix(rest, `"`):
-				return FormatRaftsim, nil
-			case strings.HasPrefix(rest, ":") && isPorcupineKVLine(t):
-				return FormatPorcupineKV, nil
-			case strings.HasPrefix(rest, ":"):
-				return FormatJepsenEDN, nil
-			}
-			return 0, &ParseError{File: name, Line: i + 1, Msg: "cannot detect the history format: the line opens a map that is neither JSON nor EDN"}
-		}
-		if strings.HasPrefix(t, "[") || strings.HasPrefix(t, "#jepsen") || strings.HasPrefix(t, ";") {
-			return FormatJepsenEDN, nil
-		}
-		for _, l := range lines[i:] {
-			if strings.Contains(l, jepsenMarker) {
-				return FormatJepsenEtcd, nil
-			}
-		}
-		return 0, &ParseError{File: name, Line: i + 1, Msg: "cannot detect the history format (raftsim JSON lines, porcupine kv maps or a Jepsen log); name it explicitly"}
-	}
-	return 0, &ParseError{File: name, Msg: "empty history file"}
+	return c.h, nil
 }
 
 // eventType is the :type of a Jepsen-style event.
@@ -219,28 +141,30 @@ type event struct {
 }
 
 // pairer turns events into operations: an invocation opens an operation
-// for its process, the next completion of that process closes it.
+// for its process, the next completion of that process closes it. It
+// hands both to a sink as they come, holding only the open operations.
 type pairer struct {
 	file string
-	ops  []Operation
-	// pending maps a process to the index in ops of its open operation.
-	pending map[uint64]int
-	// pendingLine maps a process to the line of its open invocation.
-	pendingLine map[uint64]int
-	seq         map[uint64]uint64
+	sink opSink
+	// pending maps a process to its open operation.
+	pending map[uint64]pendingOp
+	seq     map[uint64]uint64
 }
 
-func newPairer(file string) *pairer {
-	return &pairer{file: file, pending: map[uint64]int{}, pendingLine: map[uint64]int{}, seq: map[uint64]uint64{}}
+type pendingOp struct {
+	op     Operation
+	line   int
+	handle int
+}
+
+func newPairer(file string, sink opSink) *pairer {
+	return &pairer{file: file, sink: sink, pending: map[uint64]pendingOp{}, seq: map[uint64]uint64{}}
 }
 
 // openKey returns the key of the operation process has open, if any.
 func (p *pairer) openKey(process uint64) (string, bool) {
-	i, open := p.pending[process]
-	if !open {
-		return "", false
-	}
-	return p.ops[i].Key, true
+	po, open := p.pending[process]
+	return po.op.Key, open
 }
 
 // add adds an event whose time is its line.
@@ -253,34 +177,36 @@ func (p *pairer) addAt(ev event, at int64) error {
 	perr := func(field, format string, args ...any) error {
 		return &ParseError{File: p.file, Line: ev.line, Field: field, Msg: fmt.Sprintf(format, args...)}
 	}
-	i, open := p.pending[ev.process]
+	po, open := p.pending[ev.process]
 	if ev.typ == eventInvoke {
 		if open {
-			return perr("type", "process %d invokes again while its operation from line %d is still open", ev.process, p.pendingLine[ev.process])
+			return perr("type", "process %d invokes again while its operation from line %d is still open", ev.process, po.line)
 		}
 		p.seq[ev.process]++
-		p.pending[ev.process] = len(p.ops)
-		p.pendingLine[ev.process] = ev.line
-		p.ops = append(p.ops, Operation{
+		op := Operation{
 			ClientID: ev.process, Seq: p.seq[ev.process], Kind: ev.kind, Key: ev.key,
 			Value: ev.value, Expected: ev.expected, Invoke: at,
-		})
+		}
+		handle, err := p.sink.call(ev.line, op)
+		if err != nil {
+			return err
+		}
+		p.pending[ev.process] = pendingOp{op: op, line: ev.line, handle: handle}
 		return nil
 	}
 	if !open {
 		return perr("type", "process %d completes an operation it never invoked", ev.process)
 	}
-	op := &p.ops[i]
+	op := po.op
 	switch {
 	case ev.kind != op.Kind:
-		return perr("f", "completes a %s but line %d invoked a %s", ev.kind, p.pendingLine[ev.process], op.Kind)
+		return perr("f", "completes a %s but line %d invoked a %s", ev.kind, po.line, op.Kind)
 	case ev.key != op.Key:
-		return perr("key", "completes key %q but line %d invoked key %q", ev.key, p.pendingLine[ev.process], op.Key)
+		return perr("key", "completes key %q but line %d invoked key %q", ev.key, po.line, op.Key)
 	case ev.typ != eventInfo && !ev.noArgs && (ev.value != op.Value || ev.expected != op.Expected):
-		return perr("value", "arguments differ from the invocation on line %d", p.pendingLine[ev.process])
+		return perr("value", "arguments differ from the invocation on line %d", po.line)
 	}
 	delete(p.pending, ev.process)
-	delete(p.pendingLine, ev.process)
 	op.Complete = at
 	switch ev.typ {
 	case eventOK:
@@ -298,21 +224,30 @@ func (p *pairer) addAt(ev event, at int64) error {
 	if field, problem := op.check(); problem != "" {
 		return perr(field, "%s", problem)
 	}
-	return nil
+	return p.sink.done(ev.line, po.handle, op)
 }
 
 // finish closes the operations still open at the end of the log as
-// Unknown: the log stopped before their outcome was known, which is what
-// Jepsen means by a crashed process. end is the time the log ends.
-func (p *pairer) finish(end int64, meta string) (History, error) {
-	if len(p.ops) == 0 {
-		return History{}, &ParseError{File: p.file, Msg: "no client operations"}
+// Unknown, in the order they were invoked: the log stopped before their
+// outcome was known, which is what Jepsen means by a crashed process. end
+// is the time the log ends.
+func (p *pairer) finish(end int64, meta string) error {
+	if p.sink.ops() == 0 {
+		return &ParseError{File: p.file, Msg: "no client operations"}
 	}
-	for _, i := range p.pending {
-		p.ops[i].Outcome = OutcomeUnknown
-		p.ops[i].Complete = end
+	open := make([]pendingOp, 0, len(p.pending))
+	for _, po := range p.pending { // sorted below
+		open = append(open, po)
 	}
-	return History{Meta: map[string]string{"imported_from": meta}, Ops: p.ops}, nil
+	slices.SortFunc(open, func(a, b pendingOp) int { return a.handle - b.handle })
+	for _, po := range open {
+		po.op.Outcome, po.op.Complete = OutcomeUnknown, end
+		if err := p.sink.done(po.line, po.handle, po.op); err != nil {
+			return err
+		}
+	}
+	p.sink.setMeta(map[string]string{"imported_from": meta})
+	return nil
 }
 
 // firstField returns the text up to the first run of whitespace in s and

@@ -34,19 +34,25 @@ const jepsenKey = "register"
 //   - any other line is log noise and skipped, unless one of its tokens is
 //     :invoke, :ok, :fail or :info: then it looks like a damaged history
 //     line and is an error.
-func parseJepsenEtcd(name string, lines []string) (History, error) {
-	p := newPairer(name)
-	for i, text := range lines {
-		lineNo := i + 1
+func parseJepsenEtcd(src *lineSource, sink opSink) error {
+	p := newPairer(src.name, sink)
+	for {
+		text, lineNo, ok, err := src.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
 		perr := func(field string, err error) error {
-			return &ParseError{File: name, Line: lineNo, Field: field, Msg: err.Error()}
+			return &ParseError{File: src.name, Line: lineNo, Field: field, Msg: err.Error()}
 		}
 		_, payload, marked := strings.Cut(text, jepsenMarker)
 		process, rest := firstField(payload)
 		isHistoryLine := marked && process != "" && (process[0] == ':' || isDigits(process))
 		if !isHistoryLine {
 			if looksLikeJepsenOp(text) {
-				return History{}, perr("", errors.New(`looks like an operation but lacks the "jepsen.util - " log prefix`))
+				return perr("", errors.New(`looks like an operation but lacks the "jepsen.util - " log prefix`))
 			}
 			continue
 		}
@@ -55,14 +61,14 @@ func parseJepsenEtcd(name string, lines []string) (History, error) {
 		}
 		ev, field, err := parseJepsenEvent(process, rest)
 		if err != nil {
-			return History{}, perr(field, err)
+			return perr(field, err)
 		}
 		ev.line = lineNo
 		if err := p.add(ev); err != nil {
-			return History{}, err
+			return err
 		}
 	}
-	return p.finish(int64(len(lines)+1), FormatJepsenEtcd.String())
+	return p.finish(int64(src.lines+1), FormatJepsenEtcd.String())
 }
 
 func isDigits(s string) bool {

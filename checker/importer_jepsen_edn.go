@@ -28,11 +28,14 @@ import (
 // the line the event starts on. Parsing goes through a real EDN reader,
 // so strings, comments, sets and tagged values anywhere are read as EDN
 // defines them, and malformed EDN is an error naming its line.
-func parseJepsenEDN(name string, data []byte) (History, error) {
-	p := newPairer(name)
+func parseJepsenEDN(name string, data []byte, sink opSink) error {
+	if err := ednDepth(name, data); err != nil {
+		return err
+	}
+	p := newPairer(name, sink)
 	forms, err := ednTopForms(name, data)
 	if err != nil {
-		return History{}, err
+		return err
 	}
 	for i, f := range forms {
 		perr := func(field string, err error) error {
@@ -40,21 +43,57 @@ func parseJepsenEDN(name string, data []byte) (History, error) {
 		}
 		m, err := ednOpMap(f.value)
 		if err != nil {
-			return History{}, perr("", err)
+			return perr("", err)
 		}
 		if proc, ok := m[edn.Keyword("process")].(edn.Keyword); ok && proc == "nemesis" {
 			continue
 		}
 		ev, field, err := jepsenEDNEvent(m, p)
 		if err != nil {
-			return History{}, perr(field, err)
+			return perr(field, err)
 		}
 		ev.line = f.line
 		if err := p.addAt(ev, int64(i+1)); err != nil {
-			return History{}, err
+			return err
 		}
 	}
 	return p.finish(int64(len(forms)+1), FormatJepsenEDN.String())
+}
+
+// ednDepth checks that the collections of an EDN text nest at most
+// MaxEDNDepth deep, before the decoder (which follows them by recursion)
+// reads it. Strings, characters and comments are skipped.
+func ednDepth(name string, data []byte) error {
+	depth, line := 0, 1
+	for i := 0; i < len(data); i++ {
+		switch c := data[i]; c {
+		case '\n':
+			line++
+		case '"':
+			for i++; i < len(data) && data[i] != '"'; i++ {
+				switch data[i] {
+				case '\\':
+					i++
+				case '\n':
+					line++
+				}
+			}
+		case '\\':
+			i++ // a character literal: \( is no parenthesis
+		case ';':
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			i--
+		case '(', '[', '{':
+			if depth++; depth > maxEDNDepth {
+				return &ParseError{File: name, Line: line, Msg: fmt.Sprintf("collections nested more than %d deep (MaxEDNDepth)", maxEDNDepth)}
+			}
+		case ')', ']', '}':
+			depth = max(depth-1, 0)
+		}
+	}
+	return nil
 }
 
 // ednForm is one top-level value of a history.edn and the line it starts on.

@@ -16,23 +16,29 @@ import (
 //
 // Invocations and completions pair up per process. The format reads a
 // missing key as "", so every Get is imported with FoundUnknown set.
-func parsePorcupineKV(name string, lines []string) (History, error) {
-	p := newPairer(name)
-	for i, text := range lines {
-		lineNo := i + 1
+func parsePorcupineKV(src *lineSource, sink opSink) error {
+	p := newPairer(src.name, sink)
+	for {
+		text, lineNo, ok, err := src.next()
+		if err != nil {
+			return err
+		}
+		if !ok {
+			break
+		}
 		if strings.TrimSpace(text) == "" {
 			continue
 		}
 		ev, field, err := parseKVEvent(text)
 		if err != nil {
-			return History{}, &ParseError{File: name, Line: lineNo, Field: field, Msg: err.Error()}
+			return &ParseError{File: src.name, Line: lineNo, Field: field, Msg: err.Error()}
 		}
 		ev.line = lineNo
 		if err := p.add(ev); err != nil {
-			return History{}, err
+			return err
 		}
 	}
-	return p.finish(int64(len(lines)+1), FormatPorcupineKV.String())
+	return p.finish(int64(src.lines+1), FormatPorcupineKV.String())
 }
 
 var kvEventKeys = [...]string{"process", "type", "f", "key", "value"}

@@ -244,7 +244,7 @@ func TestDetectFormat(t *testing.T) {
 		{"{5}", 0, "neither JSON nor EDN"},
 	}
 	for _, tt := range tests {
-		got, err := detectFormat("f", splitLines([]byte(tt.text)))
+		got, err := detectFormat(newLineSource("f", strings.NewReader(tt.text)))
 		if tt.msg != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("%q: got %v, %v; want an error containing %q", tt.text, got, err, tt.msg)
@@ -274,8 +274,22 @@ func TestLoadMissingFile(t *testing.T) {
 	}
 }
 
-func TestSplitLinesCRLF(t *testing.T) {
-	got := splitLines([]byte("a\r\nb\n\nc"))
+func TestLinesCRLF(t *testing.T) {
+	src := newLineSource("f", strings.NewReader("a\r\nb\n\nc"))
+	var got []string
+	for {
+		line, n, ok, err := src.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if n != len(got)+1 {
+			t.Fatalf("line %q numbered %d, want %d", line, n, len(got)+1)
+		}
+		got = append(got, line)
+	}
 	if want := []string{"a", "b", "", "c"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
