@@ -219,7 +219,7 @@ func startLive(ctx context.Context, exe, dir string, f *liveFlags, kinds []strin
 		Args: []string{"--tick", liveTick.String(), "--election-ticks", fmt.Sprint(liveElectionTicks),
 			"--heartbeat-ticks", fmt.Sprint(liveHeartbeatTicks), "--log-level", "warn", "--request-timeout", "2s",
 			"--snapshot-every", fmt.Sprint(f.snapshotEvery), "--snapshot-keep", fmt.Sprint(f.snapshotEvery / 10),
-			"--planted-bug", f.bug}})
+			"--max-sessions", fmt.Sprint(liveMaxSessions), "--planted-bug", f.bug}})
 	if err != nil {
 		return lr, err
 	}

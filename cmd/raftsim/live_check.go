@@ -24,6 +24,10 @@ type logCheck struct {
 	Violation *checker.Violation
 }
 
+// liveMaxSessions is the session bound of a live run's nodes (serve's
+// default), which the replay of their logs must share.
+const liveMaxSessions = defaultMaxSessions
+
 // nodeLog is one node's durable state: its snapshot (if any) and the
 // committed entries after it.
 type nodeLog struct {
@@ -50,7 +54,9 @@ func checkLogs(ids []raft.NodeID, dirs []string) (logCheck, error) {
 		if err != nil {
 			return lc, fmt.Errorf("node %d: %w", id, err)
 		}
-		logs[i], sms[i] = nl, kv.New()
+		// The nodes' own session limits, so that registration, eviction
+		// and expiry replay exactly.
+		logs[i], sms[i] = nl, kv.NewWithSessions(kv.SessionLimits{Max: liveMaxSessions})
 		lc.Commits = append(lc.Commits, nl.commit)
 		lc.Snapshots = append(lc.Snapshots, nl.snap.Meta.Index)
 		if nl.snap.Meta.Index == 0 {
@@ -120,14 +126,14 @@ func replayLog(inv *checker.Invariants, id raft.NodeID, sm *kv.Store, ents []raf
 	}
 	for _, e := range ents {
 		before := sm.Executed()
-		sm.Apply(e)
+		out := sm.Apply(e)
 		var client, seq uint64
 		switch {
 		case sm.Executed() > before:
 			c, q := sm.LastExecuted()
 			client, seq = uint64(c), uint64(q)
 			executed++
-		case e.Type == raft.EntryNormal:
+		case e.Type == raft.EntryNormal && answeredBySession(e, out):
 			retries++
 		}
 		note(inv.ObserveApply(id, e, client, seq))
@@ -161,4 +167,24 @@ func checkAppendsOnce(h []checker.Operation) *checker.Violation {
 		}
 	}
 	return nil
+}
+
+// answeredBySession reports whether a normal entry that executed nothing
+// was a retry answered from its session: not a registration, nor a
+// command refused because its session was gone or its sequence number
+// old, nor data that is no command.
+func answeredBySession(e raft.Entry, out []byte) bool {
+	c, err := kv.DecodeCommand(e.Data)
+	if err != nil || c.Op == kv.OpRegister {
+		return false
+	}
+	r, err := kv.DecodeResponse(out)
+	if err != nil {
+		return false
+	}
+	switch r.Status {
+	case kv.StatusSessionExpired, kv.StatusStaleSequence, kv.StatusBadCommand:
+		return false
+	}
+	return true
 }

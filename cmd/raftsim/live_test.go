@@ -95,7 +95,10 @@ func cmdEntry(i int, c kv.Command) raft.Entry {
 // one index.
 func TestLiveLogCheck(t *testing.T) {
 	a, b := t.TempDir(), t.TempDir()
-	same := []raft.Entry{cmdEntry(1, kv.Append(5, 1, "k", "x")), cmdEntry(2, kv.Append(5, 1, "k", "x")), cmdEntry(3, kv.Put(6, 1, "k", "y"))}
+	// Sessions 1 and 2 are registered (a session's ID is its entry's
+	// index); client 9 never was, so its command is refused.
+	same := []raft.Entry{cmdEntry(1, kv.Register()), cmdEntry(2, kv.Register()), cmdEntry(3, kv.Append(1, 1, "k", "x")),
+		cmdEntry(4, kv.Append(1, 1, "k", "x")), cmdEntry(5, kv.Put(2, 1, "k", "y")), cmdEntry(6, kv.Put(9, 1, "k", "n"))}
 	writeLog(t, a, same)
 	writeLog(t, b, same)
 	lc, err := checkLogs([]raft.NodeID{1, 2}, []string{a, b})
@@ -103,7 +106,7 @@ func TestLiveLogCheck(t *testing.T) {
 		t.Fatalf("checkLogs of agreeing logs = %+v, %v", lc, err)
 	}
 	c := t.TempDir()
-	writeLog(t, c, []raft.Entry{same[0], cmdEntry(2, kv.Put(7, 1, "k", "z")), same[2]})
+	writeLog(t, c, []raft.Entry{same[0], same[1], same[2], cmdEntry(4, kv.Put(2, 1, "k", "z")), same[4], same[5]})
 	lc, err = checkLogs([]raft.NodeID{1, 3}, []string{a, c})
 	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "state-machine-safety" || lc.Violation.Node != 3 {
 		t.Fatalf("checkLogs of diverging logs = %+v, %v; want state-machine-safety on node 3", lc, err)
@@ -139,13 +142,15 @@ func writeSnapLog(t *testing.T, dir string, sm *kv.Store, ents []raft.Entry) {
 // state against the other nodes' at the snapshot's index, and replays
 // the entries after it; a snapshot whose state no replica had is caught.
 func TestLiveLogCheckFromSnapshots(t *testing.T) {
-	ents := []raft.Entry{cmdEntry(1, kv.Append(5, 1, "k", "x")), cmdEntry(2, kv.Put(6, 1, "j", "y")),
-		cmdEntry(3, kv.Append(5, 2, "k", "z")), cmdEntry(4, kv.Append(5, 2, "k", "z")), cmdEntry(5, kv.Put(6, 2, "j", "w"))}
+	// Sessions 1 and 2 are registered at indexes 1 and 2.
+	ents := []raft.Entry{cmdEntry(1, kv.Register()), cmdEntry(2, kv.Register()), cmdEntry(3, kv.Append(1, 1, "k", "x")),
+		cmdEntry(4, kv.Put(2, 1, "j", "y")), cmdEntry(5, kv.Append(1, 2, "k", "z")), cmdEntry(6, kv.Append(1, 2, "k", "z")),
+		cmdEntry(7, kv.Put(2, 2, "j", "w"))}
 	stateAt := func(upto int, alter bool) *kv.Store {
-		sm := kv.New()
+		sm := kv.NewWithSessions(kv.SessionLimits{Max: liveMaxSessions})
 		for _, e := range ents[:upto] {
 			if alter && e.Index == raft.Index(upto) {
-				e = cmdEntry(upto, kv.Put(9, 1, "k", "forged"))
+				e = cmdEntry(upto, kv.Put(2, 3, "k", "forged"))
 			}
 			sm.Apply(e)
 		}
@@ -153,18 +158,18 @@ func TestLiveLogCheckFromSnapshots(t *testing.T) {
 	}
 	full, at2, at3 := t.TempDir(), t.TempDir(), t.TempDir()
 	writeLog(t, full, ents)
-	writeSnapLog(t, at2, stateAt(2, false), ents[2:])
-	writeSnapLog(t, at3, stateAt(3, false), ents[3:])
+	writeSnapLog(t, at2, stateAt(4, false), ents[4:])
+	writeSnapLog(t, at3, stateAt(5, false), ents[5:])
 	lc, err := checkLogs([]raft.NodeID{1, 2, 3}, []string{full, at2, at3})
-	if err != nil || lc.Violation != nil || fmt.Sprint(lc.Snapshots) != "[0 2 3]" || fmt.Sprint(lc.Commits) != "[5 5 5]" {
+	if err != nil || lc.Violation != nil || fmt.Sprint(lc.Snapshots) != "[0 4 5]" || fmt.Sprint(lc.Commits) != "[7 7 7]" {
 		t.Fatalf("checkLogs of agreeing snapshots and logs = %+v, %v", lc, err)
 	}
 	if lc.Executed != 4 || lc.Retries != 1 {
 		t.Fatalf("the full log replays 4 executions and 1 retry, got %+v", lc)
 	}
-	// Node 3's snapshot holds a state no node reached at index 3.
+	// Node 3's snapshot holds a state no node reached at index 5.
 	bad := t.TempDir()
-	writeSnapLog(t, bad, stateAt(3, true), ents[3:])
+	writeSnapLog(t, bad, stateAt(5, true), ents[5:])
 	lc, err = checkLogs([]raft.NodeID{1, 2, 3}, []string{full, at2, bad})
 	if err != nil || lc.Violation == nil || lc.Violation.Invariant != "snapshot-digest" {
 		t.Fatalf("checkLogs with a forged snapshot = %+v, %v; want snapshot-digest", lc, err)

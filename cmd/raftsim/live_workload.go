@@ -15,10 +15,12 @@ import (
 
 // liveWorkload runs the simulator's client workload (sim.WorkloadConfig:
 // keys, operation mix, attempt timeout, deadline) against real nodes over
-// RESP: each client is a process with one operation outstanding, retried
-// with the same kv session (the SESSION form) at another node until it
-// completes or its deadline passes, as sim's clients do. Times are
-// nanoseconds since the run's start.
+// RESP: each client is a process that opens a kv session (SESSION
+// REGISTER, which every node requires: serve bounds its session table)
+// and has one operation outstanding, retried with the same session (the
+// SESSION form) at another node until it completes or its deadline
+// passes, as sim's clients do. Times are nanoseconds since the run's
+// start.
 type liveWorkload struct {
 	cfg   sim.WorkloadConfig
 	addrs []string // client address of node i+1
@@ -76,11 +78,11 @@ func (w *liveWorkload) run(ctx context.Context) {
 			defer wg.Done()
 			lc := &liveClient{w: w, pos: i, rand: rand.New(rand.NewPCG(w.seed, uint64(1000+i))),
 				conns: make([]*resp.Client, len(w.addrs)), lastValue: make([]string, w.cfg.Keys)}
-			// Client IDs below 2^63 are the clients' own (resp's SESSION
-			// form); the seed keeps runs apart.
-			lc.id = (w.seed<<16 | uint64(i+1)) & (1<<63 - 1)
 			defer lc.close()
 			for ctx.Err() == nil {
+				if lc.id == 0 && !lc.register(ctx) {
+					continue
+				}
 				lc.operate()
 				if w.cfg.Think > 0 {
 					time.Sleep(w.cfg.Think)
@@ -93,8 +95,12 @@ func (w *liveWorkload) run(ctx context.Context) {
 
 // liveClient is one client process.
 type liveClient struct {
-	w         *liveWorkload
-	pos       int
+	w   *liveWorkload
+	pos int
+	// id is the client's kv session, as SESSION REGISTER gave it (the
+	// index of the registering entry, so unique in the cluster), and seq
+	// its last operation's number; id is 0 while the client has no
+	// session (at first, and after one expired).
 	id        uint64
 	seq       uint64
 	rand      *rand.Rand
@@ -109,6 +115,24 @@ func (c *liveClient) close() {
 			cl.Close()
 		}
 	}
+}
+
+// register opens a session, trying node after node until one answers or
+// ctx ends (each attempt bounded by the workload's attempt timeout). A
+// registration whose reply was lost leaves a session unused; the table's
+// bound evicts it in time.
+func (c *liveClient) register(ctx context.Context) bool {
+	for ctx.Err() == nil {
+		v, outcome := c.attempt([]string{"SESSION", "REGISTER"}, time.Now().Add(c.w.cfg.Attempt))
+		if outcome == attemptOK {
+			if v.Kind == ':' && v.Int > 0 {
+				c.id, c.seq = uint64(v.Int), 0
+				return true
+			}
+		}
+		time.Sleep(retryPause)
+	}
+	return false
 }
 
 // operate draws an operation as sim's clients do and carries it out.
@@ -148,8 +172,12 @@ func (c *liveClient) operate() {
 			return
 		case attemptUnknown:
 			maybeApplied = maybeApplied || op.Kind != checker.OpGet
+		case attemptExpired:
+			// The session is gone: this attempt was not applied, an
+			// earlier one may have been. Open a new session next.
+			c.id = 0
 		}
-		if time.Now().Add(retryPause).After(deadline) {
+		if c.id == 0 || time.Now().Add(retryPause).After(deadline) {
 			op.Complete = w.now()
 			op.Outcome = checker.OutcomeFail
 			if maybeApplied {
@@ -171,6 +199,7 @@ const (
 	attemptOK      attemptOutcome = iota + 1
 	attemptRefused                // definitely not applied
 	attemptUnknown                // may have been applied
+	attemptExpired                // not applied: the session is gone
 )
 
 var leaderHint = regexp.MustCompile(`leader is node (\d+)`)
@@ -202,6 +231,8 @@ func (c *liveClient) attempt(args []string, deadline time.Time) (resp.Value, att
 		return v, attemptOK
 	}
 	switch v.Code() {
+	case resp.CodeSessionExpired:
+		return v, attemptExpired
 	case resp.CodeUnknown:
 		c.target = c.rand.IntN(len(w.addrs))
 		return v, attemptUnknown

@@ -64,7 +64,9 @@ func newServeCmd(g *globals) *cobra.Command {
 TCP (the --peers address of its own ID is where it listens), keeps its term,
 vote and log in --data, and serves Redis clients (redis-cli, redis-benchmark,
 any Redis library) on --client-addr: GET SET DEL APPEND CAS PING INFO raft
-RAFT.STATUS, and SESSION client-id seq CMD ... for exactly-once retries.
+RAFT.STATUS, and, for exactly-once retries, SESSION REGISTER (answers a
+client ID) then SESSION client-id seq CMD ... (at most --max-sessions
+sessions are kept; the least recently used is evicted).
 A follower forwards requests to the leader unless --no-forward.
 
 Membership (at the leader): RAFT.ADDVOTER id, RAFT.ADDLEARNER id,
@@ -109,7 +111,7 @@ Exit status: 0 after a clean stop; 1 when the node stopped on an error
 	fl.Var(bytesValue{&f.limits.MaxBulkBytes}, "max-bulk-len", "the longest argument a client may send; a longer one closes its connection with an error")
 	fl.IntVar(&f.limits.MaxArgs, "max-args", resp.DefaultMaxArgs, "the most arguments in one client command; more close its connection with an error")
 	fl.Var(bytesValue{&f.limits.MaxQueryBytes}, "max-query-buffer", "the most input a client connection may have sent unanswered (the command being received); more closes it with an error")
-	fl.IntVar(&f.maxSessions, "max-sessions", 0, "bound the exactly-once session table: sessions must be opened with SESSION REGISTER, and the least recently used is evicted past this many (0: unbounded, any client ID opens one)")
+	fl.IntVar(&f.maxSessions, "max-sessions", defaultMaxSessions, "bound the exactly-once session table: sessions must be opened with SESSION REGISTER, and the least recently used is evicted past this many (0: unbounded, any client ID opens one, so clients can grow the table without limit)")
 	fl.Uint64Var(&f.sessionIdle, "session-idle-entries", 0, "with --max-sessions: a session unused for this many log entries expires (0: never by age)")
 	fl.IntVar(&f.limits.MaxConns, "max-clients", resp.DefaultMaxConns, "the most open client connections; one more gets an error and is closed")
 	fl.StringVar(&f.plantedBug, "planted-bug", "", "switch on a planted Raft bug (builds with -tags raftbugs only; for raftsim live)")

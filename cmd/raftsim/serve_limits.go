@@ -19,10 +19,14 @@ func (f *serveFlags) checkLimits() error {
 	case f.maxSessions < 0 || f.maxSessions > maxSessionsFlag:
 		return usageErrorf("--max-sessions: %d is outside [0, %d]", f.maxSessions, maxSessionsFlag)
 	case f.sessionIdle > 0 && f.maxSessions == 0:
-		return usageErrorf("--session-idle-entries: needs --max-sessions")
+		return usageErrorf("--session-idle-entries: needs a bounded session table (--max-sessions above 0)")
 	}
 	return nil
 }
+
+// defaultMaxSessions is --max-sessions' default: a bounded table, so that
+// no client can grow a node's memory by inventing client IDs.
+const defaultMaxSessions = 10_000
 
 // maxSessionsFlag bounds --max-sessions (each session holds a reply of
 // up to 1 MiB).

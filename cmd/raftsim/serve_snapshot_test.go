@@ -42,8 +42,18 @@ func TestServeCompactsAndCatchesUpBySnapshot(t *testing.T) {
 	}
 	const writes = 400
 	cl := dialNode(t, c, lead)
+	// serve bounds its session table by default: a client ID must be
+	// registered before it is used.
+	if v, err := cl.Do(ctx, "SESSION", "77", "1", "SET", "k", "v"); err != nil || v.Code() != resp.CodeSessionExpired {
+		t.Fatalf("a client ID never registered: %v %v, want %s", v, err, resp.CodeSessionExpired)
+	}
+	reg, err := cl.Do(ctx, "SESSION", "REGISTER")
+	if err != nil || reg.Kind != ':' || reg.Int <= 0 {
+		t.Fatalf("SESSION REGISTER: %v %v", reg, err)
+	}
+	session := fmt.Sprint(reg.Int)
 	for i := 1; i <= writes; i++ {
-		v, err := cl.Do(ctx, "SESSION", "77", fmt.Sprint(i), "APPEND", fmt.Sprint("k", i%10), fmt.Sprintf("[%d]", i))
+		v, err := cl.Do(ctx, "SESSION", session, fmt.Sprint(i), "APPEND", fmt.Sprint("k", i%10), fmt.Sprintf("[%d]", i))
 		if err != nil || v.IsError() {
 			t.Fatalf("write %d: %v %v", i, v, err)
 		}
@@ -114,13 +124,13 @@ func TestServeCompactsAndCatchesUpBySnapshot(t *testing.T) {
 	}
 	// The session table survived in the snapshot: the last write's retry
 	// is answered, not applied again.
-	if v, err := cl.Do(ctx, "SESSION", "77", fmt.Sprint(writes), "APPEND", "k0", fmt.Sprintf("[%d]", writes)); err != nil || v.IsError() {
+	if v, err := cl.Do(ctx, "SESSION", session, fmt.Sprint(writes), "APPEND", "k0", fmt.Sprintf("[%d]", writes)); err != nil || v.IsError() {
 		t.Fatalf("retry after restart: %v %v", v, err)
 	}
 	if v, _ := cl.Do(ctx, "GET", "k0"); strings.Count(v.Str, fmt.Sprintf("[%d]", writes)) != 1 {
 		t.Fatalf("the retry was applied again: k0 = %q", v.Str)
 	}
-	if v, _ := cl.Do(ctx, "SESSION", "77", "3", "APPEND", "k3", "[3]"); v.Code() != resp.CodeStale {
+	if v, _ := cl.Do(ctx, "SESSION", session, "3", "APPEND", "k3", "[3]"); v.Code() != resp.CodeStale {
 		t.Fatalf("an old sequence number after restart: %v, want %s", v, resp.CodeStale)
 	}
 }

@@ -53,7 +53,7 @@ func TestServeFlagErrors(t *testing.T) {
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-args", "0"}, "--max-args: 0 is outside [1, 1048576]"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-clients", "-3"}, "--max-clients: -3 is outside [1, 1048576]"},
 		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-sessions", "-1"}, "--max-sessions: -1 is outside [0, 10000000]"},
-		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--session-idle-entries", "9"}, "--session-idle-entries: needs --max-sessions"},
+		{[]string{"serve", "--id", "1", "--peers", "1=:1", "--data", "d", "--max-sessions", "0", "--session-idle-entries", "9"}, "--session-idle-entries: needs a bounded session table (--max-sessions above 0)"},
 	}
 	for _, c := range cases {
 		var stdout, stderr bytes.Buffer

@@ -42,15 +42,16 @@
 //
 //	SESSION <client-id> <seq> SET key value
 //
-// with a client ID of its own in [1, 2^63) (random, say) and sequence
-// numbers from 1, one operation at a time, reusing seq when it retries an
+// with the client ID SESSION REGISTER answered (or, on a node whose
+// table is unbounded, one of its own in [1, 2^63)) and sequence numbers
+// from 1, one operation at a time, reusing seq when it retries an
 // operation whose reply it did not get. The kv session table applies each
 // (client-id, seq) at most once and answers a retry with the original
 // reply (DEL answers :0 and APPEND the current length, since those are
 // not kept); a seq below the session's last is answered STALE.
 //
-// A node started with a bounded session table (serve --max-sessions)
-// takes the SESSION form only on sessions opened by SESSION REGISTER; past
+// A node with a bounded session table (raftsim serve's default; its
+// --max-sessions flag sets the bound) takes the SESSION form only on sessions opened by SESSION REGISTER; past
 // the bound the least recently used session is evicted, and one unused for
 // --session-idle-entries log entries expires. A command on a session that
 // is gone is answered SESSIONEXPIRED and not applied; a client whose
