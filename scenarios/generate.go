@@ -69,6 +69,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	nemeses := snapshots(seed, &cfg)
 	churns := membership(seed, &cfg)
 	spareHits := spareFaults(seed, &cfg)
+	overlap := overlappingChange(seed, &cfg)
 	file := store(seed, &cfg)
 	outlastSyncs(&cfg)
 	fitMessages(&cfg)
@@ -84,7 +85,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	return &Scenario{
 		Name: fmt.Sprintf("generated-%d", seed),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits) + describeStore(file),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits, overlap) + describeStore(file),
 		Seed:   seed,
 		Config: cfg,
 	}

@@ -309,7 +309,7 @@ func insertInto(cfg *sim.Config, tl []sim.Action, a sim.Action) ([]sim.Action, b
 
 // describeMembership adds the membership dimension to a generated
 // scenario's description.
-func describeMembership(cfg *sim.Config, patterns []string, spareHits int) string {
+func describeMembership(cfg *sim.Config, patterns []string, spareHits int, overlap bool) string {
 	if len(patterns) == 0 {
 		return ""
 	}
@@ -317,6 +317,9 @@ func describeMembership(cfg *sim.Config, patterns []string, spareHits int) strin
 		strings.ReplaceAll(strings.Join(patterns, ", "), "_", " "))
 	if spareHits > 0 {
 		s += fmt.Sprintf("; faults on %d of the spares that joined", spareHits)
+	}
+	if overlap {
+		s += "; a learner added while another change is in flight"
 	}
 	return s + "."
 }

@@ -420,21 +420,29 @@ func (s *Simulator) attemptChange(op *memberOp, l *node) bool {
 		}
 		return true
 	}
-	if !s.retryDue(op) || cs.IsJoint() || confIdx > st.Commit {
-		// Another change is in flight (a joint configuration to leave,
-		// ours or another action's): wait for it.
+	if !s.retryDue(op) || cs.IsJoint() {
+		// A joint configuration to leave, ours or another action's: wait
+		// for the leader to leave it.
 		if s.retryDue(op) {
 			s.backoff(op)
 		}
 		return false
 	}
+	// Another change may be in flight: the change is proposed all the
+	// same, as an administrator's tool that cannot see the leader's log
+	// would, and the leader must refuse it (one change at a time, §6).
+	inFlight := confIdx > st.Commit
 	idx, term, err := l.rn.ProposeConfChange(cc)
 	switch {
 	case errors.Is(err, raft.ErrInvalidConfChange):
 		s.finishMember(op, "failed", err.Error())
 		return false
 	case err != nil:
-		rec.Reason = err.Error()
+		if !inFlight {
+			// (A refusal while a change is in flight is a wait, not a
+			// reason for the outcome.)
+			rec.Reason = err.Error()
+		}
 		s.backoff(op)
 		return false
 	}
