@@ -3,6 +3,7 @@
 package raft
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/raftsim/raftsim/raft/bugs"
@@ -166,6 +167,91 @@ func TestPlantedRemovedLeaderKeepsLeading(t *testing.T) {
 		}
 		if leads := st.Role == RoleLeader; leads != planted {
 			t.Fatalf("planted %v: removed leader leads %v", planted, leads)
+		}
+		bugs.Set(bugs.None)
+	}
+}
+
+// learner-stands: with leader 1 cut off, learner 4 never stands; with the
+// bug it does, and wins the votes of voters 2 and 3, whose logs it
+// matches.
+func TestPlantedLearnerStands(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		bugs.Set(bugs.None)
+		if planted {
+			bugs.Set(bugs.LearnerStands)
+		}
+		c := newClusterSpares(t, 3, 1, func(cfg *Config) { cfg.DisablePreVote = true; cfg.DisableCheckQuorum = true })
+		c.campaign(1)
+		c.flush()
+		c.changeConf(1, addLearner(4))
+		c.flush()
+		c.cutAllBut(1)
+		c.standAlone(4)
+		// A leader that is no voter steps down as soon as it has led (a
+		// removed leader's rule): that it led shows in the no-ops of its
+		// terms; only 4 was ticked.
+		if led := c.nodes[4].Status().LastTerm > 1; led != planted {
+			t.Fatalf("planted %v: learner 4 led %v: %+v", planted, led, c.nodes[4].Status())
+		}
+		bugs.Set(bugs.None)
+	}
+}
+
+// grant-vote-to-stranger: node 4, cut off while {1,2,3} remove it, never
+// learns of it. With 1 gone it stands in {1,2,3,4}: 2 and 3 refuse it,
+// their logs holding the removal; with the bug they grant it, a node
+// outside their configuration, and 4 leads without the committed
+// removal.
+func TestPlantedGrantVoteToStranger(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		bugs.Set(bugs.None)
+		if planted {
+			bugs.Set(bugs.GrantVoteToStranger)
+		}
+		c := newCluster(t, 4, func(cfg *Config) { cfg.DisablePreVote = true; cfg.DisableCheckQuorum = true })
+		c.campaign(1)
+		c.flush()
+		c.cutAllBut(4)
+		idx, _ := c.changeConf(1, removeNode(4))
+		c.flush()
+		if st := c.nodes[1].Status(); st.Commit < idx {
+			t.Fatalf("the removal did not commit on {1,2,3}: %+v", st)
+		}
+		c.cutAllBut(1)
+		c.cutAllBut(4, 2, 3)
+		if won := c.standAlone(4); won != planted {
+			t.Fatalf("planted %v: removed node 4 won %v", planted, won)
+		}
+		if tm, _ := c.nodes[4].Term(idx); planted && tm == c.nodes[1].Status().Term {
+			t.Fatal("planted: node 4 holds its removal")
+		}
+		bugs.Set(bugs.None)
+	}
+}
+
+// conf-change-while-in-flight: a leader cut off from its followers takes
+// one change; the second it refuses while the first is uncommitted, and
+// with the bug appends it too.
+func TestPlantedConfChangeWhileInFlight(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		bugs.Set(bugs.None)
+		if planted {
+			bugs.Set(bugs.ConfChangeWhileInFlight)
+		}
+		c := newClusterSpares(t, 3, 2)
+		c.campaign(1)
+		c.flush()
+		c.cutAllBut(1)
+		if _, _, err := c.nodes[1].ProposeConfChange(addLearner(4)); err != nil {
+			t.Fatalf("the first change: %v", err)
+		}
+		_, _, err := c.nodes[1].ProposeConfChange(addLearner(5))
+		if planted != (err == nil) {
+			t.Fatalf("planted %v: the second change in flight: %v", planted, err)
+		}
+		if !planted && !errors.Is(err, ErrConfChangeInProgress) {
+			t.Fatalf("the second change was refused with %v, want ErrConfChangeInProgress", err)
 		}
 		bugs.Set(bugs.None)
 	}

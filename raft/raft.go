@@ -282,7 +282,7 @@ func (n *Node) tickElection() {
 	// Figure 2: starting an election resets the timer; so does a
 	// pre-vote, which may end without a term change.
 	n.resetElectionTimer()
-	if !n.promotable() || n.fenced() {
+	if !n.promotable() && !(n.self >= 0 && bugs.Fire(bugs.LearnerStands)) || n.fenced() {
 		// Learners, removed nodes and nodes not added yet never stand,
 		// nor does a node repairing its log (repair.go).
 		return
@@ -389,7 +389,8 @@ func (n *Node) handleVoteRequest(m Message) {
 	canVote := n.vote == m.From ||
 		(n.vote == None && n.lead == None) ||
 		(m.Type == MsgPreVote && m.Term > n.term)
-	if canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || bugs.Fire(bugs.VoteWithoutLogCheck)) { // §5.4.1
+	if canVote && (n.log.isUpToDate(m.Index, m.LogTerm) || bugs.Fire(bugs.VoteWithoutLogCheck) ||
+		n.memberIndex(m.From) < 0 && bugs.Fire(bugs.GrantVoteToStranger)) { // §5.4.1
 		n.send(Message{Type: resp, To: m.From, Term: m.Term})
 		if m.Type == MsgVote {
 			n.electionElapsed = 0

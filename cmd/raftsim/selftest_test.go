@@ -138,7 +138,7 @@ func TestSelftestCatalogueCoversEveryCheck(t *testing.T) {
 		"invariant/hard-state-restored", "linearizability/linearizability", "liveness/leader-after-heal",
 		"invariant/durable-state", "invariant/applied-monotonic", "invariant/snapshot-restore",
 		"invariant/election-quorum", "invariant/one-config-change", "invariant/removed-leader",
-		"invariant/config-quorum-overlap",
+		"invariant/config-quorum-overlap", "invariant/leader-is-voter", "invariant/removed-node-leads",
 	}
 	// state-machine-safety is a backstop: Commit Safety and Log Matching
 	// see its bugs first. A reproducer pins it (testdata/pins), as it pins

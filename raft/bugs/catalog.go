@@ -302,6 +302,31 @@ var Catalog = []Info{
 		CaughtBy: "invariant/read-after-apply",
 		Fast:     true,
 	},
+	{
+		Bug:      LearnerStands,
+		Name:     "learner-stands",
+		Section:  "§6; §4.2.1 of the thesis (learners are non-voting members)",
+		Rule:     "a learner starts an election when its election timer fires, as a voter does",
+		Symptom:  "a learner wins the votes of a majority of the voters and leads: leader-is-voter",
+		CaughtBy: "invariant/leader-is-voter",
+	},
+	{
+		Bug:      GrantVoteToStranger,
+		Name:     "grant-vote-to-stranger",
+		Section:  "§5.4.1 (the election restriction); §4.2.3 of the thesis (removed servers)",
+		Rule:     "a node grants its vote, without comparing logs, to a candidate outside its configuration, taking it for one added by an entry it has not received yet",
+		Symptom:  "a removed node that never learned of its removal wins the votes of the nodes that removed it: removed-node-leads",
+		CaughtBy: "invariant/removed-node-leads",
+	},
+	{
+		Bug:      ConfChangeWhileInFlight,
+		Name:     "conf-change-while-in-flight",
+		Section:  "§6; §4.1 of the thesis (one change at a time)",
+		Rule:     "a leader accepts a configuration change while its previous one has not committed",
+		Symptom:  "two uncommitted configuration entries in a leader's log: one-config-change",
+		CaughtBy: "invariant/one-config-change",
+		Fast:     true,
+	},
 }
 
 // InfoOf returns the catalogue entry of bug b.

@@ -42,6 +42,11 @@ const (
 	PrevTermFromCurrentTerm
 	CASComparesLength
 	ReadBeforeApply
+	// Membership bugs that pin the checks no other planted bug reaches
+	// first.
+	LearnerStands
+	GrantVoteToStranger
+	ConfChangeWhileInFlight
 	// Count bounds the Bug values.
 	Count
 )
