@@ -196,7 +196,7 @@ func catchCellRun(s *scenarios.Scenario, bug string, span seedSpan, f *catchesFl
 		verdict string
 		failure string
 	}
-	results := make([]outcome, span.count)
+	var firstPos uint64
 	err := parallelSeeds(span.seeds(), f.workers, func(seed uint64) (outcome, error) {
 		cfg := s.ConfigFor(seed)
 		cfg.LinearizabilityBudget = f.budget
@@ -215,21 +215,20 @@ func catchCellRun(s *scenarios.Scenario, bug string, span seedSpan, f *catchesFl
 			o.failure = scenarios.FailureID(res.Failures[0])
 		}
 		return o, nil
-	}, func(pos int, o outcome) bool {
-		results[pos] = o
-		return true
-	})
-	for pos, o := range results {
+	}, func(pos uint64, o outcome) bool {
+		// The counts do not depend on the order the runs finish in; the
+		// first failure is the one at the lowest seed.
 		switch o.verdict {
 		case "fail":
-			cell.Caught++
-			if cell.First == 0 {
-				cell.First, cell.Failure = span.start+uint64(pos), o.failure
+			if cell.Caught == 0 || pos < firstPos {
+				firstPos, cell.First, cell.Failure = pos, span.start+pos, o.failure
 			}
+			cell.Caught++
 		case "inconclusive":
 			cell.Inconclusive++
 		}
-	}
+		return true
+	})
 	return cell, err
 }
 

@@ -140,14 +140,14 @@ func parseShard(s string) (i, n uint64, err error) {
 	return i, n, nil
 }
 
-// shardSeeds lists the seeds of shard i of n: every n-th seed of the
-// campaign, from its (i-1)-th.
-func shardSeeds(start, count, i, n uint64) []uint64 {
-	var out []uint64
-	for k := i - 1; k < count; k += n {
-		out = append(out, start+k)
+// shardSeeds is the seeds of shard i of n (1 <= i <= n) of the campaign
+// of count seeds from start: every n-th seed of it, from its (i-1)-th. The
+// campaign's last seed, start+count-1, must not pass the largest uint64.
+func shardSeeds(start, count, i, n uint64) seedSeq {
+	if i-1 >= count {
+		return seedSeq{first: start, step: n}
 	}
-	return out
+	return seedSeq{first: start + (i - 1), step: n, count: (count-(i-1)-1)/n + 1}
 }
 
 func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
@@ -177,15 +177,14 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 		StopOnFailure: f.stopOnFailure, Shard: f.shard,
 	}
 	start := time.Now()
-	prog := newProgress(cmd.ErrOrStderr(), len(seeds), g.json, g.verbose)
+	prog := newProgress(cmd.ErrOrStderr(), int(seeds.count), g.json, g.verbose)
 	run := func(seed uint64) (seedResult, error) { return runSeed(seed, f) }
-	results, stopped, err := runSeeds(seeds, f.workers, f.stopOnFailure, run, prog)
+	stopped, err := runSeeds(seeds, f.workers, f.stopOnFailure, run, prog, func(r seedResult) { sum.add(r) })
 	prog.finish()
 	if err != nil {
 		return err
 	}
 	sum.Stopped = stopped
-	sum.add(results)
 	sum.finish()
 	if f.summary != "" {
 		if err := writeSummaryFile(f.summary, &sum); err != nil {
@@ -206,7 +205,7 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 }
 
 // add folds runs, in seed order, into the summary.
-func (s *fuzzSummary) add(results []seedResult) {
+func (s *fuzzSummary) add(results ...seedResult) {
 	fp := s.fingerprint()
 	for _, r := range results {
 		s.Runs++
@@ -368,32 +367,46 @@ func statable(s *scenarios.Scenario, run func(sim.Config) (*sim.Result, error)) 
 }
 
 // runSeeds runs the seeds on workers goroutines, each calling run (which
-// calls sim.Run: runs share nothing), and returns the results in seed
-// order. With stopOnFailure it stops handing out seeds after a failure,
-// and keeps the results up to the lowest failing seed: exactly what a
-// sequential run would have produced, whatever the workers' timing.
-func runSeeds(seeds []uint64, workers int, stopOnFailure bool, run func(uint64) (seedResult, error), prog *progress) ([]seedResult, bool, error) {
-	results := make([]seedResult, len(seeds))
-	done := make([]bool, len(seeds))
-	cut := len(seeds) // results at positions >= cut are dropped
-	err := parallelSeeds(seeds, workers, run, func(pos int, r seedResult) bool {
-		results[pos], done[pos] = r, true
+// calls sim.Run: runs share nothing), and hands the results to fold in
+// seed order. With stopOnFailure it stops handing out seeds after a
+// failure, and folds the results up to the lowest failing seed: exactly
+// what a sequential run would have produced, whatever the workers'
+// timing. It holds only the results that finished before an earlier
+// seed's, never a list of every seed or result.
+func runSeeds(seeds seedSeq, workers int, stopOnFailure bool, run func(uint64) (seedResult, error), prog *progress, fold func(seedResult)) (bool, error) {
+	// early holds the results at positions from next on, until every
+	// position before theirs is folded.
+	early := map[uint64]seedResult{}
+	var next uint64
+	cut := seeds.count // results at positions >= cut are dropped
+	err := parallelSeeds(seeds, workers, run, func(pos uint64, r seedResult) bool {
 		prog.add(r)
-		if stopOnFailure && r.Result == "fail" && pos < cut {
-			cut = pos + 1
+		if pos >= cut {
 			return false
 		}
-		return true
+		more := true
+		if stopOnFailure && r.Result == "fail" {
+			cut, more = pos+1, false
+		}
+		early[pos] = r
+		for next < cut {
+			r, ok := early[next]
+			if !ok {
+				break
+			}
+			delete(early, next)
+			fold(r)
+			next++
+		}
+		return more
 	})
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
-	for pos := range cut {
-		if !done[pos] {
-			panic(fmt.Sprintf("raftsim: fuzz: seed %d below the cut was never run", seeds[pos]))
-		}
+	if next != cut {
+		panic(fmt.Sprintf("raftsim: fuzz: seed %d below the cut was never run", seeds.at(next)))
 	}
-	return results[:cut], cut < len(seeds), nil
+	return cut < seeds.count, nil
 }
 
 func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Duration) {

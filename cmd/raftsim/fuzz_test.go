@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,7 +44,7 @@ func TestFuzzFindsNothing(t *testing.T) {
 // runSeeds reports in seed order whatever the workers' timing, and with
 // stopOnFailure keeps exactly the seeds up to the first failing one.
 func TestRunSeedsOrderAndStop(t *testing.T) {
-	seeds := []uint64{10, 11, 12, 13, 14, 15, 16, 17, 18, 19}
+	seeds := seedSeq{first: 10, step: 1, count: 10}
 	fake := func(failing ...uint64) func(uint64) (seedResult, error) {
 		return func(seed uint64) (seedResult, error) {
 			// Later seeds finish first.
@@ -55,28 +56,33 @@ func TestRunSeedsOrderAndStop(t *testing.T) {
 			return r, nil
 		}
 	}
-	prog := newProgress(io.Discard, len(seeds), false, false)
-	got, stopped, err := runSeeds(seeds, 4, false, fake(13, 17), prog)
+	run := func(stopOnFailure bool, f func(uint64) (seedResult, error)) ([]seedResult, bool, error) {
+		var got []seedResult
+		stopped, err := runSeeds(seeds, 4, stopOnFailure, f, newProgress(io.Discard, int(seeds.count), false, false),
+			func(r seedResult) { got = append(got, r) })
+		return got, stopped, err
+	}
+	got, stopped, err := run(false, fake(13, 17))
 	if err != nil || stopped || len(got) != 10 {
 		t.Fatalf("got %d results, stopped %v, err %v", len(got), stopped, err)
 	}
 	for i, r := range got {
-		if r.Seed != seeds[i] {
+		if r.Seed != seeds.at(uint64(i)) {
 			t.Fatalf("result %d is seed %d", i, r.Seed)
 		}
 	}
 	for range 3 {
-		got, stopped, _ = runSeeds(seeds, 4, true, fake(13, 17), newProgress(io.Discard, len(seeds), false, false))
+		got, stopped, _ = run(true, fake(13, 17))
 		if !stopped || len(got) != 4 || got[3].Seed != 13 || got[3].Result != "fail" {
 			t.Fatalf("stop on failure kept %+v (stopped %v)", got, stopped)
 		}
 	}
-	_, _, err = runSeeds(seeds, 2, false, func(seed uint64) (seedResult, error) {
+	_, _, err = run(false, func(seed uint64) (seedResult, error) {
 		if seed == 12 {
 			return seedResult{}, fmt.Errorf("broken seed %d", seed)
 		}
 		return seedResult{Seed: seed, Result: "pass"}, nil
-	}, newProgress(io.Discard, len(seeds), false, false))
+	})
 	if err == nil || !strings.Contains(err.Error(), "broken seed 12") {
 		t.Fatalf("err %v", err)
 	}
@@ -85,15 +91,55 @@ func TestRunSeedsOrderAndStop(t *testing.T) {
 func TestShardSeeds(t *testing.T) {
 	var all []uint64
 	for i := uint64(1); i <= 3; i++ {
-		all = append(all, shardSeeds(5, 10, i, 3)...)
+		all = slices.AppendSeq(all, shardSeeds(5, 10, i, 3).all())
 	}
 	slices.Sort(all)
 	want := []uint64{5, 6, 7, 8, 9, 10, 11, 12, 13, 14}
 	if !slices.Equal(all, want) {
 		t.Fatalf("shards cover %v", all)
 	}
-	if got := shardSeeds(5, 10, 2, 3); !slices.Equal(got, []uint64{6, 9, 12}) {
+	if got := slices.Collect(shardSeeds(5, 10, 2, 3).all()); !slices.Equal(got, []uint64{6, 9, 12}) {
 		t.Fatalf("shard 2/3 = %v", got)
+	}
+	if got := shardSeeds(5, 2, 3, 3); got.count != 0 || slices.Collect(got.all()) != nil {
+		t.Fatalf("shard 3/3 of 2 seeds = %+v", got)
+	}
+}
+
+// The seeds of the largest campaign, at the top of the seed range, are
+// computed as they are needed: no list of them is made (100 million
+// seeds took 800 MB), and no seed wraps around.
+func TestSeedsAreLazy(t *testing.T) {
+	span, err := parseSeedSpan(fmt.Sprint(maxSeedSpan), math.MaxUint64-maxSeedSpan+1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last uint64
+	allocs := testing.AllocsPerRun(1, func() {
+		s := span.seeds()
+		last = s.at(s.count - 1)
+	})
+	if allocs != 0 || last != math.MaxUint64 {
+		t.Fatalf("%v allocations; last seed %d", allocs, last)
+	}
+	const n = 7
+	var total uint64
+	for i := uint64(1); i <= n; i++ {
+		var sh seedSeq
+		if allocs := testing.AllocsPerRun(1, func() { sh = shardSeeds(span.start, span.count, i, n) }); allocs != 0 {
+			t.Fatalf("shard %d/%d: %v allocations", i, n, allocs)
+		}
+		total += sh.count
+		first, end := sh.at(0), sh.at(sh.count-1)
+		if first != span.start+i-1 || end < math.MaxUint64-n+1 || !sh.contains(first) || !sh.contains(end) {
+			t.Fatalf("shard %d/%d: %+v: seeds %d..%d", i, n, sh, first, end)
+		}
+		if sh.contains(first-1) || sh.contains(first+1) || end <= math.MaxUint64-n && sh.contains(end+n) {
+			t.Fatalf("shard %d/%d: %+v holds a seed of another shard", i, n, sh)
+		}
+	}
+	if total != maxSeedSpan {
+		t.Fatalf("the shards hold %d seeds, the campaign %d", total, uint64(maxSeedSpan))
 	}
 }
 
@@ -179,17 +225,17 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 	}
 	base := fuzzSummary{SeedStart: 20, Seeds: 9, DurationMs: 3000}
 	whole := base
-	whole.add(results)
+	whole.add(results...)
 	whole.finish()
 	var paths []string
 	for i := uint64(1); i <= 2; i++ {
 		part := base
 		part.Shard = fmt.Sprintf("%d/2", i)
 		var mine []seedResult
-		for _, seed := range shardSeeds(20, 9, i, 2) {
+		for seed := range shardSeeds(20, 9, i, 2).all() {
 			mine = append(mine, results[seed-20])
 		}
-		part.add(mine)
+		part.add(mine...)
 		part.finish()
 		p := filepath.Join(dir, fmt.Sprintf("s%d.json", i))
 		if err := writeSummaryFile(p, &part); err != nil {
@@ -210,7 +256,7 @@ func TestMergeKeepsFailuresAndFingerprint(t *testing.T) {
 	}
 	results[3].TraceDigest = fmt.Sprintf("%064d", 999)
 	other := base
-	other.add(results)
+	other.add(results...)
 	if other.Fingerprint == whole.Fingerprint {
 		t.Fatal("a different trace left the fingerprint unchanged")
 	}
@@ -244,7 +290,7 @@ func TestFuzzInconclusiveIsNoFailure(t *testing.T) {
 	}
 	// One inconclusive run beside a passing one: the campaign passes.
 	mixed := fuzzSummary{Seeds: 2}
-	mixed.add([]seedResult{{Seed: 1, Result: "pass"}, sum.InconclusiveRuns[0]})
+	mixed.add(seedResult{Seed: 1, Result: "pass"}, sum.InconclusiveRuns[0])
 	if mixed.finish(); mixed.Result != "pass" {
 		t.Fatalf("one pass and one inconclusive run: result %q", mixed.Result)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -53,10 +54,10 @@ func TestMergeRejectsInconsistentSummaries(t *testing.T) {
 	shard := func(i int) fuzzSummary {
 		s := fuzzSummary{SeedStart: 1, Seeds: 4, DurationMs: 3000, Shard: fmt.Sprintf("%d/2", i)}
 		var rs []seedResult
-		for _, seed := range shardSeeds(1, 4, uint64(i), 2) {
+		for seed := range shardSeeds(1, 4, uint64(i), 2).all() {
 			rs = append(rs, seedResult{Seed: seed, Result: "pass", TraceDigest: fmt.Sprintf("%064d", seed)})
 		}
-		s.add(rs)
+		s.add(rs...)
 		s.finish()
 		return s
 	}
@@ -83,6 +84,12 @@ func TestMergeRejectsInconsistentSummaries(t *testing.T) {
 	foreignSeed := shard(1)
 	foreignSeed.Failed, foreignSeed.Result = 1, "fail"
 	foreignSeed.Failures = []seedResult{{Seed: 2, Result: "fail", TraceDigest: fmt.Sprintf("%064d", 2), Failures: []failureJSON{{Kind: "liveness", Name: "x"}}}}
+	// A campaign far past maxSeedSpan is checked without a list of its
+	// seeds (this one would take 4 PB).
+	huge := shard(1)
+	huge.Seeds = 1 << 49
+	pastMax := shard(1)
+	pastMax.SeedStart = math.MaxUint64 - 2
 	for _, tc := range []struct {
 		name string
 		s    fuzzSummary
@@ -92,6 +99,8 @@ func TestMergeRejectsInconsistentSummaries(t *testing.T) {
 		{"failed with no failures", failedNoList, same, `"failed": 5`},
 		{"result against the counts", wrongResult, same, "result"},
 		{"a seed of another shard", foreignSeed, same, "seed 2 is not one of shard 1/2's"},
+		{"a huge campaign", huge, same, "2 runs, but shard 1/2 has 281474976710656 seeds"},
+		{"seeds past the largest", pastMax, same, "4 seeds from 18446744073709551613 run past the largest seed"},
 		{"trailing garbage", shard(1), func(s string) string { return s + "\n{}garbage" }, "data after the summary"},
 		{"duplicate key", shard(1), func(s string) string { return strings.Replace(s, `"runs": 2,`, `"runs": 2, "runs": 2,`, 1) }, `:9: runs: the key is given twice`},
 	} {

@@ -8,29 +8,29 @@ import "sync"
 // returns false, or a run returns an error, no further seed is started;
 // runs under way finish and are still collected. It returns the first
 // error.
-func parallelSeeds[T any](seeds []uint64, workers int, run func(uint64) (T, error), collect func(pos int, r T) bool) error {
+func parallelSeeds[T any](seeds seedSeq, workers int, run func(uint64) (T, error), collect func(pos uint64, r T) bool) error {
 	type outcome struct {
-		pos int
+		pos uint64
 		r   T
 		err error
 	}
-	jobs := make(chan int)
+	jobs := make(chan uint64)
 	outcomes := make(chan outcome)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	for range min(workers, len(seeds)) {
+	for range min(uint64(workers), seeds.count) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for pos := range jobs {
-				r, err := run(seeds[pos])
+				r, err := run(seeds.at(pos))
 				outcomes <- outcome{pos, r, err}
 			}
 		}()
 	}
 	go func() {
 	feed:
-		for pos := range seeds {
+		for pos := range seeds.count {
 			select {
 			case jobs <- pos:
 			case <-stop:

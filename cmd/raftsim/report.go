@@ -131,7 +131,9 @@ func runReportSeeds(configFor func(uint64) sim.Config, seeds []uint64, f *report
 	}
 	// Campaign sorts its runs by seed, so the order of Add does not show
 	// in the report.
-	err := parallelSeeds(seeds, f.workers, run, func(pos int, res *sim.Result) bool {
+	// report's seeds are consecutive.
+	span := seedSeq{first: seeds[0], step: 1, count: uint64(len(seeds))}
+	err := parallelSeeds(span, f.workers, run, func(pos uint64, res *sim.Result) bool {
 		camp.Add(res)
 		if pos == 0 {
 			timeline = res

@@ -103,13 +103,13 @@ func runScenarioSeeds(cmd *cobra.Command, g *globals, f *runFlags) error {
 		return usageErrorf("%s: %v", s.Name, err)
 	}
 	start := time.Now()
-	runs := make([]seedRun, span.count)
+	agg := newSeedsAggregate(s, span)
 	prog := newProgress(cmd.ErrOrStderr(), int(span.count), g.json, g.verbose)
 	prog.label = "run"
 	err = parallelSeeds(span.seeds(), f.workers, func(seed uint64) (seedRun, error) {
 		return runOneSeed(s, seed, f)
-	}, func(pos int, r seedRun) bool {
-		runs[pos] = r
+	}, func(_ uint64, r seedRun) bool {
+		agg.add(r)
 		prog.add(r.seedResult)
 		return true
 	})
@@ -117,7 +117,7 @@ func runScenarioSeeds(cmd *cobra.Command, g *globals, f *runFlags) error {
 	if err != nil {
 		return err
 	}
-	sum := aggregateSeeds(s, span, runs)
+	sum := agg.finish()
 	if g.json {
 		if err := writeJSON(cmd.OutOrStdout(), sum); err != nil {
 			return err
@@ -164,41 +164,62 @@ func runOneSeed(s *scenarios.Scenario, seed uint64, f *runFlags) (seedRun, error
 	return r, err
 }
 
-// aggregateSeeds folds the runs, in seed order, into the summary.
-func aggregateSeeds(s *scenarios.Scenario, span seedSpan, runs []seedRun) seedsSummary {
-	sum := seedsSummary{SchemaVersion: schemaVersion, Scenario: s.Name, Expected: expectationJSON(s.Expect),
-		SeedStart: span.start, Seeds: span.count, Failures: []seedResult{}, InconclusiveRuns: []seedResult{}, ByFailure: []failureCount{}}
-	fp := make([]byte, sha256.Size)
-	counts := map[string]uint64{}
-	for _, r := range runs {
-		sum.Runs++
-		sum.Ops += r.Ops
-		sum.MissingTargets += r.missing
-		h := sha256.Sum256(fmt.Appendf(nil, "%d %s", r.Seed, r.TraceDigest))
-		for i, b := range h {
-			fp[i] ^= b
-		}
-		for _, id := range r.found {
-			counts[id]++
-		}
-		switch r.Result {
-		case "pass":
-			sum.Passed++
-		case "fail":
-			sum.Failed++
-			sum.Failures = append(sum.Failures, r.seedResult)
-		case "inconclusive":
-			sum.Inconclusive++
-			sum.InconclusiveRuns = append(sum.InconclusiveRuns, r.seedResult)
-		}
+// seedsAggregate folds runs into a seedsSummary as they finish, in any
+// order: the counts and the fingerprint do not depend on it, and the
+// lists of failed and inconclusive seeds are sorted at the end.
+type seedsAggregate struct {
+	sum    seedsSummary
+	fp     []byte
+	counts map[string]uint64
+}
+
+func newSeedsAggregate(s *scenarios.Scenario, span seedSpan) *seedsAggregate {
+	return &seedsAggregate{
+		sum: seedsSummary{SchemaVersion: schemaVersion, Scenario: s.Name, Expected: expectationJSON(s.Expect),
+			SeedStart: span.start, Seeds: span.count, Failures: []seedResult{}, InconclusiveRuns: []seedResult{}, ByFailure: []failureCount{}},
+		fp:     make([]byte, sha256.Size),
+		counts: map[string]uint64{},
 	}
-	for id, n := range counts {
+}
+
+// add folds one run into the summary.
+func (a *seedsAggregate) add(r seedRun) {
+	sum := &a.sum
+	sum.Runs++
+	sum.Ops += r.Ops
+	sum.MissingTargets += r.missing
+	h := sha256.Sum256(fmt.Appendf(nil, "%d %s", r.Seed, r.TraceDigest))
+	for i, b := range h {
+		a.fp[i] ^= b
+	}
+	for _, id := range r.found {
+		a.counts[id]++
+	}
+	switch r.Result {
+	case "pass":
+		sum.Passed++
+	case "fail":
+		sum.Failed++
+		sum.Failures = append(sum.Failures, r.seedResult)
+	case "inconclusive":
+		sum.Inconclusive++
+		sum.InconclusiveRuns = append(sum.InconclusiveRuns, r.seedResult)
+	}
+}
+
+// finish returns the summary of the runs added.
+func (a *seedsAggregate) finish() seedsSummary {
+	sum := a.sum
+	bySeed := func(x, y seedResult) int { return cmp.Compare(x.Seed, y.Seed) }
+	slices.SortFunc(sum.Failures, bySeed)
+	slices.SortFunc(sum.InconclusiveRuns, bySeed)
+	for id, n := range a.counts {
 		sum.ByFailure = append(sum.ByFailure, failureCount{Failure: id, Seeds: n})
 	}
 	slices.SortFunc(sum.ByFailure, func(a, b failureCount) int {
 		return cmp.Or(cmp.Compare(b.Seeds, a.Seeds), strings.Compare(a.Failure, b.Failure))
 	})
-	sum.Fingerprint = hex.EncodeToString(fp)
+	sum.Fingerprint = hex.EncodeToString(a.fp)
 	switch {
 	case sum.Failed > 0:
 		sum.Result = "fail"

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"iter"
 	"strconv"
 	"strings"
 )
@@ -60,13 +61,36 @@ func checkSpan(s seedSpan, spec string) (seedSpan, error) {
 	return s, nil
 }
 
-// seeds lists the span's seeds.
-func (s seedSpan) seeds() []uint64 {
-	out := make([]uint64, s.count)
-	for i := range out {
-		out[i] = s.start + uint64(i)
+// seeds is the span's seeds, as a sequence.
+func (s seedSpan) seeds() seedSeq { return seedSeq{first: s.start, step: 1, count: s.count} }
+
+// seedSeq is a campaign's seeds, or a shard's: count seeds from first,
+// step apart. A seed is computed when it is needed, so that a campaign of
+// maxSeedSpan seeds takes no memory for its list of seeds.
+//
+// Invariant: step >= 1, and the last seed, first+(count-1)*step, does not
+// pass the largest uint64.
+type seedSeq struct {
+	first, step, count uint64
+}
+
+// at is the seed at position pos, which must be below count.
+func (s seedSeq) at(pos uint64) uint64 { return s.first + pos*s.step }
+
+// contains tells whether seed is one of the sequence's.
+func (s seedSeq) contains(seed uint64) bool {
+	return seed >= s.first && (seed-s.first)%s.step == 0 && (seed-s.first)/s.step < s.count
+}
+
+// all yields the seeds in order.
+func (s seedSeq) all() iter.Seq[uint64] {
+	return func(yield func(uint64) bool) {
+		for pos := range s.count {
+			if !yield(s.at(pos)) {
+				return
+			}
+		}
 	}
-	return out
 }
 
 // seedsValue is --seeds for fuzz: a count, or a range that also sets the

@@ -220,10 +220,7 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 		if budget > 0 && time.Since(start) >= budget {
 			break
 		}
-		var seeds []uint64
-		for s := next; s < next+chunk && s <= last; s++ {
-			seeds = append(seeds, s)
-		}
+		seeds := seedSeq{first: next, step: 1, count: min(chunk-1, last-next) + 1}
 		run := func(seed uint64) (seedResult, error) {
 			_, _, res, err := runGenerated(seed, f.duration, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
 			if err != nil {
@@ -238,12 +235,14 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 			}
 			return r, nil
 		}
-		results, _, err := runSeeds(seeds, f.workers, true, run, newProgress(io.Discard, len(seeds), true, false))
+		var results []seedResult
+		_, err := runSeeds(seeds, f.workers, true, run, newProgress(io.Discard, int(seeds.count), true, false),
+			func(r seedResult) { results = append(results, r) })
 		if err != nil {
 			row.Failure = err.Error()
 			return row
 		}
-		row.SeedsRun = seeds[0] - f.seedStart + uint64(len(results))
+		row.SeedsRun = seeds.first - f.seedStart + uint64(len(results))
 		for _, r := range results {
 			if r.Result == "inconclusive" {
 				row.Inconclusive++

@@ -129,12 +129,12 @@ func checkShardSummary(path string, s *fuzzSummary, k *jsonKeys) error {
 	if err != nil {
 		return bad("shard", "%v", err)
 	}
-	mine := map[uint64]bool{}
-	for _, seed := range shardSeeds(s.SeedStart, s.Seeds, i, n) {
-		mine[seed] = true
+	if s.SeedStart+(s.Seeds-1) < s.SeedStart {
+		return bad("seeds", "%d seeds from %d run past the largest seed", s.Seeds, s.SeedStart)
 	}
-	if s.Runs > uint64(len(mine)) || !s.Stopped && s.Runs != uint64(len(mine)) {
-		return bad("runs", "%d runs, but shard %s has %d seeds (stopped: %v)", s.Runs, s.Shard, len(mine), s.Stopped)
+	mine := shardSeeds(s.SeedStart, s.Seeds, i, n)
+	if s.Runs > mine.count || !s.Stopped && s.Runs != mine.count {
+		return bad("runs", "%d runs, but shard %s has %d seeds (stopped: %v)", s.Runs, s.Shard, mine.count, s.Stopped)
 	}
 	if s.Failed != uint64(len(s.Failures)) {
 		return bad("failed", "%d, but failures lists %d seeds", s.Failed, len(s.Failures))
@@ -153,7 +153,7 @@ func checkShardSummary(path string, s *fuzzSummary, k *jsonKeys) error {
 		for j, r := range l.runs {
 			field := fmt.Sprintf("%s[%d]", l.field, j)
 			switch {
-			case !mine[r.Seed]:
+			case !mine.contains(r.Seed):
 				return bad(field+".seed", "seed %d is not one of shard %s's", r.Seed, s.Shard)
 			case listed[r.Seed]:
 				return bad(field+".seed", "seed %d is listed twice", r.Seed)
