@@ -71,6 +71,10 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	spareHits := spareFaults(seed, &cfg)
 	overlap := overlappingChange(seed, &cfg)
 	file := store(seed, &cfg)
+	var diskAdded []string
+	if file {
+		diskAdded = diskFaults(seed, &cfg)
+	}
 	outlastSyncs(&cfg)
 	fitMessages(&cfg)
 	fitAttempts(&cfg)
@@ -85,7 +89,7 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	return &Scenario{
 		Name: fmt.Sprintf("generated-%d", seed),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits, overlap) + describeStore(file),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits, overlap) + describeStore(file) + describeDiskFaults(diskAdded),
 		Seed:   seed,
 		Config: cfg,
 	}

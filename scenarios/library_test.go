@@ -229,3 +229,19 @@ func TestRegressionElectionQuorumOvertakenVote(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// A node whose store will refuse to start (corruption its disk suffered)
+// votes for no one: commit safety must not count it (see the file).
+func TestRegressionRefusedStoreCastsNoVote(t *testing.T) {
+	s, err := Load("testdata/refused-store-no-vote-277.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runSeed(t, s, s.Seed, nil)
+	if err := s.Expect.Check(res); err != nil {
+		t.Error(err)
+	}
+	if res.Disk.ErrorCrashes == 0 {
+		t.Error("the corrupted node did not stop: the file no longer reproduces the case")
+	}
+}

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -156,6 +157,11 @@ func (s *fileStorage) held() *heldLog {
 	s.down = &heldLog{first: 1}
 	st, err := filestore.Open(fileDir, filestore.Options{FS: s.d.Clone(), SegmentSizeBytes: fileSegmentBytes})
 	if err != nil {
+		// A store that finds corruption its disk suffered will refuse to
+		// start at every restart (the copy has no transient faults): the
+		// node never votes again, as if fenced for good.
+		var ce *filestore.CorruptionError
+		s.down.fenced = errors.As(err, &ce) && latentIn(s.d, ce.File)
 		return s.down
 	}
 	h, err := readHeld(st)
