@@ -47,6 +47,12 @@ const (
 	LearnerStands
 	GrantVoteToStranger
 	ConfChangeWhileInFlight
+	// Disk-handling bugs of the file store (raft/filestore), found on
+	// the simulated disk.
+	IgnoreSyncError
+	SkipRecordChecksum
+	SkipSegmentDirSync
+	TruncateAtCorruption
 	// Count bounds the Bug values.
 	Count
 )

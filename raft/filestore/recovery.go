@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/raftsim/raftsim/raft"
+	"github.com/raftsim/raftsim/raft/bugs"
 	"github.com/raftsim/raftsim/raft/disk"
 )
 
@@ -312,7 +313,7 @@ func (s *Store) badRecord(f disk.File, r *segReplay, off, cut int64, ferr *frame
 	at, verdict := findRecord(rest, tailSearchHashBytesMax)
 	switch verdict {
 	case searchFound:
-		if lostUnsynced(tail, 1+at, off) {
+		if lostUnsynced(tail, 1+at, off) || bugs.Fire(bugs.TruncateAtCorruption) {
 			return cut, s.cutTail(f, path, cut, size-cut, ferr.reason+
 				fmt.Sprintf(", zeros up to a valid record at byte %d written before this one was synced: writes a power loss dropped", off+1+int64(at)))
 		}

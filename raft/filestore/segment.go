@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/raftsim/raftsim/raft/bugs"
 	"github.com/raftsim/raftsim/raft/disk"
 )
 
@@ -188,7 +189,7 @@ func createSegment(fsys disk.FS, dir string, seq uint64, prev segLink) (disk.Fil
 	if err == nil {
 		err = fsys.Rename(tmp, path)
 	}
-	if err == nil {
+	if err == nil && !bugs.Fire(bugs.SkipSegmentDirSync) {
 		err = fsys.SyncDir(dir)
 	}
 	if err != nil {
