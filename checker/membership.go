@@ -46,6 +46,16 @@ type ConfigView interface {
 	Config() (raft.ConfState, raft.Index)
 }
 
+// CommitView is implemented by a LogView that knows the node's commit
+// index as the node holds it now (0 for a crashed node). A leader may
+// commit an entry and append the next configuration change before the
+// Ready that reports the commit is handled: the overlap check must know
+// that commit, or it counts as in force a configuration the committed
+// entry has already put out of force.
+type CommitView interface {
+	Committed() raft.Index
+}
+
 // voteWindow is how many recent terms' votes are kept: a leader is
 // elected within a term or two of the votes for it.
 const voteWindow = 256
@@ -180,8 +190,10 @@ func (iv *Invariants) checkRemovedLeader(id raft.NodeID, st raft.Status) *Violat
 		Message: fmt.Sprintf("node %d still leads term %d with its commit index at %d, past the configuration at %d that removed it (%v)", id, st.Term, st.Commit, idx, cs)}
 }
 
-// noteCommit raises the highest commit index known.
-func (iv *Invariants) noteCommit(index raft.Index, v NodeView) {
+// noteCommit raises the highest commit index known; v holds the entry.
+func (iv *Invariants) noteCommit(index raft.Index, v interface {
+	Term(raft.Index) (raft.Term, bool)
+}) {
 	if index <= iv.mem.maxCommit.index {
 		return
 	}
@@ -257,6 +269,11 @@ func (iv *Invariants) checkOverlap(id raft.NodeID) *Violation {
 		by  raft.NodeID
 	}
 	var confs []inForce
+	for _, x := range iv.ids {
+		if lv, ok := iv.cluster(x).(CommitView); ok {
+			iv.noteCommit(lv.Committed(), iv.cluster(x))
+		}
+	}
 	mark := iv.mem.maxCommit
 	for _, x := range iv.ids {
 		lv := iv.cluster(x)

@@ -16,6 +16,9 @@ type fakeMember struct {
 
 func (f *fakeMember) Config() (raft.ConfState, raft.Index) { return f.conf, f.confIndex }
 
+// Committed implements CommitView: the commit index the node holds now.
+func (f *fakeMember) Committed() raft.Index { return f.commit }
+
 func members(nodes ...*fakeMember) Cluster {
 	return func(id raft.NodeID) LogView { return nodes[id-1] }
 }
@@ -214,6 +217,38 @@ func TestConfigQuorumOverlap(t *testing.T) {
 	wantNone(t, iv.ObserveNode(2, ms[1]))
 	ms[1].terms, ms[1].conf, ms[1].confIndex = []raft.Term{1, 2, 2}, rm, 3
 	wantNone(t, iv.ObserveAppend(2, ms[1], []raft.Entry{confEntry(3, 2, rm)}))
+}
+
+// TestConfigQuorumOverlapKnowsTheLeadersCommit: a leader commits B = A
+// plus node 4 and appends C = B minus node 1 before any Ready reports the
+// commit; node 1, whose log ends at the last commit reported, still holds
+// A. A = {1,2,3} and C = {2,3,4} have disjoint quorums, but the committed
+// B puts A out of force: a node of A can win no election without entry 2.
+// The leader's commit index, read from the cluster, says so.
+func TestConfigQuorumOverlapKnowsTheLeadersCommit(t *testing.T) {
+	a := voters(1, 2, 3)
+	ms := newMembers(4, a, []raft.Term{1})
+	iv := NewInvariants(idsTo(4))
+	iv.SetCluster(members(ms...))
+	ms[0].commit = 1
+	wantNone(t, iv.ObserveNode(1, ms[0]))
+	b, c := voters(1, 2, 3, 4), voters(2, 3, 4)
+	l := ms[1]
+	l.role, l.term = raft.RoleLeader, 1
+	l.terms, l.conf, l.confIndex = []raft.Term{1, 1, 1}, c, 3
+	l.commit = 2 // committed in memory, not yet reported
+	ms[2].terms, ms[2].conf, ms[2].confIndex = []raft.Term{1, 1}, b, 2
+	wantNone(t, iv.ObserveAppend(3, ms[2], []raft.Entry{confEntry(2, 1, b)}))
+
+	// Without that commit, A is in force on node 1 and the check fires.
+	ms = newMembers(4, a, []raft.Term{1})
+	iv = NewInvariants(idsTo(4))
+	iv.SetCluster(members(ms...))
+	ms[0].commit = 1
+	wantNone(t, iv.ObserveNode(1, ms[0]))
+	ms[1].terms, ms[1].conf, ms[1].confIndex, ms[1].commit = []raft.Term{1, 1, 1}, c, 3, 1
+	ms[2].terms, ms[2].conf, ms[2].confIndex = []raft.Term{1, 1}, b, 2
+	wantViolation(t, iv.ObserveAppend(3, ms[2], []raft.Entry{confEntry(2, 1, b)}), "config-quorum-overlap")
 }
 
 func TestDisjointQuorums(t *testing.T) {

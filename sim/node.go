@@ -106,6 +106,15 @@ func (l nodeLog) Compacted() raft.Index {
 	return l.n.store.firstHeld() - 1
 }
 
+// Committed implements checker.CommitView: the commit index the running
+// node holds now, reported or not yet.
+func (l nodeLog) Committed() raft.Index {
+	if l.n.rn != nil {
+		return l.n.rn.Status().Commit
+	}
+	return 0
+}
+
 // Fenced implements checker.FencedView: the node repairs a log that lost
 // entries, or would once restarted.
 func (l nodeLog) Fenced() bool {
