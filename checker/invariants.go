@@ -90,7 +90,9 @@ type Cluster func(id raft.NodeID) LogView
 //     and Commit Safety counts it out.
 //   - The term rules, checked at the step that breaks them (see terms.go):
 //     a leader handling a higher term steps down (stale-leader); a
-//     pre-vote changes no one's term or vote (prevote-inert); a restart
+//     pre-vote changes no one's term or vote (prevote-inert); a message
+//     of an older term changes nothing but may be answered
+//     (stale-term-inert); a restart
 //     keeps the durable term and vote (hard-state-restored).
 type Invariants struct {
 	ids     []raft.NodeID

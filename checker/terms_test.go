@@ -33,6 +33,16 @@ func TestStepTermRules(t *testing.T) {
 		{"pre-vote changes the vote", raft.MsgPreVote, 4, false, follower, raft.Status{ID: 1, Term: 3, Vote: 3}, "prevote-inert"},
 		{"pre-vote answered, nothing changed", raft.MsgPreVote, 5, false, follower, follower, ""},
 		{"vote changes the term", raft.MsgVote, 5, false, follower, stepped, ""},
+		{"older-term append taken: leader and log change", raft.MsgApp, 2, false, follower,
+			raft.Status{ID: 1, Term: 3, Vote: 2, Role: raft.RoleFollower, Leader: 4, LastIndex: 7, LastTerm: 2}, "stale-term-inert"},
+		{"older-term append sets the leader only", raft.MsgApp, 2, false, follower,
+			raft.Status{ID: 1, Term: 3, Vote: 2, Role: raft.RoleFollower, Leader: 4}, "stale-term-inert"},
+		{"older-term heartbeat moves the commit index", raft.MsgHeartbeat, 2, false, follower,
+			raft.Status{ID: 1, Term: 3, Vote: 2, Role: raft.RoleFollower, Leader: 2, Commit: 9}, "stale-term-inert"},
+		{"older-term append answered, nothing changed", raft.MsgApp, 2, false, follower, follower, ""},
+		{"older-term answer to a leader, nothing changed", raft.MsgAppResp, 1, false, leader, leader, ""},
+		{"same-term append changes the log", raft.MsgApp, 3, false, follower,
+			raft.Status{ID: 1, Term: 3, Vote: 2, Role: raft.RoleFollower, Leader: 2, LastIndex: 7, LastTerm: 3}, ""},
 	}
 	for _, tc := range cases {
 		iv := NewInvariants([]raft.NodeID{1, 2, 3})

@@ -134,7 +134,7 @@ func TestSelftestCatalogueCoversEveryCheck(t *testing.T) {
 		"invariant/leader-completeness", "invariant/commit-safety",
 		"invariant/commit-monotonic", "invariant/applied-restored", "invariant/apply-exactly-once",
 		"invariant/client-at-most-once", "invariant/read-freshness", "invariant/read-after-apply",
-		"invariant/valid-messages", "invariant/stale-leader", "invariant/prevote-inert",
+		"invariant/valid-messages", "invariant/stale-leader", "invariant/prevote-inert", "invariant/stale-term-inert",
 		"invariant/hard-state-restored", "linearizability/linearizability", "liveness/leader-after-heal",
 		"invariant/durable-state", "invariant/applied-monotonic", "invariant/snapshot-restore",
 		"invariant/election-quorum", "invariant/one-config-change", "invariant/removed-leader",

@@ -96,8 +96,9 @@ var Catalog = []Info{
 		Name:     "accept-stale-term-append",
 		Section:  "§5.1 (reject requests from older terms)",
 		Rule:     "a follower accepts AppendEntries from a leader of an older term",
-		Symptom:  "entries of a deposed leader overwrite newer ones: log matching, state machine safety",
-		CaughtBy: "invariant/leader-append-only",
+		Symptom:  "the follower takes the deposed leader as its leader, and may let its entries overwrite newer ones: stale-term-inert; later leader append-only, commit safety",
+		CaughtBy: "invariant/stale-term-inert",
+		Fast:     true,
 	},
 	{
 		Bug:      AppliedNotRestored,
