@@ -51,6 +51,12 @@ func (n *Node) checkMessage(m Message) error {
 		if m.LogTerm > m.Term {
 			return fmt.Errorf("%w: MsgApp prev term %d above its term %d", ErrInvalidMessage, m.LogTerm, m.Term)
 		}
+		// Every log holds the empty prefix, of term 0: an append after
+		// index 0 with another term is one no log can match, and a
+		// leader answered by rejects at index 0 probes forever.
+		if m.Index == 0 && m.LogTerm != 0 {
+			return fmt.Errorf("%w: MsgApp after index 0 with prev term %d: the empty prefix has term 0", ErrInvalidMessage, m.LogTerm)
+		}
 	}
 	return nil
 }

@@ -116,6 +116,8 @@ func TestStepRejectsMalformedMessages(t *testing.T) {
 		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 1, LogTerm: 1, Entries: []Entry{{Term: 2, Index: 3, Type: EntryNormal}}},
 		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 1, LogTerm: 1, Entries: []Entry{{Term: 3, Index: 2, Type: EntryNormal}}},
 		{Type: MsgVote, From: 2, To: 1, Term: 2, Entries: []Entry{{Term: 1, Index: 1}}},
+		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 0, LogTerm: 2, Entries: []Entry{{Term: 2, Index: 1, Type: EntryNormal}}},
+		{Type: MsgApp, From: 2, To: 1, Term: 2, Index: 0, LogTerm: 1},
 	} {
 		before := n.Status()
 		if err := n.Step(m); !errors.Is(err, ErrInvalidMessage) {
