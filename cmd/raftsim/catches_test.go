@@ -41,4 +41,39 @@ func TestSelftestCatches(t *testing.T) {
 	if _, errs, code := cli(t, "catches", "--scenario", "nosuch*"); code != exitUsage || !strings.Contains(errs, `no built-in scenario starts with "nosuch"`) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
+	if _, errs, code := cli(t, "catches", "--scenario", "lab3a-initial-election", "--max-events", "0"); code != exitUsage || !strings.Contains(errs, "--max-events") {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+}
+
+// Each bug's row is printed when its campaign ends, and the bounds of a
+// cell are reported when hit: the wall budget stops a cell from starting
+// seeds, the event bound a run (which is then no catch, and for the
+// correct core a failure).
+func TestSelftestCatchesBounds(t *testing.T) {
+	out, errs, code := cli(t, "catches", "--scenario", "lab3a-initial-election", "--seeds", "1..20", "--workers", "1",
+		"--cell-budget", "1ns", "--bug", "fixed-election-timeout")
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	row := strings.Index(out, "row: fixed-election-timeout: ")
+	if row < 0 || strings.Index(out, "row: none (correct core): ") > row || strings.Index(out, "\nraftsim catches:") < row {
+		t.Fatalf("rows missing or after the table:\n%s", out)
+	}
+	if !strings.Contains(out, "  bound: lab3a-initial-election stopped by its budget after ") || !strings.Contains(out, " of 20 seeds (") {
+		t.Errorf("the cell budget is not reported:\n%s", out)
+	}
+	out, errs, code = cli(t, "catches", "--scenario", "lab3a-initial-election", "--seeds", "1..2", "--max-events", "1000", "--bug", "no-retry-dedup")
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, out, errs)
+	}
+	for _, want := range []string{
+		"row: none (correct core): failed 0 of 1 scenarios, 0 of 2 runs",
+		"  bound: lab3a-initial-election: 2 runs reached the event bound\n",
+		"lab3a-initial-election: correct core passes 0/2; catches none\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
 }
