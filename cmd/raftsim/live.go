@@ -49,7 +49,11 @@ through a fault-injecting proxy on loopback, run the simulator's client
 workload against them over RESP with real timestamps, and inject real
 faults for --duration: kill -9 and restart (kill), SIGSTOP and SIGCONT
 (pause), a node cut off both ways (partition) or only its outgoing links
-(oneway), and added latency on every link (latency). Then every fault is
+(oneway), added latency on every link (latency), and membership changes
+made through the admin commands at the leader: RAFT.TRANSFER to another
+node (transfer), and RAFT.REMOVE of a node other than the leader, added
+back with RAFT.ADDVOTER when the fault heals (member; not in the default
+list). Then every fault is
 healed and the run goes on for --heal, during which a leader must commit
 and every client must complete an operation (recovery). At the end the
 nodes are stopped and the run is checked: the history for linearizability

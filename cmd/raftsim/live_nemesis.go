@@ -17,11 +17,12 @@ import (
 )
 
 // liveFaults are the fault kinds `raftsim live --faults` knows.
-var liveFaults = []string{"kill", "pause", "partition", "oneway", "latency"}
+var liveFaults = []string{"kill", "pause", "partition", "oneway", "latency", "transfer", "member"}
 
 // nemesis injects real faults, one at a time: SIGKILL and restart,
 // SIGSTOP and SIGCONT, a node cut off by the proxy (both ways, or only
-// its outgoing frames), and added latency on every link.
+// its outgoing frames), added latency on every link, and membership
+// changes through the admin commands (live_membership.go).
 type nemesis struct {
 	kinds   []string
 	cluster *localcluster.Cluster
@@ -33,6 +34,9 @@ type nemesis struct {
 
 	windows []sim.FaultWindow
 	counts  map[string]int
+	// removed holds the nodes a member fault removed and that are not
+	// added back yet.
+	removed []raft.NodeID
 }
 
 func (n *nemesis) now() clock.Time { return clock.Time(time.Since(n.start)) }
@@ -46,8 +50,13 @@ func (n *nemesis) run(ctx context.Context) {
 		}
 		kind := n.kinds[n.rand.IntN(len(n.kinds))]
 		hold := time.Duration(1000+n.rand.IntN(2000)) * time.Millisecond
-		target := n.pick(ctx)
-		heal, window := n.inject(kind, target)
+		var heal func()
+		var window sim.FaultWindow
+		if kind == "transfer" || kind == "member" {
+			heal, window = n.injectMembership(kind)
+		} else {
+			heal, window = n.inject(kind, n.pick(ctx))
+		}
 		if heal == nil {
 			continue
 		}
@@ -136,6 +145,7 @@ func (n *nemesis) healAll() {
 			n.cluster.Restart(node.ID)
 		}
 	}
+	n.healMembership()
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
