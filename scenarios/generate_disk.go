@@ -49,6 +49,12 @@ func diskFaults(seed uint64, cfg *sim.Config) []string {
 		}
 	}
 	budget := (voters(cfg) - 1) / 2
+	if changesMembership(cfg) {
+		// A node that refuses to start stays a voter; a change that then
+		// removes a healthy one can leave no quorum. The budget holds for
+		// the initial configuration only.
+		budget = 0
+	}
 	if budget > 0 && g.chance(1, 2) {
 		if g.chance(1, 2) {
 			den := []uint32{2000, 20000}[g.rng.IntN(2)]
@@ -67,6 +73,20 @@ func diskFaults(seed uint64, cfg *sim.Config) []string {
 		}
 	}
 	return added
+}
+
+// changesMembership reports whether the timeline changes the
+// configuration, or the cluster has spares to bring in.
+func changesMembership(cfg *sim.Config) bool {
+	if cfg.Voters != 0 && cfg.Voters < cfg.Nodes {
+		return true
+	}
+	for i := range cfg.Timeline {
+		if cfg.Timeline[i].Kind.IsMembership() {
+			return true
+		}
+	}
+	return false
 }
 
 // voters is the size of the initial configuration.

@@ -37,12 +37,24 @@ func (s *Simulator) diskError(n *node, op string, err error) {
 	if d := n.store.disk(); d != nil {
 		d.DropCache()
 	}
+	s.superviseRestart(n)
+}
+
+// superviseRestart has the node's supervisor start it again a while from
+// now, unless a start is due already: restarts that fail while one is
+// due (the timeline's, the healing phase's) add none.
+func (s *Simulator) superviseRestart(n *node) {
+	if n.restartDue {
+		return
+	}
+	n.restartDue = true
 	s.schedule(event{at: s.now.Add(diskErrorRestartAfter), kind: evDiskRestart, node: n.pos, inc: n.inc})
 }
 
 // onDiskRestart is the supervisor starting a node its storage stopped,
 // unless something else restarted it since.
 func (s *Simulator) onDiskRestart(n *node, e event) {
+	n.restartDue = false
 	if n.up || e.inc != n.inc {
 		return
 	}
@@ -65,7 +77,7 @@ func (s *Simulator) openFailed(n *node, err error) {
 	case errors.As(err, &ce) && n.store.disk() != nil && latentIn(n.store.disk(), ce.File):
 		s.disk.Refusals++
 		s.trace(TraceEvent{Kind: TraceCrash, Node: n.id, Text: fmt.Sprintf("refuse_start: %v", err)})
-		s.schedule(event{at: s.now.Add(diskErrorRestartAfter), kind: evDiskRestart, node: n.pos, inc: n.inc})
+		s.superviseRestart(n)
 	case errors.Is(err, disk.ErrIO) || errors.Is(err, disk.ErrNoSpace):
 		s.diskError(n, "open", err)
 	default:

@@ -77,6 +77,9 @@ type node struct {
 	applyQueue []raft.Entry
 	// tenure is 1 + the index of the node's current Tenure, or 0.
 	tenure int
+	// restartDue is set while the supervisor's restart of a node stopped
+	// by its storage is scheduled (diskerror.go): at most one at a time.
+	restartDue bool
 }
 
 // nodeLog is a node's log for the invariant checker: the Raft core's while
