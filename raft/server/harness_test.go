@@ -203,3 +203,19 @@ func ctxTimeout(d time.Duration) (context.Context, context.CancelFunc) {
 func retryable(err error) bool {
 	return errors.Is(err, raft.ErrNotLeader) || errors.Is(err, ErrBusy) || errors.Is(err, ErrReadAborted) || errors.Is(err, ErrOverwritten)
 }
+
+// caughtUp waits until every node has applied the leader's commit index
+// as it stood when called (a follower on a loaded machine lags behind the
+// leader's replies to its clients).
+func (c *testCluster) caughtUp() {
+	c.t.Helper()
+	commit := c.nodes[c.leader()].srv.Status().Commit
+	for _, id := range c.ids {
+		for i := 0; c.nodes[id].srv.Status().Applied < commit; i++ {
+			if i > 1000 {
+				c.t.Fatalf("node %d did not apply up to %d: %+v", id, commit, c.nodes[id].srv.Status())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -81,14 +81,7 @@ func TestProposeReadAndFollowerRefusal(t *testing.T) {
 		t.Fatalf("read on follower: %v", err)
 	}
 	// Every node applies the write.
-	for _, id := range c.ids {
-		for i := 0; c.nodes[id].srv.Status().Applied < c.nodes[lead].srv.Status().Commit; i++ {
-			if i > 500 {
-				t.Fatalf("node %d did not catch up", id)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
+	c.caughtUp()
 }
 
 // A retried command (same client and sequence number) is applied once and
@@ -168,6 +161,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	for i := 1; i <= 20; i++ {
 		c.put(3, kv.Seq(i), fmt.Sprintf("key%d", i%5), fmt.Sprint(i))
 	}
+	c.caughtUp()
 	before := map[raft.NodeID]Status{}
 	for _, id := range c.ids {
 		before[id] = c.nodes[id].srv.Status()
@@ -264,6 +258,7 @@ func TestRestartFromSnapshotAndLog(t *testing.T) {
 	for i := 1; i <= 70; i++ {
 		c.put(3, kv.Seq(i), fmt.Sprintf("key%d", i%5), fmt.Sprint(i))
 	}
+	c.caughtUp()
 	before := map[raft.NodeID]Status{}
 	for _, id := range c.ids {
 		before[id] = c.nodes[id].srv.Status()
