@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -81,6 +82,12 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 		if cmd.Flags().Changed("seed") {
 			start = f.seed
 		}
+		if f.seeds > maxReportSeeds {
+			return usageErrorf("--seeds: %d is more than a report's %d seeds (it keeps a summary of every run; raftsim fuzz takes more)", f.seeds, maxReportSeeds)
+		}
+		if start+f.seeds-1 < start {
+			return usageErrorf("--seeds: %d seeds from seed %d pass the largest seed, %d", f.seeds, start, uint64(math.MaxUint64))
+		}
 		seeds = seeds[:0]
 		for i := range f.seeds {
 			seeds = append(seeds, start+i)
@@ -113,6 +120,11 @@ func report(cmd *cobra.Command, g *globals, f *reportFlags) error {
 		s.Name, plural(len(seeds), "seed"), time.Since(begin).Round(time.Millisecond), idx.Page, plural(len(idx.Files), "file"))
 	return nil
 }
+
+// maxReportSeeds bounds --seeds: the report keeps a summary of every run
+// (latency histograms, failures) and lists every seed, so its memory grows
+// with the count.
+const maxReportSeeds = 10_000
 
 // runReportSeeds runs the seeds on parallel workers (runs share nothing),
 // adds every result to the campaign as it comes (the campaign keeps a few

@@ -29,6 +29,10 @@ func TestReportBadInput(t *testing.T) {
 		{"report", "--scenario", "no-such-scenario", "--out", t.TempDir()},
 		{"report", "--workers", "0", "--out", t.TempDir()},
 		{"report", "--out", ""},
+		// A billion seeds once filled 24 GB listing and summarizing them.
+		{"report", "--seeds", "10001", "--out", t.TempDir()},
+		{"report", "--seeds", "1000000000", "--out", t.TempDir()},
+		{"report", "--seed", "18446744073709551615", "--seeds", "2", "--out", t.TempDir()},
 	} {
 		_, errs, code := cli(t, args...)
 		if code != exitUsage || !strings.Contains(errs, "raftsim: ") {
