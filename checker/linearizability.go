@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -130,7 +131,7 @@ func CheckLinearizable(h History, opts LinearizabilityOptions) (LinearizabilityR
 		return LinearizabilityResult{}, fmt.Errorf("checker: negative linearizability budget %v", opts.Budget)
 	}
 	ops := slices.Clone(h.Ops)
-	slices.SortStableFunc(ops, func(a, b Operation) int { return cmpInt64(a.Invoke, b.Invoke) })
+	slices.SortStableFunc(ops, func(a, b Operation) int { return cmp.Compare(a.Invoke, b.Invoke) })
 	l := NewLinearizer(opts)
 	f := feeder{l: l}
 	for _, op := range ops {
@@ -144,16 +145,6 @@ func CheckLinearizable(h History, opts LinearizabilityOptions) (LinearizabilityR
 	res := l.Result()
 	res.budget = opts.Budget
 	return res, nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ErrNoCounterexample is returned by WriteVisualization for a result that

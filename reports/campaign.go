@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"slices"
 
 	"github.com/raftsim/raftsim/checker"
@@ -76,7 +77,7 @@ func (c *Campaign) view() *campaignView {
 	runs := slices.Clone(c.runs)
 	// Stable, so that a seed added twice keeps a fixed order (and the two
 	// are identical anyway: a run is a function of its seed).
-	slices.SortStableFunc(runs, func(a, b *runSummary) int { return cmpUint(a.seed, b.seed) })
+	slices.SortStableFunc(runs, func(a, b *runSummary) int { return cmp.Compare(a.seed, b.seed) })
 	lats := make([]*kindLatencies, len(runs))
 	for i, r := range runs {
 		lats[i] = r.latency

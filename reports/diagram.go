@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -384,18 +385,8 @@ func (d *diagram) drawLegend(c draw.Canvas) {
 func sortCopies(cs []export.Copy) {
 	slices.SortStableFunc(cs, func(a, b export.Copy) int {
 		if a.Sent != b.Sent {
-			return cmpInt(a.Sent, b.Sent)
+			return cmp.Compare(a.Sent, b.Sent)
 		}
-		return cmpUint(a.ID, b.ID)
+		return cmp.Compare(a.ID, b.ID)
 	})
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

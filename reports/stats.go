@@ -1,6 +1,7 @@
 package reports
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -198,7 +199,7 @@ func (r recovery) Duration() time.Duration {
 // (a handover: counted in handovers, not as a loss).
 func recoveries(tenures []sim.Tenure, end clock.Time) (losses []recovery, handovers int) {
 	ts := slices.Clone(tenures)
-	slices.SortStableFunc(ts, func(a, b sim.Tenure) int { return cmpUint(uint64(a.Term), uint64(b.Term)) })
+	slices.SortStableFunc(ts, func(a, b sim.Tenure) int { return cmp.Compare(a.Term, b.Term) })
 	// covered: the cluster is in a loss until then.
 	var covered clock.Time
 	for i, t := range ts {
@@ -222,14 +223,4 @@ func recoveries(tenures []sim.Tenure, end clock.Time) (losses []recovery, handov
 		covered = next
 	}
 	return losses, handovers
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -2,6 +2,7 @@ package export
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -139,9 +140,9 @@ func checkChrome(data []byte) (map[string]int, error) {
 	for k, ss := range threads {
 		slices.SortStableFunc(ss, func(a, b slice) int {
 			if a.start != b.start {
-				return cmpF(a.start, b.start)
+				return cmp.Compare(a.start, b.start)
 			}
-			return cmpF(b.end, a.end)
+			return cmp.Compare(b.end, a.end)
 		})
 		var stack []slice
 		for _, s := range ss {
@@ -159,16 +160,6 @@ func checkChrome(data []byte) (map[string]int, error) {
 	}
 	counts["flows"] = len(flows)
 	return counts, nil
-}
-
-func cmpF(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func TestChromeExport(t *testing.T) {
