@@ -383,7 +383,10 @@
 // Builtins are the files in library/, embedded in the binary; among them
 // the lab3a-*, lab3b-* and lab3c-* ports of the MIT 6.5840 Raft tests,
 // written from the tests' descriptions. Generate derives a scenario from a
-// seed for fuzzing (swarm testing: the seed picks every option). Encode
+// seed for fuzzing (swarm testing: the seed picks every option); its
+// DiskFaults option (DiskFaultsAlways) puts every seed on the file store
+// with its disk-fault dimension drawn, leaving the default generation
+// byte for byte as it was. Encode
 // writes any scenario back as a file that Parse reads to an equal
 // Scenario.
 //

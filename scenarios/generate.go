@@ -19,6 +19,9 @@ type GenerateOptions struct {
 	// Duration is the fault phase of each scenario; zero means
 	// DefaultGenerateDuration.
 	Duration time.Duration
+	// DiskFaults says how often the disk-fault dimension is drawn; zero
+	// means DiskFaultsGenerated.
+	DiskFaults DiskFaultMode
 }
 
 // DefaultGenerateDuration is the fault phase of a generated scenario.
@@ -45,6 +48,9 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	if opts.Duration <= 0 {
 		opts.Duration = DefaultGenerateDuration
 	}
+	if opts.DiskFaults == 0 {
+		opts.DiskFaults = DiskFaultsGenerated
+	}
 	g := &generator{rng: rand.New(rand.NewPCG(seed, generatorStream))}
 	cfg := sim.Defaults()
 	cfg.Seed = seed
@@ -70,10 +76,11 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 	churns := membership(seed, &cfg)
 	spareHits := spareFaults(seed, &cfg)
 	overlap := overlappingChange(seed, &cfg)
-	file := store(seed, &cfg)
+	always := opts.DiskFaults == DiskFaultsAlways
+	file := store(seed, &cfg, always)
 	var diskAdded []string
 	if file {
-		diskAdded = diskFaults(seed, &cfg)
+		diskAdded = diskFaults(seed, &cfg, always)
 	}
 	outlastSyncs(&cfg)
 	fitMessages(&cfg)
@@ -87,9 +94,9 @@ func Generate(seed uint64, opts GenerateOptions) *Scenario {
 		names[i] = k.String()
 	}
 	return &Scenario{
-		Name: fmt.Sprintf("generated-%d", seed),
+		Name: generatedName(seed, opts.DiskFaults),
 		Description: fmt.Sprintf("Generated from seed %d: %d nodes, %s reads, faults: %s.",
-			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits, overlap) + describeStore(file) + describeDiskFaults(diskAdded),
+			seed, cfg.Nodes, cfg.Raft.ReadMode, strings.Join(names, ", ")) + describeSnapshots(&cfg, nemeses) + describeMembership(&cfg, churns, spareHits, overlap) + describeStore(file) + describeDiskFaults(diskAdded) + describeDiskFaultMode(opts.DiskFaults),
 		Seed:   seed,
 		Config: cfg,
 	}

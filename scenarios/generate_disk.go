@@ -25,10 +25,11 @@ var diskFaultRatio = [2]int{1, 2}
 // latent faults (bit flips and zeroed sectors in synced data, misdirected
 // writes, stale reads) on the corruption budget's nodes only, the first
 // minority of the voters by ID. It returns what it added, for the
-// description.
-func diskFaults(seed uint64, cfg *sim.Config) []string {
+// description. always draws the dimension on every seed: the gate's draw
+// is still made, so that the draws after it are those of the default.
+func diskFaults(seed uint64, cfg *sim.Config, always bool) []string {
 	g := &generator{rng: rand.New(rand.NewPCG(seed, generatorDiskFaultStream))}
-	if !g.chance(diskFaultRatio[0], diskFaultRatio[1]) {
+	if !g.chance(diskFaultRatio[0], diskFaultRatio[1]) && !always {
 		return nil
 	}
 	var added []string

@@ -18,10 +18,10 @@ const generatorStoreStream = 0x66696c65 // "file"
 var fileStoreRatio = [2]int{1, 4}
 
 // store draws the seed's storage and reports whether it is the file
-// store.
-func store(seed uint64, cfg *sim.Config) bool {
+// store; always puts every seed on it.
+func store(seed uint64, cfg *sim.Config, always bool) bool {
 	g := &generator{rng: rand.New(rand.NewPCG(seed, generatorStoreStream))}
-	if !g.chance(fileStoreRatio[0], fileStoreRatio[1]) {
+	if !g.chance(fileStoreRatio[0], fileStoreRatio[1]) && !always {
 		return false
 	}
 	cfg.Disk.Store = sim.StoreFile

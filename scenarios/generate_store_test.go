@@ -16,7 +16,7 @@ func TestGeneratedStore(t *testing.T) {
 		if s.Config.Disk.Store == sim.StoreFile {
 			file++
 			var cfg sim.Config
-			if !store(seed, &cfg) || cfg.Disk.Store != sim.StoreFile {
+			if !store(seed, &cfg, false) || cfg.Disk.Store != sim.StoreFile {
 				t.Fatalf("seed %d: store draw not reproducible", seed)
 			}
 		}
