@@ -31,6 +31,8 @@ type fuzzFlags struct {
 	// (checker.LinearizabilityOptions' MaxConfigs and ReplayWindow).
 	checkConfigs, checkWindow int
 	shrinkRuns                int
+	// diskFaults is --disk-faults, a scenarios.DiskFaultMode's name.
+	diskFaults string
 	// seedsFlag is --seeds, which may also set the first seed.
 	seedsFlag *seedsValue
 }
@@ -48,6 +50,9 @@ type fuzzSummary struct {
 	Seeds         uint64 `json:"seeds"`
 	DurationMs    int64  `json:"duration_ms"`
 	StopOnFailure bool   `json:"stop_on_failure"`
+	// DiskFaults is --disk-faults: how often the generator drew the
+	// disk-fault dimension (a scenarios.DiskFaultMode's name).
+	DiskFaults string `json:"disk_faults"`
 	// Shard is "i/n" for one shard's summary, empty for a whole campaign.
 	Shard string `json:"shard,omitempty"`
 	// Stopped reports that --stop-on-failure ended the campaign early.
@@ -62,6 +67,9 @@ type fuzzSummary struct {
 	InconclusiveRuns []seedResult `json:"inconclusive_runs"`
 	// Ops counts the client operations of every run.
 	Ops uint64 `json:"ops"`
+	// Disk sums up the runs on the file store: per disk fault kind, the
+	// faults injected and how the runs that met it ended.
+	Disk fuzzDisk `json:"disk"`
 	// Fingerprint is the XOR over the runs of SHA-256(seed, trace digest):
 	// equal fingerprints mean the same seeds ran with the same traces,
 	// however the campaign was sharded (XOR does not care about order).
@@ -82,6 +90,9 @@ type seedResult struct {
 	Reproducer  string        `json:"reproducer,omitempty"`
 	// Minimized reports the sizes before and after minimizing.
 	Minimized string `json:"minimized,omitempty"`
+	// Disk is what the run's disks did, for a run on the file store
+	// (fuzz; run --seeds leaves it out).
+	Disk *diskJSON `json:"disk,omitempty"`
 }
 
 func newFuzzCmd(g *globals) *cobra.Command {
@@ -97,6 +108,13 @@ generated scenario is supposed to pass; a failure writes a reproducer to
 --shard i/n runs every n-th seed of the campaign, starting with the i-th
 (1 <= i <= n), so that n shards together run exactly the seeds of the
 unsharded campaign; 'raftsim fuzz merge' joins their --summary files.
+
+--disk-faults always puts every seed on the file store and draws its
+disk faults (by default, generated, one seed in four runs on the file
+store and half of those on misbehaving disks), so that a campaign gives
+figures for every disk fault kind; its scenarios are named
+generated-disk-SEED. The summary then tells, per fault kind, the faults
+injected and how the runs that met it ended.
 Results are reported in seed order whatever the workers' timing: the
 summary is the same on every machine.`,
 		Args: cobra.NoArgs,
@@ -120,6 +138,7 @@ summary is the same on every machine.`,
 	fl.DurationVar(&f.budget, "budget", 30*time.Second, "wall-clock budget of each linearizability check")
 	fl.IntVar(&f.checkConfigs, "check-configs", checker.DefaultMaxConfigs, "configurations the online linearizability check keeps per key before it hands the key to porcupine")
 	fl.IntVar(&f.checkWindow, "check-window", checker.DefaultReplayWindow, "events of a key's history the online linearizability check keeps for a replay or for porcupine; past it, a run may be inconclusive")
+	fl.StringVar(&f.diskFaults, "disk-faults", scenarios.DiskFaultsGenerated.String(), "how often seeds draw disk faults: `generated` (as the seed draws) or always (every seed on the file store, its disk faults drawn)")
 	fl.IntVar(&f.shrinkRuns, "shrink-runs", 400, "runs spent minimizing each failure before its reproducer is written (0: no minimizing)")
 	cmd.AddCommand(newMergeCmd(g))
 	return cmd
@@ -164,9 +183,12 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 	if f.seeds == 0 || f.seedStart+(f.seeds-1) < f.seedStart {
 		return usageErrorf("--seeds: %d seeds from %d is not a range of seeds", f.seeds, f.seedStart)
 	}
+	mode, err := scenarios.ParseDiskFaultMode(f.diskFaults)
+	if err != nil {
+		return usageErrorf("--disk-faults: %v", err)
+	}
 	i, n := uint64(1), uint64(1)
 	if f.shard != "" {
-		var err error
 		if i, n, err = parseShard(f.shard); err != nil {
 			return err
 		}
@@ -174,11 +196,12 @@ func fuzz(cmd *cobra.Command, g *globals, f *fuzzFlags) error {
 	seeds := shardSeeds(f.seedStart, f.seeds, i, n)
 	sum := fuzzSummary{
 		SeedStart: f.seedStart, Seeds: f.seeds, DurationMs: f.duration.Milliseconds(),
-		StopOnFailure: f.stopOnFailure, Shard: f.shard,
+		StopOnFailure: f.stopOnFailure, DiskFaults: mode.String(), Shard: f.shard,
 	}
 	start := time.Now()
 	prog := newProgress(cmd.ErrOrStderr(), int(seeds.count), g.json, g.verbose)
-	run := func(seed uint64) (seedResult, error) { return runSeed(seed, f) }
+	gen := scenarios.GenerateOptions{Duration: f.duration, DiskFaults: mode}
+	run := func(seed uint64) (seedResult, error) { return runSeed(seed, gen, f) }
 	stopped, err := runSeeds(seeds, f.workers, f.stopOnFailure, run, prog, func(r seedResult) { sum.add(r) })
 	prog.finish()
 	if err != nil {
@@ -210,6 +233,7 @@ func (s *fuzzSummary) add(results ...seedResult) {
 	for _, r := range results {
 		s.Runs++
 		s.Ops += r.Ops
+		s.Disk.add(&r)
 		h := sha256.New()
 		fmt.Fprintf(h, "%d %s", r.Seed, r.TraceDigest)
 		for i, b := range h.Sum(nil) {
@@ -238,6 +262,9 @@ func (s *fuzzSummary) fingerprint() []byte {
 // finish sets the result.
 func (s *fuzzSummary) finish() {
 	s.SchemaVersion = schemaVersion
+	if s.DiskFaults == "" {
+		s.DiskFaults = scenarios.DiskFaultsGenerated.String()
+	}
 	s.Result = "pass"
 	switch {
 	case s.Failed > 0:
@@ -252,17 +279,16 @@ func (s *fuzzSummary) finish() {
 	if s.InconclusiveRuns == nil {
 		s.InconclusiveRuns = []seedResult{}
 	}
+	s.Disk.init()
 	if s.Fingerprint == "" {
 		s.Fingerprint = hex.EncodeToString(make([]byte, sha256.Size))
 	}
 }
 
-// runSeed generates and runs one seed's scenario, writing a reproducer if
-// it fails.
 // runGenerated generates the scenario of a seed and runs it; maxEvents
 // zero keeps the simulator's default bound.
-func runGenerated(seed uint64, duration time.Duration, check checker.LinearizabilityOptions, maxEvents uint64) (*scenarios.Scenario, sim.Config, *sim.Result, error) {
-	s := scenarios.Generate(seed, scenarios.GenerateOptions{Duration: duration})
+func runGenerated(seed uint64, gen scenarios.GenerateOptions, check checker.LinearizabilityOptions, maxEvents uint64) (*scenarios.Scenario, sim.Config, *sim.Result, error) {
+	s := scenarios.Generate(seed, gen)
 	cfg := s.ConfigFor(seed)
 	cfg.LinearizabilityBudget = check.Budget
 	cfg.CheckLimits = check
@@ -286,15 +312,18 @@ func shrinkTarget(fs []sim.Failure) sim.Failure {
 	return fs[0]
 }
 
-func runSeed(seed uint64, f *fuzzFlags) (seedResult, error) {
-	s, cfg, res, err := runGenerated(seed, f.duration, checker.LinearizabilityOptions{
+// runSeed generates and runs one seed's scenario, writing a reproducer if
+// it fails. The reproducer holds the whole scenario, as generated with
+// gen: it replays without regenerating.
+func runSeed(seed uint64, gen scenarios.GenerateOptions, f *fuzzFlags) (seedResult, error) {
+	s, cfg, res, err := runGenerated(seed, gen, checker.LinearizabilityOptions{
 		Budget: f.budget, MaxConfigs: f.checkConfigs, ReplayWindow: f.checkWindow}, 0)
 	if err != nil {
 		return seedResult{}, err
 	}
 	r := seedResult{
 		Seed: seed, Scenario: s.Name, Result: "pass", TraceDigest: res.TraceDigest,
-		Ops: res.Stats.Ops, VirtualMs: res.End.Duration().Milliseconds(),
+		Ops: res.Stats.Ops, VirtualMs: res.End.Duration().Milliseconds(), Disk: diskOf(s, res),
 	}
 	r.Result = seedVerdict(res)
 	if r.Result == "inconclusive" {
@@ -415,7 +444,11 @@ func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Dura
 	if sum.Shard != "" {
 		span += ", shard " + sum.Shard
 	}
-	fmt.Fprintf(w, "raftsim fuzz: %s, %v of faults each\n", span, time.Duration(sum.DurationMs)*time.Millisecond)
+	disks := ""
+	if sum.DiskFaults == scenarios.DiskFaultsAlways.String() {
+		disks = ", disk faults drawn on every seed"
+	}
+	fmt.Fprintf(w, "raftsim fuzz: %s, %v of faults each%s\n", span, time.Duration(sum.DurationMs)*time.Millisecond, disks)
 	if workers > 0 {
 		rate := float64(sum.Runs) / max(wall.Seconds(), 1e-9)
 		fmt.Fprintf(w, "  %s in %v on %s (%.1f seeds/s), %d failed\n", plural(sum.Runs, "run"), wall.Round(time.Millisecond), plural(workers, "worker"), rate, sum.Failed)
@@ -425,6 +458,7 @@ func printFuzz(cmd *cobra.Command, sum *fuzzSummary, workers int, wall time.Dura
 	if sum.Stopped {
 		fmt.Fprintln(w, "  stopped at the first failure (--stop-on-failure)")
 	}
+	printFuzzDisk(w, &sum.Disk)
 	for _, r := range sum.Failures {
 		var ids []string
 		for _, f := range r.Failures {

@@ -146,13 +146,13 @@ func mergeSummaries(paths []string) (*fuzzSummary, error) {
 		parts = append(parts, s)
 	}
 	first := parts[0]
-	merged := &fuzzSummary{SeedStart: first.SeedStart, Seeds: first.Seeds, DurationMs: first.DurationMs, StopOnFailure: first.StopOnFailure}
+	merged := &fuzzSummary{SeedStart: first.SeedStart, Seeds: first.Seeds, DurationMs: first.DurationMs, StopOnFailure: first.StopOnFailure, DiskFaults: first.DiskFaults}
 	var n uint64
 	seen := map[uint64]string{}
 	acc := make([]byte, sha256.Size)
 	for k, s := range parts {
-		if s.SeedStart != first.SeedStart || s.Seeds != first.Seeds || s.DurationMs != first.DurationMs || s.StopOnFailure != first.StopOnFailure {
-			return nil, usageErrorf("%s: a different campaign from %s (seeds, start, duration or stop-on-failure differ)", paths[k], paths[0])
+		if s.SeedStart != first.SeedStart || s.Seeds != first.Seeds || s.DurationMs != first.DurationMs || s.StopOnFailure != first.StopOnFailure || s.DiskFaults != first.DiskFaults {
+			return nil, usageErrorf("%s: a different campaign from %s (seeds, start, duration, stop-on-failure or disk-faults differ)", paths[k], paths[0])
 		}
 		if s.Shard == "" {
 			return nil, usageErrorf("%s: not a shard's summary (no shard)", paths[k])
@@ -175,6 +175,7 @@ func mergeSummaries(paths []string) (*fuzzSummary, error) {
 		merged.Runs += s.Runs
 		merged.Failed += s.Failed
 		merged.Ops += s.Ops
+		merged.Disk.merge(&s.Disk)
 		merged.Failures = append(merged.Failures, s.Failures...)
 		merged.Inconclusive += s.Inconclusive
 		merged.InconclusiveRuns = append(merged.InconclusiveRuns, s.InconclusiveRuns...)

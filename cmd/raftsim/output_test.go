@@ -102,7 +102,7 @@ func TestMergeRejectsInconsistentSummaries(t *testing.T) {
 		{"a huge campaign", huge, same, "2 runs, but shard 1/2 has 281474976710656 seeds"},
 		{"seeds past the largest", pastMax, same, "4 seeds from 18446744073709551613 run past the largest seed"},
 		{"trailing garbage", shard(1), func(s string) string { return s + "\n{}garbage" }, "data after the summary"},
-		{"duplicate key", shard(1), func(s string) string { return strings.Replace(s, `"runs": 2,`, `"runs": 2, "runs": 2,`, 1) }, `:9: runs: the key is given twice`},
+		{"duplicate key", shard(1), func(s string) string { return strings.Replace(s, `"runs": 2,`, `"runs": 2, "runs": 2,`, 1) }, `:10: runs: the key is given twice`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := write("bad.json", tc.s, tc.edit)

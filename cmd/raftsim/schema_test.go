@@ -81,6 +81,7 @@ func TestJSONOutputsMatchTheirSchemas(t *testing.T) {
 		{"fuzz", []string{"fuzz", "--json", "--seeds", "3", "--workers", "1", "--out", dir}},
 		{"fuzz", []string{"fuzz", "--json", "--seeds", "2", "--seed-start", "40", "--workers", "1", "--budget", "1ns", "--out", dir}},
 		{"fuzz", []string{"fuzz", "--json", "--seeds", "4", "--shard", "2/2", "--workers", "1", "--out", dir}},
+		{"fuzz", []string{"fuzz", "--json", "--seeds", "3", "--disk-faults", "always", "--workers", "1", "--out", dir}},
 		{"check", []string{"check", "--json", "../../testdata/jepsen/kv-ok.edn"}},
 		{"check", []string{"check", "--json", "--html", filepath.Join(dir, "v.html"), "../../testdata/jepsen/register-stale-read.edn"}},
 		{"replay", []string{"replay", "--json", filepath.Join(dir, "lease-clock-drift-seed-1.toml")}},

@@ -222,7 +222,7 @@ func hunt(f *selftestFlags, maxSeeds uint64, budget time.Duration, bug string) s
 		}
 		seeds := seedSeq{first: next, step: 1, count: min(chunk-1, last-next) + 1}
 		run := func(seed uint64) (seedResult, error) {
-			_, _, res, err := runGenerated(seed, f.duration, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
+			_, _, res, err := runGenerated(seed, scenarios.GenerateOptions{Duration: f.duration}, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
 			if err != nil {
 				return seedResult{}, err
 			}
@@ -299,7 +299,7 @@ const shrinkBudget = 20 * time.Second
 // shrinkSeed minimizes the failing run of the row's seed, records the
 // sizes, and with --out writes the minimized scenario as a reproducer.
 func shrinkSeed(row *selftestRow, f *selftestFlags) error {
-	s, cfg, res, err := runGenerated(row.Seed, f.duration, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
+	s, cfg, res, err := runGenerated(row.Seed, scenarios.GenerateOptions{Duration: f.duration}, checker.LinearizabilityOptions{Budget: f.checkBudget}, selftestMaxEvents)
 	if err != nil || res.Passed() {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/raftsim/raftsim/scenarios"
 )
 
 // jsonKeys walks a JSON document token by token, as encoding/json does
@@ -129,6 +131,9 @@ func checkShardSummary(path string, s *fuzzSummary, k *jsonKeys) error {
 	if err != nil {
 		return bad("shard", "%v", err)
 	}
+	if _, err := scenarios.ParseDiskFaultMode(s.DiskFaults); err != nil {
+		return bad("disk_faults", "%v", err)
+	}
 	if s.SeedStart+(s.Seeds-1) < s.SeedStart {
 		return bad("seeds", "%d seeds from %d run past the largest seed", s.Seeds, s.SeedStart)
 	}
@@ -168,6 +173,9 @@ func checkShardSummary(path string, s *fuzzSummary, k *jsonKeys) error {
 			}
 			listed[r.Seed] = true
 		}
+	}
+	if err := checkFuzzDisk(s, bad); err != nil {
+		return err
 	}
 	if !isHex(s.Fingerprint, 64) {
 		return bad("fingerprint", "%q is not a SHA-256 in hex", s.Fingerprint)
