@@ -4,6 +4,7 @@
 //	raftsim run --scenario S --seeds N|A..B         run it over many seeds, every core
 //	raftsim replay FILE                             rerun a reproducer; confirm digest and verdict
 //	raftsim fuzz [--seeds N|A..B] [--shard i/n] ... run generated scenarios in parallel
+//	             [--disk-faults always]           every seed on the file store, with disk faults
 //	raftsim fuzz merge A.json B.json ...            merge shard summaries
 //	raftsim list                                    the built-in scenarios
 //	raftsim show NAME|FILE                          print a scenario file

@@ -98,7 +98,7 @@ type seedResult struct {
 func newFuzzCmd(g *globals) *cobra.Command {
 	f := &fuzzFlags{}
 	cmd := &cobra.Command{
-		Use:   "fuzz [--seeds N] [--seed-start S] [--duration D] [--shard i/n]",
+		Use:   "fuzz [--seeds N] [--seed-start S] [--duration D] [--shard i/n] [--disk-faults always]",
 		Short: "Run scenarios generated from seeds, in parallel",
 		Long: `Generate a random scenario from each seed (every fault kind and config knob,
 chosen by the seed) and run it, with one worker per core by default. Every
@@ -108,15 +108,17 @@ generated scenario is supposed to pass; a failure writes a reproducer to
 --shard i/n runs every n-th seed of the campaign, starting with the i-th
 (1 <= i <= n), so that n shards together run exactly the seeds of the
 unsharded campaign; 'raftsim fuzz merge' joins their --summary files.
-
---disk-faults always puts every seed on the file store and draws its
-disk faults (by default, generated, one seed in four runs on the file
-store and half of those on misbehaving disks), so that a campaign gives
-figures for every disk fault kind; its scenarios are named
-generated-disk-SEED. The summary then tells, per fault kind, the faults
-injected and how the runs that met it ended.
 Results are reported in seed order whatever the workers' timing: the
-summary is the same on every machine.`,
+summary is the same on every machine.
+
+When some run was on the file store, the summary tells, per disk fault
+kind, the faults injected and how the runs that met it ended (a safety
+failure: data lost or changed; a liveness failure: no recovery after
+healing). --disk-faults always puts every seed on the file store and
+draws its disk faults (by default, generated, one seed in four runs on
+the file store and half of those on misbehaving disks), so that a
+campaign gives figures for every fault kind; its scenarios are named
+generated-disk-SEED.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return fuzz(cmd, g, f)
