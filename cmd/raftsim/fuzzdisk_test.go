@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -293,3 +294,42 @@ func TestFuzzDiskFaultsAlways(t *testing.T) {
 
 // first is the first of a command's results: its standard output.
 func first(out, _ string, _ int) string { return out }
+
+// The fuzz schema describes the disk section, and the disk counts of the
+// runs listed: a real summary validates, and the schema rejects a missing
+// section, an unknown kind, a mode it does not know and a zero count.
+func TestFuzzSchemaDisk(t *testing.T) {
+	out, _, _ := cli(t, "fuzz", "--json", "--seeds", "1", "--seed-start", "2", "--disk-faults", "always", "--check-configs", "1", "--check-window", "1", "--out", t.TempDir())
+	mustValidate(t, "fuzz", out)
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	disk := func(m map[string]any) map[string]any { return m["disk"].(map[string]any) }
+	listed := func(m map[string]any) map[string]any {
+		return m["inconclusive_runs"].([]any)[0].(map[string]any)["disk"].(map[string]any)
+	}
+	for _, mu := range []struct {
+		name   string
+		mutate func(m map[string]any)
+		want   string
+	}{
+		{"no disk section", func(m map[string]any) { delete(m, "disk") }, "disk"},
+		{"no mode", func(m map[string]any) { delete(m, "disk_faults") }, "disk_faults"},
+		{"unknown mode", func(m map[string]any) { m["disk_faults"] = "sometimes" }, "disk_faults"},
+		{"unknown kind", func(m map[string]any) { disk(m)["kinds"].([]any)[0].(map[string]any)["kind"] = "rust" }, "kind"},
+		{"a row too few", func(m map[string]any) { disk(m)["kinds"] = disk(m)["kinds"].([]any)[1:] }, "kinds"},
+		{"no any_fault", func(m map[string]any) { delete(disk(m), "any_fault") }, "any_fault"},
+		{"a listed run's zero count", func(m map[string]any) { listed(m)["faults"] = map[string]any{"bit_flip": 0} }, "bit_flip"},
+	} {
+		t.Run(mu.name, func(t *testing.T) {
+			var m map[string]any
+			json.Unmarshal([]byte(out), &m)
+			mu.mutate(m)
+			b, _ := json.Marshal(m)
+			if err := validateJSON(t, "fuzz", string(b)); err == nil || !strings.Contains(err.Error(), mu.want) {
+				t.Fatalf("got %v, want a validation error naming %q", err, mu.want)
+			}
+		})
+	}
+}
