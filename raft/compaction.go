@@ -17,10 +17,12 @@ import (
 // SnapshotDue reports whether the compaction policy asks for a snapshot
 // now: Config.SnapshotEvery is set and the state machine has applied at
 // least that many entries since the node's latest snapshot. The caller
-// then passes the state machine's snapshot to Compact.
+// then passes the state machine's snapshot to Compact. Never while the
+// state machine is ahead of a log its storage lost (Status().AppliedFloor):
+// its state is that of an entry the log does not hold yet.
 func (n *Node) SnapshotDue() bool {
 	e := n.cfg.SnapshotEvery
-	return e > 0 && !n.log.snapRestore && n.log.applied >= n.log.snapIndex()+Index(e)
+	return e > 0 && !n.log.snapRestore && n.log.applyFloor == 0 && n.log.applied >= n.log.snapIndex()+Index(e)
 }
 
 // Compact makes data, the state machine's state after applying every

@@ -142,8 +142,18 @@
 // elections until it has). Its state machine may be past its shortened
 // log, having applied the lost entries: NewNode then accepts
 // Config.Applied past the log, and the entries up to it, once fetched
-// again, are not handed out to apply a second time. A stored commit
-// index past the log is lowered to it; the node learns it again.
+// again, are not handed out to apply a second time.
+//
+// Nothing a fenced node holds past its snapshot counts as committed when
+// it starts: the log its storage kept may hold, after the last entry it
+// can vouch for, entries that the part it lost had overwritten, and
+// neither its stored commit index nor its state machine's applied index
+// tells which. It learns the commit index again from its leader, and,
+// while fenced, takes from a heartbeat only as much as a MsgApp of that
+// leader has matched: the leader caps a heartbeat's commit index at what
+// it believes the node holds, and may still believe what the node
+// acknowledged before the loss. Nor does it take a snapshot of its own
+// (SnapshotDue) while its state machine is past its log.
 //
 // The hard state itself (term and vote) must survive any single
 // corruption: a node that forgot its vote could vote twice in a term,

@@ -128,20 +128,27 @@ func newRaftLog(s Storage) (*raftLog, error) {
 // from it, or when the state machine keeps nothing across restarts: then
 // the first Ready hands it the snapshot again.
 //
-// On a fenced node (repair.go) the state machine may be past the stored
-// log, whose applied entries were lost to corruption: the log counts as
-// applied to its end, and applyFloor keeps the rest from being applied
-// again once the leader has sent it back.
+// On a fenced node (repair.go) the storage lost entries to corruption, and
+// the log it kept may hold, after the last entry it can vouch for, entries
+// the lost part had overwritten: neither its commit index nor the state
+// machine's applied index says anything of them. Nothing past the snapshot
+// counts as committed; the node learns the commit index from its leader
+// again, and applyFloor keeps what the state machine applied (which may
+// be past the log) from being applied twice.
 func (l *raftLog) restoreApplied(commit, applied Index, fenced bool) error {
 	if applied > 0 && bugs.Fire(bugs.AppliedNotRestored) {
 		applied = 0
 	}
-	if applied > l.lastIndex() {
-		if !fenced {
-			return fmt.Errorf("raft: Applied %d is past the stored log's last index %d", applied, l.lastIndex())
+	if fenced {
+		if base := l.snapIndex(); applied > base {
+			l.applyFloor, applied = applied, base
 		}
-		l.applyFloor = applied
-		applied = l.lastIndex()
+		l.applied = applied
+		l.snapRestore = applied < l.snapIndex()
+		return nil
+	}
+	if applied > l.lastIndex() {
+		return fmt.Errorf("raft: Applied %d is past the stored log's last index %d", applied, l.lastIndex())
 	}
 	l.committed = max(l.committed, commit, applied)
 	l.applied = applied

@@ -23,7 +23,12 @@ type Node struct {
 	// stands in no election.
 	// Invariant: fence == 0 or the log holds no entry of a term after it.
 	fence Term
-	role  Role
+	// repairMatch is, on a fenced node, the last index its log is known
+	// to share with the leader of term repairTerm: up to the last entry
+	// of a MsgApp of that term it accepted (repair.go, commitCap).
+	repairMatch Index
+	repairTerm  Term
+	role        Role
 	// lead is the leader of term as far as this node knows, or None.
 	lead NodeID
 	log  *raftLog

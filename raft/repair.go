@@ -20,6 +20,34 @@ func (n *Node) liftFence() {
 	}
 }
 
+// commitCap bounds the commit index a heartbeat of term t may set: our
+// last index, and on a fenced node the last index known to match the
+// leader's log. The leader caps a heartbeat's commit at what it believes
+// we hold, but it may still believe what we held before we lost entries:
+// the log kept may hold, past what we lost, entries the lost part had
+// overwritten, which must not be taken as committed.
+func (n *Node) commitCap(t Term) Index {
+	if !n.fenced() {
+		return n.log.lastIndex()
+	}
+	if t != n.repairTerm {
+		return 0
+	}
+	return min(n.repairMatch, n.log.lastIndex())
+}
+
+// noteRepairMatch records, on a fenced node, that its log matches the
+// leader of term t up to index last (a MsgApp accepted).
+func (n *Node) noteRepairMatch(t Term, last Index) {
+	if !n.fenced() {
+		return
+	}
+	if t != n.repairTerm {
+		n.repairTerm, n.repairMatch = t, 0
+	}
+	n.repairMatch = max(n.repairMatch, last)
+}
+
 // rejectContext is the Context of a rejecting MsgAppResp: contextRepair
 // while the node repairs, so that the leader forgets what the node held
 // before it lost entries.

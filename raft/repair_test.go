@@ -228,8 +228,10 @@ func TestRepairDoesNotReapply(t *testing.T) {
 		t.Fatalf("follower applied %d entries", applied)
 	}
 	c.loseFrom(f, 3, true)
-	if st := c.nodes[f].Status(); st.Applied != 2 || st.LastIndex != 2 {
-		t.Fatalf("after the loss: applied %d, last %d", st.Applied, st.LastIndex)
+	// Nothing past the snapshot (none here) counts as committed or
+	// applied: the log kept may hold entries the lost part overwrote.
+	if st := c.nodes[f].Status(); st.Applied != 0 || st.Commit != 0 || st.LastIndex != 2 || st.AppliedFloor < 10 {
+		t.Fatalf("after the loss: applied %d, commit %d, last %d, floor %d", st.Applied, st.Commit, st.LastIndex, st.AppliedFloor)
 	}
 	c.propose(l, "new")
 	c.flushAll()
@@ -271,8 +273,18 @@ func TestNewNodeFencedStorage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := n.Status(); st.Fence != 2 || st.Commit != 1 || st.Applied != 1 || n.log.applyFloor != 7 {
+	if st := n.Status(); st.Fence != 2 || st.Commit != 0 || st.Applied != 0 || n.log.applyFloor != 7 {
 		t.Fatalf("fenced restart: %+v, apply floor %d", st, n.log.applyFloor)
+	}
+	// The state machine is at 7, the log at 1: no snapshot of state the
+	// log does not hold, however often the policy asks for one.
+	c := cfg(mk(HardState{Term: 2, Commit: 5, Fence: 2}, e1), 7)
+	c.SnapshotEvery = 1
+	if n, err = NewNode(c); err != nil {
+		t.Fatal(err)
+	}
+	if n.SnapshotDue() {
+		t.Fatal("a snapshot is due while the state machine is past the log")
 	}
 	n, err = NewNode(cfg(mk(HardState{Term: 3, Commit: 1, Fence: 2}, e1, e2), 1))
 	if err != nil {
@@ -317,5 +329,45 @@ func TestForgetMatchOnRepairReject(t *testing.T) {
 	}
 	if pr.match != 1 || pr.next != 2 || pr.state != probeState {
 		t.Fatalf("after a repair rejection: %v", pr)
+	}
+}
+
+// A leader still believes a fenced follower holds what it acknowledged
+// before its loss, and caps a heartbeat's commit at that. The follower's
+// log past what it kept may hold entries the lost part had overwritten:
+// it commits from a heartbeat only what a MsgApp of that leader matched.
+func TestFencedFollowerCommitsOnlyWhatItMatched(t *testing.T) {
+	c := newCluster(t, 3)
+	l := c.elect()
+	for i := range 6 {
+		c.propose(l, "v"+string(rune('0'+i)))
+	}
+	c.flushAll()
+	c.tickAll()
+	c.deliver()
+	f := NodeID(1 + l%3)
+	term := c.nodes[l].Status().Term
+	commit := c.nodes[l].Status().Commit
+	c.loseFrom(f, 4, true)
+	n := c.nodes[f]
+	if err := n.Step(Message{Type: MsgHeartbeat, From: l, To: f, Term: term, Commit: commit}); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Status().Commit; got != 0 {
+		t.Fatalf("fenced follower took commit %d from a heartbeat, before any MsgApp matched its log", got)
+	}
+	// A MsgApp that matches the log up to index 2 vouches for it.
+	ents, err := c.stores[l].Entries(1, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Step(Message{Type: MsgApp, From: l, To: f, Term: term, Index: 2, LogTerm: ents[1].Term, Commit: 0}); err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Step(Message{Type: MsgHeartbeat, From: l, To: f, Term: term, Commit: commit}); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.Status().Commit; got != 2 {
+		t.Fatalf("commit %d after a MsgApp matched up to 2 and a heartbeat with commit %d, want 2", got, commit)
 	}
 }

@@ -267,6 +267,7 @@ func (n *Node) handleAppend(m Message) error {
 			n.retractAcks(cut)
 		}
 		n.noteAppended(m.Entries)
+		n.noteRepairMatch(m.Term, last)
 		n.liftFence()
 		n.send(Message{Type: MsgAppResp, To: m.From, Term: n.term, Index: last})
 		return nil
@@ -295,8 +296,10 @@ func (n *Node) retractAcks(from Index) {
 
 func (n *Node) handleHeartbeat(m Message) {
 	// The leader caps Commit at what it knows we hold; the cap at our own
-	// last index guards against a capped value raced by a truncation.
-	n.log.commitTo(min(m.Commit, n.log.lastIndex()))
+	// last index guards against a capped value raced by a truncation, and
+	// the one of a fenced node against a leader that still counts what it
+	// held before it lost entries (commitCap).
+	n.log.commitTo(min(m.Commit, n.commitCap(m.Term)))
 	if m.Commit < n.log.committed && !n.readyOut && bugs.Fire(bugs.HeartbeatLowersCommit) {
 		// The commit index taken as given, even when it is lower.
 		n.log.committed = m.Commit
