@@ -85,6 +85,29 @@ func (s *Simulator) openFailed(n *node, err error) {
 	}
 }
 
+// noteRepair counts a restart whose store found damage in data it had
+// vouched for and repaired it, fenced (protocol-aware recovery), and
+// checks that a latent fault explains it: a store that finds damage its
+// disk never did has a bug.
+func (s *Simulator) noteRepair(n *node, what string) {
+	s.disk.Repairs++
+	s.trace(TraceEvent{Kind: TraceDisk, Node: n.id, Text: "repair: " + what})
+	if d := n.store.disk(); d != nil && !latentOnDisk(d) {
+		s.violation(durableStateViolation(n.id, fmt.Errorf("the store repaired damage no disk fault explains: %s", what)), n.id)
+	}
+}
+
+// latentOnDisk reports whether any latent fault ever hit disk d.
+func latentOnDisk(d *disk.Sim) bool {
+	st := d.Stats()
+	for _, k := range disk.FaultKinds() {
+		if k.Latent() && st.Faults[k] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // durableStateViolation: a node's durable state is inconsistent, and no
 // disk fault explains it: a store lost what it had promised to keep.
 func durableStateViolation(id raft.NodeID, err error) *checker.Violation {
@@ -111,6 +134,9 @@ type DiskStats struct {
 	// Refusals counts restarts a store refused because it found
 	// corruption on its disk.
 	Refusals uint64
+	// Repairs counts restarts whose store found damage in data it had
+	// vouched for and came up fenced, to repair its log from a leader.
+	Repairs uint64
 	// OverBudget counts latent faults a scenario aimed past the
 	// corruption budget, skipped.
 	OverBudget uint64

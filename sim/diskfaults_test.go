@@ -85,10 +85,12 @@ func TestFullDiskStopsTheLeader(t *testing.T) {
 }
 
 // Latent corruption of a follower's synced log, then its restart: the
-// store finds it and refuses to start (or cuts a last record it cannot
-// tell from a torn write), and the cluster carries on.
-func TestCorruptFollowerRefusesToStart(t *testing.T) {
-	refused := 0
+// store finds damage in data it had vouched for, keeps the log before it,
+// and comes up fenced (protocol-aware recovery) instead of refusing to
+// start or cutting the damage off silently; the node repairs its log from
+// the leader and the cluster carries on.
+func TestCorruptFollowerRepairs(t *testing.T) {
+	repaired := 0
 	for seed := uint64(1); seed <= 6; seed++ {
 		for _, k := range []disk.FaultKind{disk.FaultBitFlip, disk.FaultZeroSector} {
 			var trace bytes.Buffer
@@ -102,16 +104,22 @@ func TestCorruptFollowerRefusesToStart(t *testing.T) {
 				t.Fatalf("%s seed %d: %+v", k, seed, res.Disk)
 			}
 			if res.Disk.Refusals > 0 {
-				refused++
-				if !strings.Contains(trace.String(), "refuse_start") {
-					t.Fatalf("%s seed %d: a refusal the trace does not show", k, seed)
+				t.Errorf("%s seed %d: %d refused restarts, want a repair", k, seed, res.Disk.Refusals)
+			}
+			if res.Disk.Repairs > 0 {
+				repaired++
+				if !strings.Contains(trace.String(), `"repair: damage in /raft/`) {
+					t.Fatalf("%s seed %d: a repair the trace does not show", k, seed)
 				}
 			}
 		}
 	}
-	if refused == 0 {
-		t.Fatal("no corrupted store refused to start in 12 runs")
+	// A fault may land where it changes nothing (a zeroed sector of
+	// zeros, the state file's spare slot); most must need a repair.
+	if repaired < 8 {
+		t.Fatalf("%d of 12 corrupted stores repaired, want most", repaired)
 	}
+	t.Logf("%d of 12 corrupted stores repaired", repaired)
 }
 
 // Latent faults hit at most a minority of the voters.

@@ -500,6 +500,9 @@ func (s *Simulator) restart(n *node) {
 	st := rn.Status()
 	n.role, n.leader, n.term = st.Role, st.Leader, st.Term
 	n.commit, s.dirty = st.Commit, true
+	if what := n.store.repaired(); what != "" {
+		s.noteRepair(n, what)
+	}
 	s.trace(TraceEvent{Kind: TraceRestart, Node: n.id, Term: st.Term, Index: st.LastIndex, N: uint64(st.Applied)})
 	s.roles = append(s.roles, RoleChange{Time: s.now, Node: n.id, Role: st.Role, Term: st.Term})
 	if s.inv != nil {

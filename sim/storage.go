@@ -42,6 +42,10 @@ type nodeStorage interface {
 	// the index of the entry that set it (raft.StoredConfig), for the
 	// membership checks; initial is Config.Voters.
 	heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error)
+	// repaired says what damage the last open found in data the store
+	// had vouched for, and repaired by fencing the node
+	// (filestore.RecoveryInfo.Repaired), or "".
+	repaired() string
 }
 
 // newNodeStorage returns a node's storage of the kind the run asks for;
@@ -74,6 +78,7 @@ func (s *memStorage) snapshotIndex() raft.Index           { return s.m.SnapshotI
 func (s *memStorage) fenced() bool                        { return false }
 func (s *memStorage) disk() *disk.Sim                     { return nil }
 func (s *memStorage) diskChanged()                        {}
+func (s *memStorage) repaired() string                    { return "" }
 func (s *memStorage) heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error) {
 	return s.m.HeldConfig(initial)
 }

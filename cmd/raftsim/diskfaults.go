@@ -18,6 +18,7 @@ type diskJSON struct {
 	Faults       map[string]uint64 `json:"faults"`
 	ErrorCrashes uint64            `json:"error_crashes"`
 	Refusals     uint64            `json:"refusals"`
+	Repairs      uint64            `json:"repairs"`
 	OverBudget   uint64            `json:"over_budget"`
 	CorruptNodes []raft.NodeID     `json:"corrupt_nodes"`
 }
@@ -27,6 +28,7 @@ func diskOf(s *scenarios.Scenario, res *sim.Result) *diskJSON {
 		return nil
 	}
 	d := &diskJSON{Faults: map[string]uint64{}, ErrorCrashes: res.Disk.ErrorCrashes, Refusals: res.Disk.Refusals,
+		Repairs:    res.Disk.Repairs,
 		OverBudget: res.Disk.OverBudget, CorruptNodes: res.Disk.CorruptNodes}
 	if d.CorruptNodes == nil {
 		d.CorruptNodes = []raft.NodeID{}
@@ -50,8 +52,9 @@ func printDisk(w io.Writer, res *sim.Result, d *diskJSON) {
 	if len(parts) > 0 {
 		faults = strings.Join(parts, ", ")
 	}
-	fmt.Fprintf(w, "  %-16s %s; %s, %s", "disk", faults,
-		pluralWord(d.ErrorCrashes, "crash on a disk error", "crashes on disk errors"), plural(d.Refusals, "refused restart"))
+	fmt.Fprintf(w, "  %-16s %s; %s, %s, %s", "disk", faults,
+		pluralWord(d.ErrorCrashes, "crash on a disk error", "crashes on disk errors"), plural(d.Refusals, "refused restart"),
+		pluralWord(d.Repairs, "store repaired", "stores repaired"))
 	if len(d.CorruptNodes) > 0 {
 		fmt.Fprintf(w, "; latent faults on nodes %v", d.CorruptNodes)
 	}

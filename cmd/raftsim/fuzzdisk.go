@@ -23,11 +23,13 @@ type fuzzDisk struct {
 	// Invariant: AnyFault.Runs <= FileStore.Runs <= the campaign's runs.
 	FileStore diskRuns `json:"file_store"`
 	AnyFault  diskRuns `json:"any_fault"`
-	// ErrorCrashes, Refusals and OverBudget sum the runs' counts: nodes
-	// stopped on a storage error, restarts refused on corruption, latent
-	// faults skipped past the corruption budget.
+	// ErrorCrashes, Refusals, Repairs and OverBudget sum the runs'
+	// counts: nodes stopped on a storage error, restarts refused on
+	// corruption, restarts that repaired damage fenced, latent faults
+	// skipped past the corruption budget.
 	ErrorCrashes uint64 `json:"error_crashes"`
 	Refusals     uint64 `json:"refusals"`
+	Repairs      uint64 `json:"repairs"`
 	OverBudget   uint64 `json:"over_budget"`
 	// Kinds has a row for every disk.FaultKinds kind, in that order, the
 	// kinds no run met included.
@@ -145,6 +147,7 @@ func (d *fuzzDisk) add(r *seedResult) {
 	d.FileStore.tally(o)
 	d.ErrorCrashes += r.Disk.ErrorCrashes
 	d.Refusals += r.Disk.Refusals
+	d.Repairs += r.Disk.Repairs
 	d.OverBudget += r.Disk.OverBudget
 	if len(r.Disk.Faults) == 0 {
 		return
@@ -168,6 +171,7 @@ func (d *fuzzDisk) merge(o *fuzzDisk) {
 	d.AnyFault.merge(o.AnyFault)
 	d.ErrorCrashes += o.ErrorCrashes
 	d.Refusals += o.Refusals
+	d.Repairs += o.Repairs
 	d.OverBudget += o.OverBudget
 	for i := range d.Kinds {
 		d.Kinds[i].Injected += o.Kinds[i].Injected
@@ -196,8 +200,8 @@ func checkFuzzDisk(s *fuzzSummary, bad func(field, format string, args ...any) e
 		return bad("disk.file_store.runs", "%d runs on the file store, of %d runs", d.FileStore.Runs, s.Runs)
 	case d.AnyFault.Runs > d.FileStore.Runs:
 		return bad("disk.any_fault.runs", "%d runs with a disk fault, of %d on the file store", d.AnyFault.Runs, d.FileStore.Runs)
-	case d.FileStore.Runs == 0 && d.ErrorCrashes+d.Refusals+d.OverBudget > 0:
-		return bad("disk.error_crashes", "disk counts (%d, %d, %d) without a run on the file store", d.ErrorCrashes, d.Refusals, d.OverBudget)
+	case d.FileStore.Runs == 0 && d.ErrorCrashes+d.Refusals+d.Repairs+d.OverBudget > 0:
+		return bad("disk.error_crashes", "disk counts (%d, %d, %d, %d) without a run on the file store", d.ErrorCrashes, d.Refusals, d.Repairs, d.OverBudget)
 	}
 	listed, err := listedDisk(s, bad)
 	if err != nil {
@@ -206,7 +210,7 @@ func checkFuzzDisk(s *fuzzSummary, bad func(field, format string, args ...any) e
 	for _, t := range []struct {
 		field     string
 		got, want uint64
-	}{{"error_crashes", d.ErrorCrashes, listed.ErrorCrashes}, {"refusals", d.Refusals, listed.Refusals}, {"over_budget", d.OverBudget, listed.OverBudget}} {
+	}{{"error_crashes", d.ErrorCrashes, listed.ErrorCrashes}, {"refusals", d.Refusals, listed.Refusals}, {"repairs", d.Repairs, listed.Repairs}, {"over_budget", d.OverBudget, listed.OverBudget}} {
 		if t.got < t.want {
 			return bad("disk."+t.field, "%d, fewer than the %d of the runs listed", t.got, t.want)
 		}
@@ -297,10 +301,10 @@ func printFuzzDisk(w io.Writer, d *fuzzDisk) {
 	if d.FileStore.Runs == 0 {
 		return
 	}
-	fmt.Fprintf(w, "  disk: %s on the file store, %d with a disk fault; %s, %s, %s past the corruption budget skipped\n",
+	fmt.Fprintf(w, "  disk: %s on the file store, %d with a disk fault; %s, %s, %s, %s past the corruption budget skipped\n",
 		plural(d.FileStore.Runs, "run"), d.AnyFault.Runs,
 		pluralWord(d.ErrorCrashes, "crash on a disk error", "crashes on disk errors"), plural(d.Refusals, "refused restart"),
-		plural(d.OverBudget, "latent fault"))
+		pluralWord(d.Repairs, "store repaired", "stores repaired"), plural(d.OverBudget, "latent fault"))
 	row := func(label, injected string, r diskRuns) {
 		fmt.Fprintf(w, "    %-12s %9s %6d %7d %9d %6d %13d\n", label, injected, r.Runs, r.Safety, r.Liveness, r.Other, r.Inconclusive)
 	}

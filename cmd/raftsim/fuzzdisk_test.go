@@ -90,7 +90,7 @@ func TestFuzzDiskAggregates(t *testing.T) {
 	var b bytes.Buffer
 	printFuzzDisk(&b, &d)
 	for _, line := range []string{
-		"disk: 8 runs on the file store, 7 with a disk fault; 10 crashes on disk errors, 0 refused restarts, 0 latent faults past the corruption budget skipped",
+		"disk: 8 runs on the file store, 7 with a disk fault; 10 crashes on disk errors, 0 refused restarts, 0 stores repaired, 0 latent faults past the corruption budget skipped",
 		"    no_space             2      2       1         1      0             0\n",
 		"    misdirect            0      0       0         0      0             0\n",
 		"    any fault                   7       3         1      1             1\n",

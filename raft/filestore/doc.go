@@ -72,12 +72,31 @@
 // holds records, or holds other records than when sealed (a segment
 // swapped or copied in from elsewhere).
 //
-// What no store can know is the length of the last segment: its synced
-// records are the ones a crash may not lose, and a crash may lose the
-// rest, so a last segment cut at a record boundary reads as a crash that
-// lost unsynced writes. Knowing more would cost a write elsewhere on every
-// Sync. Likewise a directory whose every segment was removed opens as a
-// new, empty store.
+// The segments cannot say how long the last one was when the node last
+// relied on it: its synced records are the ones a crash may not lose,
+// and a crash may lose the rest. The state file says it (below): a last
+// segment shorter than the state file vouches for, or missing, or a
+// directory whose every segment is gone, fails Open.
+//
+// # The state file
+//
+// The file "state" holds two copies (slots, a 512-byte sector apart) of
+// what the store vouches for: the hard state, the active segment, and how
+// many of its bytes were durable, as of the last Sync that returned. Sync
+// writes it once the segment's fsync has returned, in the slot the older
+// copy is in, and fsyncs it before returning: the node sends nothing that
+// depends on a Sync before that. A power loss tearing one slot leaves the
+// other, one Sync older; damage to one leaves the other; the newest whole
+// slot wins (state.go). A new store writes it, vouching for nothing, before
+// its first segment. It costs a second fsync per Sync, of one sector.
+//
+// Without it, recovery could not tell damage to the records of the last
+// Sync (a bit flip in the very last record, a zeroed sector among the
+// last Sync's records) from a write a power loss tore, and would cut
+// them off, losing entries and a vote the node may have acknowledged: the
+// unsafe "truncate" of "Redundancy Does Not Imply Fault Tolerance" (FAST
+// '17). A store written before the state file existed is read by the
+// rules below without it, and gets one at Open.
 //
 // # Snapshots and compaction
 //
@@ -152,6 +171,12 @@
 //     torn) while its successor is the last and holds no record is a
 //     rollover a crash interrupted: if it matches its successor's link,
 //     Open writes the seal and reports it (RecoveryInfo.Resealed).
+//   - With the state file, a bad record or header in bytes it vouches for
+//     (every sealed segment, and the active one up to its synced size) is
+//     damage to data the node may have acknowledged: Open repairs it (see
+//     Protocol-aware recovery). A bad record past those bytes is cut off
+//     like a torn tail, whatever the bytes look like: no Sync that wrote
+//     them returned, so nothing the node sent depended on them.
 //   - Anything else fails Open with a *CorruptionError naming the file and
 //     byte offset (errors.Is(err, ErrCorrupt)): a bad record followed by a
 //     valid one anywhere after its first byte, a bad record in a segment
@@ -173,16 +198,48 @@
 //     files are leftovers of a crash: Open deletes them
 //     (RecoveryInfo.Removed).
 //
-// The search for a valid record after a bad one starts one byte after the
-// bad record's start, not at its claimed end, because a damaged length
-// field cannot be trusted. It errs towards failing loudly: a torn record
-// whose data happens to contain a complete valid frame is reported as
-// corruption. One limit follows from what the bytes can tell: damage to
-// the records of the last Sync with no later write surviving (a bit flip
-// in the very last record, or a zeroed sector among the last Sync's
-// records) looks like a torn write or a dropped one, so those records are
-// cut off (and reported). Knowing more would cost a second fsync per
-// Sync.
+// The search for a valid record after a bad one (for a store without its
+// state file) starts one byte after the bad record's start, not at its
+// claimed end, because a damaged length field cannot be trusted. It errs
+// towards failing loudly: a torn record whose data happens to contain a
+// complete valid frame is reported as corruption. Without the state file,
+// damage to the records of the last Sync with no later write surviving
+// looks like a torn write or a dropped one, and is cut off (reported).
+//
+// # Protocol-aware recovery
+//
+// A store that refused to start on every damaged byte would leave a node
+// out of its cluster for good, and one that cut its log at the damage
+// would forget entries it acknowledged. Open does neither (after the
+// ideas of CTRL, "Protocol-Aware Recovery for Consensus-Based Storage",
+// FAST '18; the node's side is in raft's doc.go): on damage in bytes the
+// state file vouches for, it
+//
+//  1. keeps the log replayed before the damage (everything before it
+//     is whole): its entries, snapshot and compaction. If those records
+//     do not make a log on their own (the damage took the record saying
+//     where a compacted log starts), it keeps no entry at all;
+//  2. keeps the newest term and vote it knows of, the state file's: the
+//     node never votes twice in a term, whatever the damage took;
+//  3. lowers the commit index to the one last recorded before the damage
+//     (entries the lost records overwrote may sit in the log kept, and
+//     must not be applied), and sets HardState.Fence to the term: the
+//     node votes for no one until it has repaired its log from a leader
+//     of a later term;
+//  4. writes all of it into a new segment, numbered after the last,
+//     whose header links to nothing (prevBytes and prevChain zero), with
+//     a dropped record naming every older segment; makes it durable under
+//     a temporary name, renames it, fsyncs the directory, then deletes
+//     the older segments. A crash before the rename repairs again; after
+//     it, Open finds a last segment that links to nothing and deletes the
+//     segments before it first. The repair is reported in Store.Recovery
+//     (RecoveryInfo.DamageFile).
+//
+// A damaged snapshot file is repaired the same way: the log after the
+// snapshot means nothing without it, so none is kept. Files missing, cut
+// short or swapped are not damage a disk does on its own, and still fail
+// Open. Damage to both slots of the state file and to a segment is two
+// faults: Open then refuses what it cannot place.
 //
 // # Usage
 //

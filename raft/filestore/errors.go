@@ -35,6 +35,11 @@ type CorruptionError struct {
 	Offset int64
 	// Reason says what is wrong, for a human.
 	Reason string
+	// checksum is set when bytes failed their checksum (or a header its
+	// check) where they were read: damage, which protocol-aware recovery
+	// repairs when the store had vouched for them, as opposed to files
+	// missing, cut or swapped, which it refuses.
+	checksum bool
 }
 
 func (e *CorruptionError) Error() string {

@@ -234,6 +234,8 @@ func buildScript(t *testing.T, dir string) []model {
 	app(7, 1, 4)
 	set(raft.HardState{Term: 4, Vote: 3, Commit: 7})
 	must(t, s.Sync())
+	app(8, 1, 4)
+	must(t, s.Sync())
 	must(t, s.Close())
 	return states
 }

@@ -50,10 +50,22 @@ type RecoveryInfo struct {
 	TornOffset int64
 	TornBytes  int64
 	TornReason string
+	// DamageFile is the segment in which Open found damage to data the
+	// store had vouched for (a checksum failed before the bytes the last
+	// completed Sync made durable), or "". Open kept the log before it,
+	// fenced the hard state (HardState.Fence) and rewrote the store;
+	// DamageOffset and DamageReason say where and what.
+	DamageFile   string
+	DamageOffset int64
+	DamageReason string
 }
 
 // Torn reports whether Open cut off a torn tail.
 func (ri RecoveryInfo) Torn() bool { return ri.TornFile != "" }
+
+// Repaired reports whether Open found damage in data it had vouched for,
+// and fenced the node to repair its log from a leader.
+func (ri RecoveryInfo) Repaired() bool { return ri.DamageFile != "" }
 
 func (ri RecoveryInfo) String() string {
 	s := fmt.Sprintf("filestore: recovered %d segments, %d records, last index %d, hard state %+v",
@@ -70,6 +82,9 @@ func (ri RecoveryInfo) String() string {
 	if ri.Resealed != "" {
 		s += fmt.Sprintf("; finished the interrupted seal of %s", ri.Resealed)
 	}
+	if ri.Repaired() {
+		s += fmt.Sprintf("; damage in %s at byte %d (%s): kept the log before it, fenced at term %d", ri.DamageFile, ri.DamageOffset, ri.DamageReason, ri.HardState.Fence)
+	}
 	if ri.Torn() {
 		s += fmt.Sprintf("; cut torn tail of %s: %d bytes at byte %d (%s)", ri.TornFile, ri.TornBytes, ri.TornOffset, ri.TornReason)
 	}
@@ -79,6 +94,9 @@ func (ri RecoveryInfo) String() string {
 // recover replays every segment and leaves the last one open as the
 // active segment.
 func (s *Store) recover() error {
+	if err := s.readState(); err != nil {
+		return wrapOpenError(s.dir, err)
+	}
 	seqs, removed, err := listSegments(s.fs, s.dir)
 	if err != nil {
 		return wrapOpenError(s.dir, err)
@@ -88,15 +106,40 @@ func (s *Store) recover() error {
 		if err := s.checkNoSnapshots(); err != nil {
 			return wrapOpenError(s.dir, err)
 		}
+		// A new store: the state file first, vouching for nothing, so that
+		// from the first Sync on a lost segment is missed.
+		s.activeSeq, s.syncedSize = 1, segmentHeaderBytes
+		if s.stateKnown == stateValid && s.state != (stateSlot{counter: s.state.counter, seq: 1, synced: segmentHeaderBytes}) {
+			return &CorruptionError{File: segmentPath(s.dir, s.state.seq),
+				Reason: "segment file missing: the state file vouches for it, and no segment is left"}
+		}
+		if err := s.saveState(); err != nil {
+			return wrapOpenError(s.dir, err)
+		}
 		f, err := createSegment(s.fs, s.dir, 1, segLink{})
 		if err != nil {
 			return wrapOpenError(s.dir, err)
 		}
-		s.active, s.activeSeq, s.activeSize = f, 1, segmentHeaderBytes
-		s.syncedSize = segmentHeaderBytes
+		s.active, s.activeSize = f, segmentHeaderBytes
 		s.activeChain = chainStart(segmentHeader(1, segLink{}))
 		s.segs = []segInfo{{seq: 1}}
 		return nil
+	}
+	if seqs, err = s.dropRebased(seqs); err != nil {
+		return wrapOpenError(s.dir, err)
+	}
+	if last := seqs[len(seqs)-1]; s.stateKnown == stateValid && s.state.seq > last {
+		return &CorruptionError{File: segmentPath(s.dir, s.state.seq),
+			Reason: fmt.Sprintf("segment file missing: the state file vouches for it, and the last present is %s", segmentName(last))}
+	}
+	// fail ends recovery on err: a repair, when err is damage in bytes
+	// the store had vouched for; the log replayed so far is then what
+	// comes before the damage.
+	fail := func(err error) error {
+		if d := s.asDamage(err); d != nil {
+			return wrapOpenError(s.dir, s.repair(d, seqs))
+		}
+		return wrapOpenError(s.dir, err)
 	}
 	sc := &scanner{}
 	if seqs[0] > 1 {
@@ -104,7 +147,7 @@ func (s *Store) recover() error {
 		// records say how many. Learn that first: replaying a log whose
 		// first segments were lost would fail on a symptom.
 		if err := s.checkDroppedPrefix(sc, seqs); err != nil {
-			return wrapOpenError(s.dir, err)
+			return fail(err)
 		}
 	}
 	var prev segLink
@@ -115,30 +158,39 @@ func (s *Store) recover() error {
 		r := &segReplay{fs: s.fs, dir: s.dir, seq: seq, path: segmentPath(s.dir, seq), last: i == len(seqs)-1, prev: prev, unlinked: i == 0 && seq > 1}
 		if !r.last {
 			if err := r.peekNext(seqs[i+1], i+1 == len(seqs)-1); err != nil {
-				return wrapOpenError(s.dir, err)
+				return fail(err)
 			}
 		}
 		if err := s.replaySegment(sc, r); err != nil {
-			return wrapOpenError(s.dir, err)
+			return fail(err)
 		}
 		prev = r.link()
 	}
 	if err := s.finishReplay(seqs[0]); err != nil {
-		return wrapOpenError(s.dir, err)
+		return fail(err)
 	}
+	return wrapOpenError(s.dir, s.finishOpen(len(seqs)))
+}
+
+// finishOpen makes what recovery found durable, then the state file, and
+// deletes what a crash kept compaction from deleting.
+func (s *Store) finishOpen(segments int) error {
 	// After a process crash the page cache may hold writes that never
 	// reached the disk; the node is about to act on what it reads, so make
 	// that durable first. Earlier segments were fsynced at rollover.
 	s.fsyncs++
 	if err := s.active.Sync(); err != nil {
-		return wrapOpenError(s.dir, err)
+		return err
 	}
 	s.syncedSize = s.activeSize
+	if err := s.saveState(); err != nil {
+		return err
+	}
 	// Everything recovered is durable: finish deletions a crash cut short.
 	if err := s.removeLeftovers(); err != nil {
-		return wrapOpenError(s.dir, err)
+		return err
 	}
-	s.recovery.Segments = len(seqs)
+	s.recovery.Segments = segments
 	s.recovery.LastIndex = s.lastIndex
 	s.recovery.HardState = s.hardState
 	s.recovery.FirstIndex = s.first
@@ -147,6 +199,9 @@ func (s *Store) recover() error {
 }
 
 func wrapOpenError(dir string, err error) error {
+	if err == nil {
+		return nil
+	}
 	var ce *CorruptionError
 	if errors.As(err, &ce) {
 		return err // Already names the file.
@@ -174,6 +229,10 @@ func (s *Store) replaySegment(sc *scanner, r *segReplay) (err error) {
 	size, err := s.replayHeader(f, r)
 	if err != nil {
 		return err
+	}
+	if v, ok := s.vouched(r.seq); ok && r.last && size < v {
+		return &CorruptionError{File: r.path, Offset: size,
+			Reason: fmt.Sprintf("the segment ends at byte %d, but the state file says its first %d bytes were synced", size, v)}
 	}
 	r.end = segmentHeaderBytes
 	if size > segmentHeaderBytes { // Else no records, or a header just rewritten.
@@ -233,6 +292,11 @@ func (s *Store) replayRecords(sc *scanner, f disk.File, r *segReplay, size int64
 			return 0, &CorruptionError{File: r.path, Offset: off, Reason: "a record follows the seal record"}
 		}
 		if err := s.apply(typ, payload, r.seq, off, n); err != nil {
+			if v, ok := s.vouched(r.seq); ok && off < v {
+				// A whole record where it does not belong: a write
+				// the disk misdirected.
+				return 0, &damage{file: r.path, seq: r.seq, off: off, reason: err.Error()}
+			}
 			return 0, &CorruptionError{File: r.path, Offset: off, Reason: err.Error()}
 		}
 		mark = -1
@@ -269,18 +333,18 @@ func (s *Store) replayHeader(f disk.File, r *segReplay) (int64, error) {
 		return segmentHeaderBytes, err
 	}
 	link, reason := checkSegmentHeader(got, r.seq)
-	if reason == "" && r.unlinked {
+	if reason != "" {
+		return 0, &CorruptionError{File: r.path, Offset: 0, Reason: reason, checksum: true}
+	}
+	if r.unlinked {
 		// The predecessor was deleted; recover checks that compaction
 		// deleted it.
 		r.prev = link
 		r.chain = chainStart(segmentHeader(r.seq, link))
 	}
-	if reason == "" && link != r.prev {
-		reason = fmt.Sprintf("header says segment %d was sealed at %d bytes (chain %#08x), but it was sealed at %d bytes (chain %#08x)",
-			r.seq-1, link.bytes, link.chain, r.prev.bytes, r.prev.chain)
-	}
-	if reason != "" {
-		return 0, &CorruptionError{File: r.path, Offset: 0, Reason: reason}
+	if link != r.prev {
+		return 0, &CorruptionError{File: r.path, Offset: 0, Reason: fmt.Sprintf("header says segment %d was sealed at %d bytes (chain %#08x), but it was sealed at %d bytes (chain %#08x)",
+			r.seq-1, link.bytes, link.chain, r.prev.bytes, r.prev.chain)}
 	}
 	return size, nil
 }
@@ -294,10 +358,14 @@ func (s *Store) replayHeader(f disk.File, r *segReplay) (int64, error) {
 // recordSynced).
 func (s *Store) badRecord(f disk.File, r *segReplay, off, cut int64, ferr *frameError) (int64, error) {
 	path := r.path
+	v, vouched := s.vouched(r.seq)
 	if !r.last {
 		if !r.sealed && r.tornSeal(off) {
 			r.end = off
 			return off, nil
+		}
+		if vouched {
+			return 0, &damage{file: path, seq: r.seq, off: off, reason: ferr.reason + " in a sealed segment"}
 		}
 		return 0, &CorruptionError{File: path, Offset: off, Reason: ferr.reason + " (in a segment that is not the last, so not a torn write)"}
 	}
@@ -305,6 +373,16 @@ func (s *Store) badRecord(f disk.File, r *segReplay, off, cut int64, ferr *frame
 	if err != nil {
 		return 0, err
 	}
+	if vouched {
+		if off < v && !bugs.Fire(bugs.TruncateAtCorruption) {
+			return 0, &damage{file: path, seq: r.seq, off: off, reason: fmt.Sprintf("%s, in the first %d bytes, which the state file says were synced", ferr.reason, v)}
+		}
+		// Past what the last completed Sync vouched for: whatever
+		// happened to these bytes, no message depended on them.
+		return cut, s.cutTail(f, path, cut, size-cut, ferr.reason+", after the bytes the last completed sync vouched for")
+	}
+	// Without the state file (a store written before it existed), the
+	// bytes themselves must tell a torn write from damage.
 	tail := make([]byte, size-off)
 	if _, err := f.ReadAt(tail, off); err != nil {
 		return 0, err

@@ -159,16 +159,30 @@ func (s *Store) finishReplay(first uint64) error {
 // segment's scan; the replay reports them.
 func (s *Store) checkDroppedPrefix(sc *scanner, seqs []uint64) error {
 	var dropped uint64
+	// damaged is the first damage that ended a scan, if any: a dropped
+	// record may have been past it.
+	var damaged *CorruptionError
 	for _, seq := range seqs {
 		f, err := s.fs.OpenFile(segmentPath(s.dir, seq), os.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
 		size, err := f.Size()
+		if err == nil && size >= segmentHeaderBytes && damaged == nil {
+			h := make([]byte, segmentHeaderBytes)
+			if _, err = f.ReadAt(h, 0); err == nil {
+				if _, reason := checkSegmentHeader(h, seq); reason != "" {
+					damaged = &CorruptionError{File: segmentPath(s.dir, seq), Reason: reason, checksum: true}
+				}
+			}
+		}
 		if err == nil && size > segmentHeaderBytes {
 			sc.reset(io.NewSectionReader(f, segmentHeaderBytes, size-segmentHeaderBytes), segmentHeaderBytes, size, min(size-segmentHeaderBytes, recoveryReadBytes))
 			for err == nil {
-				typ, payload, _, ferr, rerr := sc.next()
+				typ, payload, off, ferr, rerr := sc.next()
+				if ferr != nil && damaged == nil {
+					damaged = &CorruptionError{File: segmentPath(s.dir, seq), Offset: off, Reason: ferr.reason, checksum: true}
+				}
 				if rerr != nil || ferr != nil {
 					break
 				}
@@ -185,6 +199,10 @@ func (s *Store) checkDroppedPrefix(sc *scanner, seqs []uint64) error {
 		if err != nil {
 			return err
 		}
+	}
+	if seqs[0] > dropped+1 && damaged != nil && s.asDamage(damaged) != nil {
+		damaged.Reason += fmt.Sprintf(", where the record saying %s was deleted for compaction may have been", segmentName(seqs[0]-1))
+		return damaged
 	}
 	if seqs[0] > dropped+1 {
 		return &CorruptionError{File: segmentPath(s.dir, seqs[0]-1),

@@ -73,7 +73,7 @@ func (r *segReplay) peekNext(seq uint64, last bool) error {
 	}
 	link, reason := checkSegmentHeader(h, seq)
 	if reason != "" {
-		return &CorruptionError{File: path, Offset: 0, Reason: reason}
+		return &CorruptionError{File: path, Offset: 0, Reason: reason, checksum: true}
 	}
 	r.next, r.hasNext = link, true
 	return nil

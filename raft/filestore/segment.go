@@ -120,7 +120,9 @@ func checkSegmentHeader(h []byte, seq uint64) (segLink, string) {
 	if seq == 1 && prev != (segLink{}) {
 		return segLink{}, fmt.Sprintf("segment 1 names a predecessor of %d bytes", prev.bytes)
 	}
-	if seq > 1 && (prev.bytes < segmentHeaderBytes || prev.bytes > SegmentSizeBytesMax+recordPayloadBytesMax+frameHeaderBytes) {
+	// A zero link after segment 1 starts a new chain: a repair wrote the
+	// segment to replace every one before it (repair.go).
+	if seq > 1 && prev != (segLink{}) && (prev.bytes < segmentHeaderBytes || prev.bytes > SegmentSizeBytesMax+recordPayloadBytesMax+frameHeaderBytes) {
 		return segLink{}, fmt.Sprintf("header names a predecessor of %d bytes, impossible for a segment", prev.bytes)
 	}
 	return prev, ""

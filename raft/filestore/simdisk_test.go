@@ -101,7 +101,7 @@ func TestPowerLossDroppingEarlierWrites(t *testing.T) {
 				}
 			}
 		}
-		if ri := s.Recovery(); ri.Torn() && strings.Contains(ri.TornReason, "power loss dropped") {
+		if ri := s.Recovery(); ri.Torn() && strings.Contains(ri.TornReason, "after the bytes the last completed sync vouched for") {
 			dropped++
 		}
 		must(t, s.Close())

@@ -173,11 +173,12 @@ func readSnapshotFile(fsys disk.FS, dir string, index raft.Index, term raft.Term
 		return raft.Snapshot{}, err
 	}
 	snap, off, reason := decodeSnapshot(b)
-	if reason == "" && (snap.Meta.Index != index || snap.Meta.Term != term) {
-		off, reason = 12, fmt.Sprintf("file holds snapshot %d/%d, the log names %d/%d", snap.Meta.Term, snap.Meta.Index, term, index)
-	}
 	if reason != "" {
-		return raft.Snapshot{}, &CorruptionError{File: path, Offset: off, Reason: reason}
+		return raft.Snapshot{}, &CorruptionError{File: path, Offset: off, Reason: reason, checksum: true}
+	}
+	if snap.Meta.Index != index || snap.Meta.Term != term {
+		return raft.Snapshot{}, &CorruptionError{File: path, Offset: 12,
+			Reason: fmt.Sprintf("file holds snapshot %d/%d, the log names %d/%d", snap.Meta.Term, snap.Meta.Index, term, index)}
 	}
 	return snap, nil
 }

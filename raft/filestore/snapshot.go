@@ -272,6 +272,6 @@ func (s *Store) keepLatest(last uint64) error {
 	if err != nil {
 		return err
 	}
-	s.dirty = false
-	return nil
+	s.dirty, s.syncedSize = false, s.activeSize
+	return s.saveState()
 }

@@ -280,9 +280,11 @@ func TestCompactionCopiesDoNotSealADeadSegment(t *testing.T) {
 	}
 }
 
-// The snapshot file is checked: a flipped byte, a cut file or a missing
-// one fails Open with a CorruptionError naming the file, never a store
-// that uses it.
+// The snapshot file is checked: a flipped byte or a cut file is damage
+// the store repairs, fenced, keeping no log (the log after a snapshot
+// means nothing without it); without the state file, or for a missing
+// file, Open fails with a CorruptionError naming it. Never a store that
+// uses it.
 func TestSnapshotFileCorruptionFailsOpen(t *testing.T) {
 	build := func(t *testing.T) (string, raft.Index) {
 		dir := t.TempDir()
@@ -302,13 +304,17 @@ func TestSnapshotFileCorruptionFailsOpen(t *testing.T) {
 			flipped := slices.Clone(b)
 			flipped[off] ^= 0x40
 			must(t, os.WriteFile(snapshotPath(d, i), flipped, 0o600))
+			checkSnapshotRepaired(t, d, snapshotPath(d, i))
+			d, _ = build(t)
+			must(t, os.WriteFile(snapshotPath(d, i), flipped, 0o600))
+			must(t, os.Remove(statePath(d)))
 			checkSnapshotCorruption(t, d, snapshotPath(d, i))
 		})
 	}
 	t.Run("cut", func(t *testing.T) {
 		d, _ := build(t)
 		must(t, os.WriteFile(snapshotPath(d, i), b[:len(b)-3], 0o600))
-		checkSnapshotCorruption(t, d, snapshotPath(d, i))
+		checkSnapshotRepaired(t, d, snapshotPath(d, i))
 	})
 	t.Run("missing", func(t *testing.T) {
 		d, _ := build(t)
@@ -322,6 +328,22 @@ func TestSnapshotFileCorruptionFailsOpen(t *testing.T) {
 		}
 		checkSnapshotCorruption(t, d, snapshotPath(d, i))
 	})
+}
+
+func checkSnapshotRepaired(t *testing.T, dir, file string) {
+	t.Helper()
+	s, err := Open(dir, Options{SegmentSizeBytes: 256})
+	if err != nil {
+		t.Fatalf("Open: %v, want a repair", err)
+	}
+	defer s.Close()
+	ri := s.Recovery()
+	hs, _ := s.InitialState()
+	last, _ := s.LastIndex()
+	if !ri.Repaired() || ri.DamageFile != file || hs.Fence == 0 || last != 0 || s.SnapshotMeta().Index != 0 {
+		t.Fatalf("recovery %v (hard state %+v, last index %d, snapshot %d), want a repair of %s keeping nothing, fenced",
+			ri, hs, last, s.SnapshotMeta().Index, file)
+	}
 }
 
 func checkSnapshotCorruption(t *testing.T, dir, file string) {

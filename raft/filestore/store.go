@@ -117,6 +117,12 @@ type Store struct {
 	hook func(op, path string)
 	// replay is the state of recovery (recovery_snapshot.go).
 	replay replayState
+	// stateFile holds what the store vouches for (state.go); state is
+	// its newest slot, as read or last written, when stateKnown is
+	// stateValid.
+	stateFile  disk.File
+	state      stateSlot
+	stateKnown stateKnowledge
 
 	// err, once set, is returned by every call (see ErrFailed).
 	err      error
@@ -163,6 +169,9 @@ func Open(dir string, opts Options) (*Store, error) {
 		if s.active != nil {
 			err = errors.Join(err, s.active.Close())
 		}
+		if s.stateFile != nil {
+			err = errors.Join(err, s.stateFile.Close())
+		}
 		return nil, err
 	}
 	return s, nil
@@ -193,6 +202,9 @@ func (s *Store) Close() error {
 		err = s.Sync()
 	}
 	s.closed = true
+	if s.stateFile != nil {
+		err = errors.Join(err, s.stateFile.Close())
+	}
 	if s.active == nil { // A rollover failed half-way.
 		return err
 	}
@@ -460,6 +472,11 @@ func (s *Store) Sync() error {
 		s.dirty = false
 		s.syncedSize = s.activeSize
 	}
+	// What the node may now send depends on these writes: the state file
+	// says so durably before Sync returns (state.go).
+	if err := s.saveState(); err != nil {
+		return s.fail(err)
+	}
 	// Everything written is durable: what compaction left behind may go.
 	if err := s.dropCompacted(); err != nil {
 		return s.fail(err)
@@ -487,16 +504,23 @@ func (s *Store) Entries(lo, hi raft.Index) ([]raft.Entry, error) {
 	if lo == hi {
 		return nil, nil
 	}
+	return s.entriesOf(s.records, s.lastIndex, lo, hi)
+}
+
+// entriesOf returns the entries in [lo, hi) of the log whose entries
+// records are recs and whose last index is last; Entries reads the
+// store's log, repair (repair.go) the one it replaces.
+func (s *Store) entriesOf(recs []recordLoc, last, lo, hi raft.Index) ([]raft.Entry, error) {
 	out := make([]raft.Entry, 0, hi-lo)
-	a, b := s.recordFor(lo), s.recordFor(hi-1)
+	a, b := recordFor(recs, lo), recordFor(recs, hi-1)
 	for a <= b {
 		// Read the records of one segment with one read.
 		z := a
-		for z < b && s.records[z+1].seq == s.records[a].seq {
+		for z < b && recs[z+1].seq == recs[a].seq {
 			z++
 		}
 		var err error
-		if out, err = s.readRecords(out, a, z, lo, hi); err != nil {
+		if out, err = s.readRecords(recs, last, out, a, z, lo, hi); err != nil {
 			return nil, err
 		}
 		a = z + 1
@@ -507,26 +531,26 @@ func (s *Store) Entries(lo, hi raft.Index) ([]raft.Entry, error) {
 	return out, nil
 }
 
-// recordFor returns the position in s.records of the record holding index.
-func (s *Store) recordFor(index raft.Index) int {
-	return sort.Search(len(s.records), func(i int) bool { return s.records[i].first > index }) - 1
+// recordFor returns the position in recs of the record holding index.
+func recordFor(recs []recordLoc, index raft.Index) int {
+	return sort.Search(len(recs), func(i int) bool { return recs[i].first > index }) - 1
 }
 
-// readRecords appends to out the entries in [lo, hi) of records a..z, which
-// all live in one segment.
-func (s *Store) readRecords(out []raft.Entry, a, z int, lo, hi raft.Index) ([]raft.Entry, error) {
-	seq := s.records[a].seq
-	base := s.records[a].off
-	span := make([]byte, s.records[z].off+s.records[z].size-base)
+// readRecords appends to out the entries in [lo, hi) of records a..z of
+// recs, which all live in one segment; last is the log's last index.
+func (s *Store) readRecords(recs []recordLoc, last raft.Index, out []raft.Entry, a, z int, lo, hi raft.Index) ([]raft.Entry, error) {
+	seq := recs[a].seq
+	base := recs[a].off
+	span := make([]byte, recs[z].off+recs[z].size-base)
 	path := segmentPath(s.dir, seq)
 	if err := s.readSegmentAt(seq, span, base); err != nil {
 		return nil, fmt.Errorf("filestore: read %s: %w", path, err)
 	}
 	for i := a; i <= z; i++ {
-		rec := s.records[i]
-		end := s.lastIndex + 1
-		if i+1 < len(s.records) {
-			end = s.records[i+1].first
+		rec := recs[i]
+		end := last + 1
+		if i+1 < len(recs) {
+			end = recs[i+1].first
 		}
 		typ, payload, n, ferr := decodeFrame(span[rec.off-base:])
 		var reason string
