@@ -154,6 +154,8 @@ func (n *Node) handleSnapshotDone(s *Snapshot, from NodeID) {
 		// it": they match the leader's. The entries up to it are
 		// committed; the state machine reaches them by applying them.
 		n.log.commitTo(meta.Index)
+		n.noteRepairMatch(n.term, meta.Index)
+		n.liftFence()
 		n.send(Message{Type: MsgAppResp, To: from, Term: n.term, Index: meta.Index})
 		return
 	}
@@ -164,6 +166,7 @@ func (n *Node) handleSnapshotDone(s *Snapshot, from NodeID) {
 	// log held.
 	n.confs = confLog{base: meta.ConfState.clone(), baseIndex: meta.Index}
 	n.refreshConfig()
+	n.noteRepairMatch(n.term, meta.Index)
 	n.liftFence()
 	n.send(Message{Type: MsgAppResp, To: from, Term: n.term, Index: meta.Index})
 }

@@ -136,6 +136,15 @@
 //     term prove nothing: the leader of that term may still count stale
 //     acknowledgements.
 //
+// A storage that knows the last index the node may have acknowledged sets
+// it as HardState.FenceIndex, and the fence also lifts once a MsgApp (or
+// snapshot) of a leader of the fence's term or later has matched the log
+// up to it: every entry committed with the node's acknowledgements is in
+// that leader's log, at an index up to FenceIndex, so the log now holds
+// it. A node repaired under the leader it served then votes again without
+// waiting for an election, which a cluster of three that loses that
+// leader needs to elect another.
+//
 // A snapshot installed from a leader of a later term lifts the fence the
 // same way. A fenced node neither crash-loops (its storage opens) nor
 // truncates blindly (what it drops it repairs, and it stays out of

@@ -23,6 +23,9 @@ type Node struct {
 	// stands in no election.
 	// Invariant: fence == 0 or the log holds no entry of a term after it.
 	fence Term
+	// fenceIndex is HardState.FenceIndex: with the fence, the last index
+	// the node may have acknowledged before its storage lost entries.
+	fenceIndex Index
 	// repairMatch is, on a fenced node, the last index its log is known
 	// to share with the leader of term repairTerm: up to the last entry
 	// of a MsgApp of that term it accepted (repair.go, commitCap).
@@ -143,6 +146,9 @@ func NewNode(cfg Config) (*Node, error) {
 		fence: fence,
 		log:   l,
 	}
+	if fence != 0 {
+		n.fenceIndex = hs.FenceIndex
+	}
 	if (l.lastTerm() != hs.Term || hs.Vote != None) && bugs.Fire(bugs.TermFromLog) {
 		n.term, n.vote = l.lastTerm(), None
 	}
@@ -151,7 +157,7 @@ func NewNode(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.refreshConfig()
-	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed, Fence: hs.Fence}
+	n.prevHS = HardState{Term: n.term, Vote: n.vote, Commit: l.committed, Fence: hs.Fence, FenceIndex: hs.FenceIndex}
 	n.becomeFollower(n.term, None)
 	n.resetElectionTimer()
 	n.prevSS = n.softState()
@@ -404,7 +410,7 @@ func (n *Node) Advance(rd Ready) {
 }
 
 func (n *Node) hardState() HardState {
-	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed, Fence: n.fence}
+	return HardState{Term: n.term, Vote: n.vote, Commit: n.log.committed, Fence: n.fence, FenceIndex: n.fenceIndex}
 }
 
 func (n *Node) softState() SoftState { return SoftState{Role: n.role, Leader: n.lead} }

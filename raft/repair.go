@@ -8,15 +8,28 @@ package raft
 // or pre-vote, and stands in no election.
 func (n *Node) fenced() bool { return n.fence != 0 }
 
-// liftFence ends the repair once the log holds an entry of a term after
-// the fence. Only a leader can have sent it (the node's own entries are
-// all of the fence's term or older), after matching the log up to it; and
-// every leader of a later term holds every entry committed with this
-// node's acknowledgements, which all came in terms up to the fence. So
-// the log now holds every entry the node ever vouched for.
+// liftFence ends the repair once the log holds every entry the node ever
+// vouched for:
+//
+//   - once it holds an entry of a term after the fence. Only a leader can
+//     have sent it (the node's own entries are all of the fence's term or
+//     older), after matching the log up to it; and every leader of a
+//     later term holds every entry committed with this node's
+//     acknowledgements, which all came in terms up to the fence;
+//   - or once a MsgApp of a leader of the fence's term or later has
+//     matched the log up to FenceIndex, the last index the node may have
+//     acknowledged. Every entry committed with its acknowledgements is in
+//     that leader's log (Leader Completeness; the leader's own entries it
+//     holds anyway), at an index up to FenceIndex, so the log now holds
+//     it. Without this, a node repaired under the leader it had served
+//     would stay fenced until the next election, and a cluster of three
+//     that then lost that leader would have no quorum of voters.
 func (n *Node) liftFence() {
-	if n.fence != 0 && n.log.lastTerm() > n.fence {
-		n.fence = 0
+	if n.fence == 0 {
+		return
+	}
+	if n.log.lastTerm() > n.fence || n.fenceIndex != 0 && n.repairTerm >= n.fence && n.repairMatch >= n.fenceIndex {
+		n.fence, n.fenceIndex = 0, 0
 	}
 }
 

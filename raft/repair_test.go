@@ -13,6 +13,13 @@ import (
 // machine intact.
 func (c *cluster) loseFrom(id NodeID, first Index, fence bool) {
 	c.t.Helper()
+	c.loseFromKnowing(id, first, fence, 0)
+}
+
+// loseFromKnowing is loseFrom whose storage, when it fences, knows the
+// last index the node may have acknowledged (HardState.FenceIndex).
+func (c *cluster) loseFromKnowing(id NodeID, first Index, fence bool, fenceIndex Index) {
+	c.t.Helper()
 	old := c.stores[id]
 	hs, err := old.InitialState()
 	if err != nil {
@@ -29,7 +36,7 @@ func (c *cluster) loseFrom(id NodeID, first Index, fence bool) {
 		}
 	}
 	if fence {
-		hs.Fence = hs.Term
+		hs.Fence, hs.FenceIndex = hs.Term, fenceIndex
 	} else {
 		// A node that truncates blindly forgets the commit index past
 		// what it kept, and rebuilds its state machine from its log.
@@ -369,5 +376,71 @@ func TestFencedFollowerCommitsOnlyWhatItMatched(t *testing.T) {
 	}
 	if got := n.Status().Commit; got != 2 {
 		t.Fatalf("commit %d after a MsgApp matched up to 2 and a heartbeat with commit %d, want 2", got, commit)
+	}
+}
+
+// A node repaired under the leader it served lifts its fence once that
+// leader's MsgApp has matched its log up to the last index it may have
+// acknowledged, without waiting for a later term: it can vote again, and
+// a cluster of three that then loses the leader still has a quorum.
+func TestFenceLiftsOnceMatchedUpToFenceIndex(t *testing.T) {
+	c := newCluster(t, 3)
+	l := c.elect()
+	for i := range 8 {
+		c.propose(l, "v"+string(rune('0'+i)))
+	}
+	c.flushAll()
+	c.tickAll()
+	c.deliver()
+	f := NodeID(1 + l%3)
+	term := c.nodes[l].Status().Term
+	acked := c.nodes[f].Status().LastIndex
+	c.loseFromKnowing(f, 3, true, acked)
+	if c.nodes[f].Status().Fence == 0 {
+		t.Fatal("not fenced after the loss")
+	}
+	c.propose(l, "after")
+	for range 4 {
+		c.flushAll()
+		c.tickAll()
+		c.deliver()
+	}
+	st := c.nodes[f].Status()
+	if st.LastIndex <= acked || st.Term != term {
+		t.Fatalf("follower holds up to %d in term %d, want past %d in term %d", st.LastIndex, st.Term, acked, term)
+	}
+	if st.Fence != 0 {
+		t.Fatalf("still fenced at %d after matching the leader past the %d entries it acknowledged", st.Fence, acked)
+	}
+	if rd := c.nodes[f].Ready(); rd.HardState.Fence != 0 || rd.HardState.FenceIndex != 0 {
+		t.Fatalf("the lifted fence is not written back: %+v", rd.HardState)
+	}
+}
+
+// Matching the leader up to less than FenceIndex lifts nothing: entries
+// the node acknowledged past it may be counted still.
+func TestFenceStaysBelowFenceIndex(t *testing.T) {
+	c := newCluster(t, 3)
+	l := c.elect()
+	for i := range 8 {
+		c.propose(l, "v"+string(rune('0'+i)))
+	}
+	c.flushAll()
+	c.tickAll()
+	c.deliver()
+	f := NodeID(1 + l%3)
+	term := c.nodes[l].Status().Term
+	c.loseFromKnowing(f, 3, true, 1000)
+	ents, err := c.stores[l].Entries(3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, _ := c.stores[l].Entries(2, 3)
+	n := c.nodes[f]
+	if err := n.Step(Message{Type: MsgApp, From: l, To: f, Term: term, Index: 2, LogTerm: prev[0].Term, Entries: ents}); err != nil {
+		t.Fatal(err)
+	}
+	if n.Status().Fence == 0 {
+		t.Fatal("fence lifted after matching up to 4, below the 1000 entries it may have acknowledged")
 	}
 }

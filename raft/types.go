@@ -100,6 +100,10 @@ type HardState struct {
 	// received from a leader, when it clears it (see doc.go, "Protocol-
 	// aware recovery"). Zero on a node that never lost anything.
 	Fence Term
+	// FenceIndex, on a fenced node, is the last index it may have
+	// acknowledged before the loss (0: unknown). The fence also lifts
+	// once a leader's MsgApp has matched the log up to it.
+	FenceIndex Index
 }
 
 // IsZero reports whether hs is the state of a node that never ran.

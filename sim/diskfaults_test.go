@@ -88,7 +88,7 @@ func TestFullDiskStopsTheLeader(t *testing.T) {
 // store finds damage in data it had vouched for, keeps the log before it,
 // and comes up fenced (protocol-aware recovery) instead of refusing to
 // start or cutting the damage off silently; the node repairs its log from
-// the leader and the cluster carries on.
+// the leader, lifts its fence, and the cluster carries on.
 func TestCorruptFollowerRepairs(t *testing.T) {
 	repaired := 0
 	for seed := uint64(1); seed <= 6; seed++ {
@@ -99,9 +99,20 @@ func TestCorruptFollowerRepairs(t *testing.T) {
 				Action{At: 1100 * time.Millisecond, Kind: ActDiskFault, DiskFault: k, Nodes: []raft.NodeID{3}},
 				Action{At: 1200 * time.Millisecond, Kind: ActRestart, Nodes: []raft.NodeID{3}})
 			cfg.Trace = &trace
-			res := mustPass(t, cfg)
+			sim, err := newSimulator(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := sim.run()
+			if len(res.Failures) > 0 {
+				t.Fatalf("%s seed %d: %v", k, seed, res.Failures[0])
+			}
 			if faultCount(res, k) != 1 {
 				t.Fatalf("%s seed %d: %+v", k, seed, res.Disk)
+			}
+			// Repaired from the leader, the node votes again.
+			if n := sim.nodes[2]; n.rn == nil || n.rn.Status().Fence != 0 {
+				t.Errorf("%s seed %d: node 3 ends the run down or fenced", k, seed)
 			}
 			if res.Disk.Refusals > 0 {
 				t.Errorf("%s seed %d: %d refused restarts, want a repair", k, seed, res.Disk.Refusals)

@@ -235,7 +235,7 @@ func TestCorruption(t *testing.T) {
 		{"truncate past the end", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 3))), 1, at, "past the last index"},
 		{"truncate at index 0", oneSegment(e12, frame(recordTruncate, appendTruncate(nil, 0))), 1, at, "below the first index"},
 		{"unknown record type", oneSegment(e12, frame(9, []byte{1, 2, 3})), 1, at, "unknown record type"},
-		{"short hard state", oneSegment(e12, frame(recordHardState, make([]byte, 23))), 1, at, "want 32"},
+		{"short hard state", oneSegment(e12, frame(recordHardState, make([]byte, 23))), 1, at, "want 40"},
 		// A record whose synced record says the zeros before it had been
 		// synced: damage, not writes a power loss dropped.
 		{"zeros then a record written after they were synced", oneSegment(e12, make([]byte, 40), appendSynced(nil, at+1), ents(3, 1)), 1, at, "valid record follows"},
@@ -395,8 +395,11 @@ func checkRepaired(t *testing.T, s *Store, states []model, final raft.HardState)
 	t.Helper()
 	hs, err := s.InitialState()
 	must(t, err)
-	if hs.Term != final.Term || hs.Vote != final.Vote || hs.Fence != final.Term {
-		t.Fatalf("hard state %+v after repair, want term %d, vote %d, fence %d", hs, final.Term, final.Vote, final.Term)
+	// The fence covers every entry the node may have acknowledged: at
+	// least the log at its last Sync (more, if the log kept was once
+	// longer).
+	if hs.Term != final.Term || hs.Vote != final.Vote || hs.Fence != final.Term || hs.FenceIndex < states[len(states)-1].lastIndex() {
+		t.Fatalf("hard state %+v after repair, want term %d, vote %d, fence %d up to index %d or more", hs, final.Term, final.Vote, final.Term, states[len(states)-1].lastIndex())
 	}
 	last, err := s.LastIndex()
 	must(t, err)
@@ -515,8 +518,8 @@ func TestDamagedSnapshotRepaired(t *testing.T) {
 	hs, _ := s.InitialState()
 	first, _ := s.FirstIndex()
 	last, _ := s.LastIndex()
-	if hs != (raft.HardState{Term: 2, Vote: 1, Fence: 2}) || first != 1 || last != 0 || s.SnapshotMeta().Index != 0 {
-		t.Fatalf("after repair: hard state %+v, log [%d, %d], snapshot %d; want term 2, vote 1, fence 2, no log, no snapshot", hs, first, last, s.SnapshotMeta().Index)
+	if hs != (raft.HardState{Term: 2, Vote: 1, Fence: 2, FenceIndex: 6}) || first != 1 || last != 0 || s.SnapshotMeta().Index != 0 {
+		t.Fatalf("after repair: hard state %+v, log [%d, %d], snapshot %d; want term 2, vote 1, fence 2 up to index 6, no log, no snapshot", hs, first, last, s.SnapshotMeta().Index)
 	}
 	if _, err := os.Stat(snap); !os.IsNotExist(err) {
 		t.Fatalf("the damaged snapshot file is still there: %v", err)

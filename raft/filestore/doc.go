@@ -81,8 +81,9 @@
 // # The state file
 //
 // The file "state" holds two copies (slots, a 512-byte sector apart) of
-// what the store vouches for: the hard state, the active segment, and how
-// many of its bytes were durable, as of the last Sync that returned. Sync
+// what the store vouches for: the hard state, the active segment, how
+// many of its bytes were durable, and the log's last index, as of the
+// last Sync that returned. Sync
 // writes it once the segment's fsync has returned, in the slot the older
 // copy is in, and fsyncs it before returning: the node sends nothing that
 // depends on a Sync before that. A power loss tearing one slot leaves the
@@ -223,9 +224,10 @@
 //     node never votes twice in a term, whatever the damage took;
 //  3. lowers the commit index to the one last recorded before the damage
 //     (entries the lost records overwrote may sit in the log kept, and
-//     must not be applied), and sets HardState.Fence to the term: the
-//     node votes for no one until it has repaired its log from a leader
-//     of a later term;
+//     must not be applied), and sets HardState.Fence to the term and
+//     HardState.FenceIndex to the log's last index at the last Sync (the
+//     state file keeps it): the node votes for no one until it has
+//     repaired its log from a leader, past that index or to a later term;
 //  4. writes all of it into a new segment, numbered after the last,
 //     whose header links to nothing (prevBytes and prevChain zero), with
 //     a dropped record naming every older segment; makes it durable under

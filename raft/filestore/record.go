@@ -84,21 +84,22 @@ const (
 	// larger batches over several records.
 	recordPayloadBytesMax = 64 << 20
 
-	// hardStatePayloadBytes: term, vote, commit, fence (uint64 each).
-	// Records of hardStatePayloadBytesNoFence, written before the fence
-	// existed, read as unfenced.
-	hardStatePayloadBytes        = 32
-	hardStatePayloadBytesNoFence = 24
-	truncatePayloadBytes         = 8  // index: uint64
-	sealPayloadBytes             = 20 // next sequence uint64, sealed bytes uint64, chain uint32
-	sealFrameBytes               = frameHeaderBytes + sealPayloadBytes
-	snapshotPayloadBytes         = 17 // index uint64, term uint64, kept uint8
-	compactPayloadBytes          = 16 // index uint64, term uint64
-	droppedPayloadBytes          = 8  // sequence number uint64
-	syncedPayloadBytes           = 8  // durable size of the segment uint64
-	syncedFrameBytes             = frameHeaderBytes + syncedPayloadBytes
-	entriesHeaderBytes           = 12 // first index uint64, count uint32
-	entryHeaderBytes             = 13 // term uint64, type uint8, data length uint32
+	// hardStatePayloadBytes: term, vote, commit, fence, fence index
+	// (uint64 each). Records of the shorter sizes, written before the
+	// fence (or its index) existed, read with those zero.
+	hardStatePayloadBytes             = 40
+	hardStatePayloadBytesNoFenceIndex = 32
+	hardStatePayloadBytesNoFence      = 24
+	truncatePayloadBytes              = 8  // index: uint64
+	sealPayloadBytes                  = 20 // next sequence uint64, sealed bytes uint64, chain uint32
+	sealFrameBytes                    = frameHeaderBytes + sealPayloadBytes
+	snapshotPayloadBytes              = 17 // index uint64, term uint64, kept uint8
+	compactPayloadBytes               = 16 // index uint64, term uint64
+	droppedPayloadBytes               = 8  // sequence number uint64
+	syncedPayloadBytes                = 8  // durable size of the segment uint64
+	syncedFrameBytes                  = frameHeaderBytes + syncedPayloadBytes
+	entriesHeaderBytes                = 12 // first index uint64, count uint32
+	entryHeaderBytes                  = 13 // term uint64, type uint8, data length uint32
 
 	// EntryDataBytesMax is the largest Entry.Data that fits in a record.
 	EntryDataBytesMax = recordPayloadBytesMax - entriesHeaderBytes - entryHeaderBytes
@@ -158,11 +159,12 @@ func appendHardState(buf []byte, hs raft.HardState) []byte {
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Term))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Vote))
 	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Commit))
-	return binary.LittleEndian.AppendUint64(buf, uint64(hs.Fence))
+	buf = binary.LittleEndian.AppendUint64(buf, uint64(hs.Fence))
+	return binary.LittleEndian.AppendUint64(buf, uint64(hs.FenceIndex))
 }
 
 func decodeHardState(p []byte) (raft.HardState, error) {
-	if len(p) != hardStatePayloadBytes && len(p) != hardStatePayloadBytesNoFence {
+	if !plausiblePayload(recordHardState, p) {
 		return raft.HardState{}, fmt.Errorf("hard-state record of %d bytes, want %d", len(p), hardStatePayloadBytes)
 	}
 	hs := raft.HardState{
@@ -170,8 +172,11 @@ func decodeHardState(p []byte) (raft.HardState, error) {
 		Vote:   raft.NodeID(binary.LittleEndian.Uint64(p[8:])),
 		Commit: raft.Index(binary.LittleEndian.Uint64(p[16:])),
 	}
-	if len(p) == hardStatePayloadBytes {
+	if len(p) >= hardStatePayloadBytesNoFenceIndex {
 		hs.Fence = raft.Term(binary.LittleEndian.Uint64(p[24:]))
+	}
+	if len(p) == hardStatePayloadBytes {
+		hs.FenceIndex = raft.Index(binary.LittleEndian.Uint64(p[32:]))
 	}
 	return hs, nil
 }
@@ -356,7 +361,7 @@ func walkEntries(p []byte, fn func(e raft.Entry)) (first raft.Index, count int, 
 func plausiblePayload(typ recordType, p []byte) bool {
 	switch typ {
 	case recordHardState:
-		return len(p) == hardStatePayloadBytes || len(p) == hardStatePayloadBytesNoFence
+		return len(p) == hardStatePayloadBytes || len(p) == hardStatePayloadBytesNoFenceIndex || len(p) == hardStatePayloadBytesNoFence
 	case recordTruncate:
 		return len(p) == truncatePayloadBytes
 	case recordSeal:

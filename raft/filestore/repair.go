@@ -74,6 +74,7 @@ func (s *Store) asDamage(err error) *damage {
 // is then rewritten as one new segment, and the damaged ones deleted.
 func (s *Store) repair(d *damage, seqs []uint64) error {
 	before := s.hardState
+	heldLast := s.lastIndex
 	// The terms the store held, for the fence: a store may hold entries of
 	// a term its hard state never reached (a test's, or one a power loss
 	// took the hard state of), and keep none of them.
@@ -100,6 +101,9 @@ func (s *Store) repair(d *damage, seqs []uint64) error {
 	}
 	hs.Commit = max(s.snap.Index, s.first-1, min(before.Commit, s.lastIndex))
 	hs.Fence = max(hs.Fence, before.Fence, hs.Term, lastTerm, heldTerm)
+	// The last index the node may have acknowledged: the log's at the last
+	// Sync (acknowledgements follow Syncs), or at an earlier repair.
+	hs.FenceIndex = max(hs.FenceIndex, before.FenceIndex, s.state.last, heldLast)
 	if err := s.rebuild(seqs, hs); err != nil {
 		return err
 	}

@@ -35,15 +35,16 @@ import (
 //	[0:8)   magic "RAFTSTA\x00"
 //	[8:12)  version (uint32, 1)
 //	[12:20) counter (uint64): the number of slots ever written
-//	[20:52) hard state: term, vote, commit, fence (uint64 each)
-//	[52:60) seq (uint64): the active segment
-//	[60:68) synced (uint64): the bytes of segment seq that were durable
-//	[68:72) CRC-32C of bytes [0:68)
+//	[20:60) hard state: term, vote, commit, fence, fence index (uint64 each)
+//	[60:68) seq (uint64): the active segment
+//	[68:76) synced (uint64): the bytes of segment seq that were durable
+//	[76:84) last (uint64): the log's last index
+//	[84:88) CRC-32C of bytes [0:84)
 const (
 	stateFileName  = "state"
 	stateSlotBytes = 512
 	stateVersion   = 1
-	stateSlotUsed  = 72
+	stateSlotUsed  = 88
 )
 
 var stateMagic = [8]byte{'R', 'A', 'F', 'T', 'S', 'T', 'A', 0}
@@ -54,6 +55,9 @@ type stateSlot struct {
 	hs      raft.HardState
 	seq     uint64
 	synced  int64
+	// last is the log's last index: the last entry the node may have
+	// acknowledged (HardState.FenceIndex, after a repair).
+	last raft.Index
 }
 
 // stateKnowledge is what recovery learned from the state file.
@@ -80,8 +84,10 @@ func encodeStateSlot(st stateSlot) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(st.hs.Vote))
 	b = binary.LittleEndian.AppendUint64(b, uint64(st.hs.Commit))
 	b = binary.LittleEndian.AppendUint64(b, uint64(st.hs.Fence))
+	b = binary.LittleEndian.AppendUint64(b, uint64(st.hs.FenceIndex))
 	b = binary.LittleEndian.AppendUint64(b, st.seq)
 	b = binary.LittleEndian.AppendUint64(b, uint64(st.synced))
+	b = binary.LittleEndian.AppendUint64(b, uint64(st.last))
 	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
 }
 
@@ -94,9 +100,11 @@ func decodeStateSlot(b []byte) (stateSlot, bool) {
 	u := func(off int) uint64 { return binary.LittleEndian.Uint64(b[off:]) }
 	st := stateSlot{
 		counter: u(12),
-		hs:      raft.HardState{Term: raft.Term(u(20)), Vote: raft.NodeID(u(28)), Commit: raft.Index(u(36)), Fence: raft.Term(u(44))},
-		seq:     u(52),
-		synced:  int64(u(60)),
+		hs: raft.HardState{Term: raft.Term(u(20)), Vote: raft.NodeID(u(28)), Commit: raft.Index(u(36)),
+			Fence: raft.Term(u(44)), FenceIndex: raft.Index(u(52))},
+		seq:    u(60),
+		synced: int64(u(68)),
+		last:   raft.Index(u(76)),
 	}
 	if st.counter == 0 || st.seq == 0 || st.synced < segmentHeaderBytes || st.synced > math.MaxInt64/2 {
 		return stateSlot{}, false
@@ -160,8 +168,8 @@ func (s *Store) vouched(seq uint64) (n int64, ok bool) {
 // state written to it and the size it was synced at. It does nothing when
 // the state file already says so.
 func (s *Store) saveState() error {
-	st := stateSlot{counter: s.state.counter + 1, hs: s.hardState, seq: s.activeSeq, synced: s.syncedSize}
-	if s.stateFile != nil && s.stateKnown == stateValid && st.hs == s.state.hs && st.seq == s.state.seq && st.synced == s.state.synced {
+	st := stateSlot{counter: s.state.counter + 1, hs: s.hardState, seq: s.activeSeq, synced: s.syncedSize, last: s.lastIndex}
+	if s.stateFile != nil && s.stateKnown == stateValid && st.hs == s.state.hs && st.seq == s.state.seq && st.synced == s.state.synced && st.last == s.state.last {
 		return nil
 	}
 	b := encodeStateSlot(st)
