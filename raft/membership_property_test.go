@@ -18,7 +18,10 @@ func TestPropertyMembershipUnderAdversarialSchedules(t *testing.T) {
 	runs, changed, joint, transferred := 0, 0, 0, 0
 	defer func() {
 		t.Logf("%d runs: %d committed a configuration change, %d a joint one, %d transferred leadership", runs, changed, joint, transferred)
-		if !t.Failed() && (changed*3 < runs || joint*20 < runs || transferred*20 < runs) {
+		// rapid draws a new seed each run: the bounds sit far below the
+		// usual shares (joint changes commit in 11-20 runs of 100, once
+		// in 4) so that only schedules that stopped drawing them fail.
+		if !t.Failed() && (changed*3 < runs || joint*50 < runs || transferred*20 < runs) {
 			t.Errorf("schedules too weak: of %d runs, %d committed a change, %d a joint one, %d transferred leadership", runs, changed, joint, transferred)
 		}
 	}()
