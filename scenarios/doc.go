@@ -126,8 +126,8 @@
 //	                                    operation of that kind; "no_space" fills the disk
 //	                                    until "until" (or the healing phase). A storage
 //	                                    error stops the node; its supervisor restarts it
-//	                                    300ms later; a store that finds corruption
-//	                                    refuses to start. Latent faults (bit_flip,
+//	                                    300ms later; a store that finds damage repairs
+//	                                    it, fenced. Latent faults (bit_flip,
 //	                                    zero_sector, misdirect, stale_read) hit at most a
 //	                                    minority of the voters per run: one past that
 //	                                    budget is skipped (traced, counted)

@@ -51,9 +51,10 @@ func diskFaults(seed uint64, cfg *sim.Config, always bool) []string {
 	}
 	budget := (voters(cfg) - 1) / 2
 	if changesMembership(cfg) {
-		// A node that refuses to start stays a voter; a change that then
-		// removes a healthy one can leave no quorum. The budget holds for
-		// the initial configuration only.
+		// A repaired node stays a voter that votes for no one until a
+		// leader has sent its log back; a change that removes a healthy
+		// voter meanwhile can leave too few to elect that leader. The
+		// budget holds for the initial configuration only.
 		budget = 0
 	}
 	if budget > 0 && g.chance(1, 2) {

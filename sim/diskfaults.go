@@ -18,8 +18,9 @@ import (
 // data wrong (disk.FaultKind.Latent). They hit at most a minority of the
 // initial voters over a run, the corruption budget, as TigerBeetle's
 // simulator bounds them: a node whose store finds its synced data
-// corrupt refuses to start, and the cluster must keep a quorum of
-// nodes whose disks it can trust.
+// damaged comes back fenced and votes for no one until a leader has
+// repaired its log, so the cluster must keep a quorum of nodes whose
+// disks it can trust to elect that leader.
 
 // injectable lists the kinds a scenario can inject, for messages.
 var injectable = []disk.FaultKind{disk.FaultBitFlip, disk.FaultZeroSector, disk.FaultSyncError,

@@ -64,10 +64,14 @@
 // the node, never the simulator and never a retry in place (fsyncgate);
 // its supervisor restarts it 300ms later, after the page cache dropped
 // the pages a failed fsync left (diskerror.go). A store that finds
-// corruption its disk suffered refuses to start; one that fails to open
-// with no fault to explain it breaks durable-state. Latent faults hit at
-// most a minority of the voters (the corruption budget). Result.Disk
-// counts every fault by kind.
+// damage in data it had vouched for repairs it and restarts the node
+// fenced (raft's protocol-aware recovery: it votes again once a leader has
+// sent its log back); one that refuses to start on corruption its disk
+// suffered stays down and is retried; a repair or a refusal with no
+// fault to explain it, or a store that fails to open otherwise, breaks
+// durable-state. Latent faults hit at most a minority of the voters (the
+// corruption budget). Result.Disk counts every fault by kind, and the
+// repairs and refusals.
 //
 // Safety is checked online: checker.Invariants after every step (the
 // first violation stops the run), and checker.Linearizer, to which every
