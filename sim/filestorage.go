@@ -33,8 +33,9 @@ type fileStorage struct {
 	// down is what a restart would find, for the checkers while the node
 	// is down: read once, from a copy of the disk, when first asked.
 	down *heldLog
-	// repair is what the last open repaired (repaired).
-	repair string
+	// repair is what the last open repaired (repaired), misreadAt what
+	// it read wrong once (misread).
+	repair, misreadAt string
 }
 
 // heldLog is a log as a store presents it: its entries' terms from first
@@ -59,7 +60,7 @@ func newFileStorage(cfg disk.SimConfig, rng *rand.Rand) (*fileStorage, error) {
 
 func (s *fileStorage) open() (raft.Storage, error) {
 	st, err := filestore.Open(fileDir, filestore.Options{FS: s.d, SegmentSizeBytes: fileSegmentBytes})
-	s.repair = ""
+	s.repair, s.misreadAt = "", ""
 	if err != nil {
 		return nil, err
 	}
@@ -67,11 +68,13 @@ func (s *fileStorage) open() (raft.Storage, error) {
 		s.repair = fmt.Sprintf("damage in %s at byte %d (%s): fenced at term %d with the log up to index %d",
 			ri.DamageFile, ri.DamageOffset, ri.DamageReason, ri.HardState.Fence, ri.LastIndex)
 	}
+	s.misreadAt = st.Recovery().Misread
 	s.st, s.down = st, nil
 	return st, nil
 }
 
 func (s *fileStorage) repaired() string { return s.repair }
+func (s *fileStorage) misread() string  { return s.misreadAt }
 
 func (s *fileStorage) live() raft.Storage { return s.st }
 

@@ -500,6 +500,9 @@ func (s *Simulator) restart(n *node) {
 	st := rn.Status()
 	n.role, n.leader, n.term = st.Role, st.Leader, st.Term
 	n.commit, s.dirty = st.Commit, true
+	if what := n.store.misread(); what != "" {
+		s.trace(TraceEvent{Kind: TraceDisk, Node: n.id, Text: "misread at open, whole when read again: " + what})
+	}
 	if what := n.store.repaired(); what != "" {
 		s.noteRepair(n, what)
 	}

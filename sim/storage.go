@@ -46,6 +46,10 @@ type nodeStorage interface {
 	// had vouched for, and repaired by fencing the node
 	// (filestore.RecoveryInfo.Repaired), or "".
 	repaired() string
+	// misread says what damage the last open found on a first reading
+	// of the files and not on a second (filestore.RecoveryInfo.Misread),
+	// or "".
+	misread() string
 }
 
 // newNodeStorage returns a node's storage of the kind the run asks for;
@@ -79,6 +83,7 @@ func (s *memStorage) fenced() bool                        { return false }
 func (s *memStorage) disk() *disk.Sim                     { return nil }
 func (s *memStorage) diskChanged()                        {}
 func (s *memStorage) repaired() string                    { return "" }
+func (s *memStorage) misread() string                     { return "" }
 func (s *memStorage) heldConfig(initial []raft.NodeID) (raft.ConfState, raft.Index, error) {
 	return s.m.HeldConfig(initial)
 }

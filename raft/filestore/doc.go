@@ -214,7 +214,9 @@
 // would forget entries it acknowledged. Open does neither (after the
 // ideas of CTRL, "Protocol-Aware Recovery for Consensus-Based Storage",
 // FAST '18; the node's side is in raft's doc.go): on damage in bytes the
-// state file vouches for, it
+// state file vouches for, it reads every file again (a read that returned
+// wrong bytes once must not cost the node its log: RecoveryInfo.Misread
+// reports it), and if the damage is still there
 //
 //  1. keeps the log replayed before the damage (everything before it
 //     is whole): its entries, snapshot and compaction. If those records

@@ -58,6 +58,10 @@ type RecoveryInfo struct {
 	DamageFile   string
 	DamageOffset int64
 	DamageReason string
+	// Misread describes damage the first reading of the files found and
+	// a second did not (a transient misread), or "". Nothing was
+	// repaired.
+	Misread string
 }
 
 // Torn reports whether Open cut off a torn tail.
@@ -81,6 +85,9 @@ func (ri RecoveryInfo) String() string {
 	}
 	if ri.Resealed != "" {
 		s += fmt.Sprintf("; finished the interrupted seal of %s", ri.Resealed)
+	}
+	if ri.Misread != "" {
+		s += "; read again after a misread (" + ri.Misread + "): whole"
 	}
 	if ri.Repaired() {
 		s += fmt.Sprintf("; damage in %s at byte %d (%s): kept the log before it, fenced at term %d", ri.DamageFile, ri.DamageOffset, ri.DamageReason, ri.HardState.Fence)

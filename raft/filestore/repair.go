@@ -33,6 +33,13 @@ func (d *damage) Error() string {
 	return fmt.Sprintf("damage in %s at byte %d: %s", d.file, d.off, d.reason)
 }
 
+// rereadError asks Open to read the files again before it repairs d.
+type rereadError struct{ d *damage }
+
+func (e *rereadError) Error() string {
+	return "filestore: " + e.d.Error() + ": to read again before repairing"
+}
+
 // asDamage returns err as damage to repair, or nil: a *damage, or a
 // CorruptionError of bytes that failed their checksum where the store had
 // vouched for them. Files missing, cut or swapped are not damage a disk
@@ -73,6 +80,9 @@ func (s *Store) asDamage(err error) *damage {
 // until it has repaired its log from a leader (raft's doc.go). The store
 // is then rewritten as one new segment, and the damaged ones deleted.
 func (s *Store) repair(d *damage, seqs []uint64) error {
+	if !s.reread {
+		return &rereadError{d}
+	}
 	before := s.hardState
 	heldLast := s.lastIndex
 	// The terms the store held, for the fence: a store may hold entries of

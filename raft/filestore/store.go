@@ -117,6 +117,9 @@ type Store struct {
 	hook func(op, path string)
 	// replay is the state of recovery (recovery_snapshot.go).
 	replay replayState
+	// reread is set on the second reading of the files at Open, which
+	// repairs the damage the first one found (repair.go).
+	reread bool
 	// stateFile holds what the store vouches for (state.go); state is
 	// its newest slot, as read or last written, when stateKnown is
 	// stateValid.
@@ -154,27 +157,42 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: Options.SegmentSizeBytes %d not in [0, %d]",
 			ErrInvalidArgument, opts.SegmentSizeBytes, SegmentSizeBytesMax)
 	}
-	s := &Store{dir: dir, segmentBytes: opts.SegmentSizeBytes, first: firstIndex, lastIndex: firstIndex - 1, hook: opts.hook}
-	if s.segmentBytes == 0 {
-		s.segmentBytes = DefaultSegmentSizeBytes
+	fsys := opts.FS
+	if fsys == nil {
+		fsys = disk.OS{}
 	}
-	s.fs = opts.FS
-	if s.fs == nil {
-		s.fs = disk.OS{}
-	}
-	if err := makeDir(s.fs, dir); err != nil {
+	if err := makeDir(fsys, dir); err != nil {
 		return nil, fmt.Errorf("filestore: open %s: %w", dir, err)
 	}
-	if err := s.recover(); err != nil {
+	// Damage is read twice before it is repaired: a read that returned
+	// wrong bytes once (a transient misread) must not cost the node its
+	// log. Recovery writes nothing before it finds damage but what it
+	// would write again (see recover).
+	misread := ""
+	for reread := false; ; reread = true {
+		s := &Store{dir: dir, segmentBytes: opts.SegmentSizeBytes, first: firstIndex, lastIndex: firstIndex - 1, hook: opts.hook, fs: fsys, reread: reread}
+		if s.segmentBytes == 0 {
+			s.segmentBytes = DefaultSegmentSizeBytes
+		}
+		err := s.recover()
+		if err == nil {
+			if !s.recovery.Repaired() {
+				s.recovery.Misread = misread
+			}
+			return s, nil
+		}
 		if s.active != nil {
 			err = errors.Join(err, s.active.Close())
 		}
 		if s.stateFile != nil {
 			err = errors.Join(err, s.stateFile.Close())
 		}
-		return nil, err
+		var re *rereadError
+		if !errors.As(err, &re) || reread {
+			return nil, err
+		}
+		misread = re.d.Error()
 	}
-	return s, nil
 }
 
 // makeDir creates dir if it is missing, durably: a log whose directory
