@@ -341,7 +341,7 @@ var Catalog = []Info{
 		Section:  "§5.3 (Log Matching needs the log the node wrote)",
 		Rule:     "the file store does not verify a record's checksum when it reads it back",
 		Symptom:  "a torn or corrupted record is replayed as if whole: the node restarts with entries or a hard state it never wrote",
-		CaughtBy: "invariant/durable-state",
+		CaughtBy: "invariant/hard-state-restored",
 		Fast:     true,
 	},
 	{
