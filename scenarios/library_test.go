@@ -245,3 +245,20 @@ func TestRegressionRefusedStoreCastsNoVote(t *testing.T) {
 		t.Error("the corrupted node did not stop: the file no longer reproduces the case")
 	}
 }
+
+// A node whose store cannot open (its damage needs a repair the full disk
+// has no room for) votes for no one: commit safety must not count it as
+// a voter with an empty log (see the file).
+func TestRegressionUnopenableStoreCastsNoVote(t *testing.T) {
+	s, err := Load("testdata/full-disk-no-vote-6652.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := runSeed(t, s, s.Seed, nil)
+	if err := s.Expect.Check(res); err != nil {
+		t.Error(err)
+	}
+	if res.Disk.ErrorCrashes == 0 || len(res.Disk.CorruptNodes) == 0 {
+		t.Errorf("disk %+v: no crash on a full disk or no latent fault: the file no longer reproduces the case", res.Disk)
+	}
+}

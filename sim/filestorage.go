@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"errors"
 	"fmt"
 	"math/rand/v2"
 
@@ -169,11 +168,12 @@ func (s *fileStorage) held() *heldLog {
 	s.down = &heldLog{first: 1}
 	st, err := filestore.Open(fileDir, filestore.Options{FS: s.d.Clone(), SegmentSizeBytes: fileSegmentBytes})
 	if err != nil {
-		// A store that finds corruption its disk suffered will refuse to
-		// start at every restart (the copy has no transient faults): the
-		// node never votes again, as if fenced for good.
-		var ce *filestore.CorruptionError
-		s.down.fenced = errors.As(err, &ce) && latentIn(s.d, ce.File)
+		// A node whose store does not open votes for no one, as if
+		// fenced: one that refuses to start on corruption its disk
+		// suffered never does again, and one that cannot write the repair
+		// of its damage (a full disk) comes back fenced once it can. The
+		// restart reports an error no fault explains.
+		s.down.fenced = true
 		return s.down
 	}
 	h, err := readHeld(st)
