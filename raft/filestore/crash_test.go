@@ -525,3 +525,32 @@ func TestDamagedSnapshotRepaired(t *testing.T) {
 		t.Fatalf("the damaged snapshot file is still there: %v", err)
 	}
 }
+
+// The newest hard state is in two sectors of the state file besides the
+// log: with any one sector of the state file zeroed and the log's
+// hard-state records lost to damage too, the repair keeps the term and
+// vote the node last synced.
+func TestStateSurvivesADamagedSectorAndLog(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "src")
+	states := buildScript(t, src)
+	final := states[len(states)-1].hs
+	segs := segmentFiles(t, src)
+	stateFile, err := os.ReadFile(statePath(src))
+	must(t, err)
+	for sector := range stateSlots {
+		dir := t.TempDir()
+		damaged := slices.Clone(segs)
+		damaged[0] = slices.Clone(segs[0])
+		damaged[0][segmentHeaderBytes+12] ^= 1 // The first record: no hard state is left in the log.
+		writeSegments(t, dir, damaged)
+		st := slices.Clone(stateFile)
+		clear(st[sector*stateSlotBytes : min(len(st), (sector+1)*stateSlotBytes)])
+		must(t, os.WriteFile(statePath(dir), st, 0o600))
+		s := mustOpen(t, dir, Options{SegmentSizeBytes: 256})
+		if !s.Recovery().Repaired() {
+			t.Fatalf("sector %d: recovery %v, want a repair", sector, s.Recovery())
+		}
+		checkRepaired(t, s, states, final)
+		must(t, s.Close())
+	}
+}

@@ -80,16 +80,17 @@
 //
 // # The state file
 //
-// The file "state" holds two copies (slots, a 512-byte sector apart) of
-// what the store vouches for: the hard state, the active segment, how
-// many of its bytes were durable, and the log's last index, as of the
-// last Sync that returned. Sync
-// writes it once the segment's fsync has returned, in the slot the older
-// copy is in, and fsyncs it before returning: the node sends nothing that
-// depends on a Sync before that. A power loss tearing one slot leaves the
-// other, one Sync older; damage to one leaves the other; the newest whole
-// slot wins (state.go). A new store writes it, vouching for nothing, before
-// its first segment. It costs a second fsync per Sync, of one sector.
+// The file "state" holds four copies of what the store vouches for, each
+// in a 512-byte sector of its own: the hard state, the active segment,
+// how many of its bytes were durable, and the log's last index, as of the
+// last Sync that returned. Sync writes it once the segment's fsync has
+// returned, into the pair of copies one Sync older than the other pair,
+// and fsyncs it before returning: the node sends nothing that depends on
+// a Sync before that. A power loss tearing the pair being written leaves
+// the other, one Sync older; damage to one copy leaves the other; the
+// newest whole copy wins (state.go). A new store writes it, vouching for
+// nothing, before its first segment. It costs a second fsync per Sync, of
+// two sectors.
 //
 // Without it, recovery could not tell damage to the records of the last
 // Sync (a bit flip in the very last record, a zeroed sector among the

@@ -24,13 +24,17 @@ import (
 // hit data the node may have vouched for (see doc.go, "Protocol-aware
 // recovery").
 //
-// The file holds two slots, a 512-byte sector apart, written in turn
-// (slot counter%2): a write torn by a power loss leaves the other slot,
-// one Sync older, whole; damage to one sector leaves the other. (A disk
-// whose torn writes take a whole 4 KiB sector can damage both; recovery
-// then knows what it knew before the state file existed, and refuses
-// damage it cannot place rather than guess.) The newest valid slot wins.
-// Slot layout, little endian:
+// The file holds four slots, each in a 512-byte sector of its own, in two
+// pairs written in turn (pair counter%2, both slots of it in one write):
+// a write torn by a power loss leaves the other pair, one Sync older,
+// whole; damage to one sector leaves the other copy of the newest state.
+// The newest state is in two places besides the log's hard-state records,
+// so that no two faults of a disk (one in the state file, one in the log)
+// can take the vote the node cast. (A disk whose torn writes take a whole
+// 4 KiB sector can damage all four at once; recovery then knows what it
+// knew before the state file existed, and refuses damage it cannot place
+// rather than guess.) The newest valid slot wins. Slot layout, little
+// endian:
 //
 //	[0:8)   magic "RAFTSTA\x00"
 //	[8:12)  version (uint32, 1)
@@ -43,8 +47,10 @@ import (
 const (
 	stateFileName  = "state"
 	stateSlotBytes = 512
-	stateVersion   = 1
-	stateSlotUsed  = 88
+	// stateSlots is the number of slots: two pairs.
+	stateSlots    = 4
+	stateVersion  = 1
+	stateSlotUsed = 88
 )
 
 var stateMagic = [8]byte{'R', 'A', 'F', 'T', 'S', 'T', 'A', 0}
@@ -112,6 +118,21 @@ func decodeStateSlot(b []byte) (stateSlot, bool) {
 	return st, true
 }
 
+// statePair returns the two slots of st's pair, as one write: a copy at
+// the start of each of two sectors.
+func statePair(st stateSlot) []byte {
+	b := make([]byte, stateSlotBytes+stateSlotUsed)
+	slot := encodeStateSlot(st)
+	copy(b, slot)
+	copy(b[stateSlotBytes:], slot)
+	return b
+}
+
+// statePairOffset is where the pair of the slot numbered counter starts.
+func statePairOffset(counter uint64) int64 {
+	return int64(counter%2) * 2 * stateSlotBytes
+}
+
 func statePath(dir string) string { return filepath.Join(dir, stateFileName) }
 
 // readState reads the state file, leaving it open for writing when it is
@@ -126,20 +147,20 @@ func (s *Store) readState() error {
 		return err
 	}
 	s.stateFile = f
-	buf := make([]byte, 2*stateSlotBytes)
+	buf := make([]byte, stateSlots*stateSlotBytes)
 	n, err := f.ReadAt(buf, 0)
 	if err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
 	buf = buf[:n]
 	s.stateKnown = stateLost
-	for slot := range 2 {
+	for slot := range stateSlots {
 		lo := slot * stateSlotBytes
 		if lo >= len(buf) {
 			break
 		}
 		st, ok := decodeStateSlot(buf[lo:min(lo+stateSlotBytes, len(buf))])
-		if ok && int(st.counter%2) == slot && (s.stateKnown != stateValid || st.counter > s.state.counter) {
+		if ok && int(st.counter%2) == slot/2 && (s.stateKnown != stateValid || st.counter > s.state.counter) {
 			s.state, s.stateKnown = st, stateValid
 		}
 	}
@@ -172,13 +193,13 @@ func (s *Store) saveState() error {
 	if s.stateFile != nil && s.stateKnown == stateValid && st.hs == s.state.hs && st.seq == s.state.seq && st.synced == s.state.synced && st.last == s.state.last {
 		return nil
 	}
-	b := encodeStateSlot(st)
+	b := statePair(st)
 	if s.stateFile == nil {
-		if err := s.createStateFile(b); err != nil {
+		if err := s.createStateFile(b, st.counter); err != nil {
 			return err
 		}
 	} else {
-		if _, err := s.stateFile.WriteAt(b, int64(st.counter%2)*stateSlotBytes); err != nil {
+		if _, err := s.stateFile.WriteAt(b, statePairOffset(st.counter)); err != nil {
 			return err
 		}
 		s.fsyncs++
@@ -195,16 +216,14 @@ func (s *Store) saveState() error {
 // createStateFile writes the state file's first slot under a temporary
 // name, makes it durable, and renames it into place: a crash leaves either
 // no state file or a whole one.
-func (s *Store) createStateFile(slot []byte) error {
+func (s *Store) createStateFile(pair []byte, counter uint64) error {
 	path := statePath(s.dir)
 	tmp := path + tempSuffix
 	f, err := s.fs.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	// The counter is odd or even: put the slot where readState looks.
-	off := int64(binary.LittleEndian.Uint64(slot[12:])%2) * stateSlotBytes
-	_, err = f.WriteAt(slot, off)
+	_, err = f.WriteAt(pair, statePairOffset(counter))
 	if err == nil {
 		s.fsyncs++
 		err = f.Sync()
