@@ -221,15 +221,7 @@ func TestLeaderRepairsFollowerThatLostEntries(t *testing.T) {
 // state: the entries fetched again are not applied twice (the harness
 // fails on an applied index out of order).
 func TestRepairDoesNotReapply(t *testing.T) {
-	c := newCluster(t, 3)
-	l := c.elect()
-	for i := range 10 {
-		c.propose(l, "v"+string(rune('0'+i)))
-	}
-	c.flushAll()
-	c.tickAll()
-	c.deliver()
-	f := NodeID(1 + l%3)
+	c, l, f := replicated(t, 10)
 	applied := len(c.applied[f])
 	if applied < 10 {
 		t.Fatalf("follower applied %d entries", applied)
@@ -344,15 +336,7 @@ func TestForgetMatchOnRepairReject(t *testing.T) {
 // log past what it kept may hold entries the lost part had overwritten:
 // it commits from a heartbeat only what a MsgApp of that leader matched.
 func TestFencedFollowerCommitsOnlyWhatItMatched(t *testing.T) {
-	c := newCluster(t, 3)
-	l := c.elect()
-	for i := range 6 {
-		c.propose(l, "v"+string(rune('0'+i)))
-	}
-	c.flushAll()
-	c.tickAll()
-	c.deliver()
-	f := NodeID(1 + l%3)
+	c, l, f := replicated(t, 6)
 	term := c.nodes[l].Status().Term
 	commit := c.nodes[l].Status().Commit
 	c.loseFrom(f, 4, true)
@@ -384,15 +368,7 @@ func TestFencedFollowerCommitsOnlyWhatItMatched(t *testing.T) {
 // acknowledged, without waiting for a later term: it can vote again, and
 // a cluster of three that then loses the leader still has a quorum.
 func TestFenceLiftsOnceMatchedUpToFenceIndex(t *testing.T) {
-	c := newCluster(t, 3)
-	l := c.elect()
-	for i := range 8 {
-		c.propose(l, "v"+string(rune('0'+i)))
-	}
-	c.flushAll()
-	c.tickAll()
-	c.deliver()
-	f := NodeID(1 + l%3)
+	c, l, f := replicated(t, 8)
 	term := c.nodes[l].Status().Term
 	acked := c.nodes[f].Status().LastIndex
 	c.loseFromKnowing(f, 3, true, acked)
@@ -420,15 +396,7 @@ func TestFenceLiftsOnceMatchedUpToFenceIndex(t *testing.T) {
 // Matching the leader up to less than FenceIndex lifts nothing: entries
 // the node acknowledged past it may be counted still.
 func TestFenceStaysBelowFenceIndex(t *testing.T) {
-	c := newCluster(t, 3)
-	l := c.elect()
-	for i := range 8 {
-		c.propose(l, "v"+string(rune('0'+i)))
-	}
-	c.flushAll()
-	c.tickAll()
-	c.deliver()
-	f := NodeID(1 + l%3)
+	c, l, f := replicated(t, 8)
 	term := c.nodes[l].Status().Term
 	c.loseFromKnowing(f, 3, true, 1000)
 	ents, err := c.stores[l].Entries(3, 5)
@@ -443,4 +411,19 @@ func TestFenceStaysBelowFenceIndex(t *testing.T) {
 	if n.Status().Fence == 0 {
 		t.Fatal("fence lifted after matching up to 4, below the 1000 entries it may have acknowledged")
 	}
+}
+
+// replicated returns a three-node cluster whose leader l has replicated n
+// entries to every node, and a follower f.
+func replicated(t *testing.T, n int) (c *cluster, l, f NodeID) {
+	t.Helper()
+	c = newCluster(t, 3)
+	l = c.elect()
+	for i := range n {
+		c.propose(l, "v"+string(rune('0'+i)))
+	}
+	c.flushAll()
+	c.tickAll()
+	c.deliver()
+	return c, l, NodeID(1 + l%3)
 }
