@@ -152,11 +152,7 @@ func TestFlipEveryByte(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("seg%d/byte%d", k+1, i), func(t *testing.T) {
 				t.Parallel()
-				flipped := slices.Clone(segs)
-				flipped[k] = slices.Clone(segs[k])
-				flipped[k][i] ^= 0x40
-				dir := t.TempDir()
-				writeSegments(t, dir, flipped)
+				dir := writeFlipped(t, segs, k, i)
 				if k == len(segs)-1 && lastRecord {
 					checkFlippedLast(t, dir, start, states[len(states)-2])
 					return
@@ -358,11 +354,7 @@ func TestFlipEveryByteRepairs(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("seg%d/byte%d", k+1, i), func(t *testing.T) {
 				t.Parallel()
-				flipped := slices.Clone(segs)
-				flipped[k] = slices.Clone(segs[k])
-				flipped[k][i] ^= 0x40
-				dir := t.TempDir()
-				writeSegments(t, dir, flipped)
+				dir := writeFlipped(t, segs, k, i)
 				must(t, os.WriteFile(statePath(dir), stateFile, 0o600))
 				s, err := Open(dir, Options{SegmentSizeBytes: 256})
 				if err != nil {
@@ -553,4 +545,16 @@ func TestStateSurvivesADamagedSectorAndLog(t *testing.T) {
 		checkRepaired(t, s, states, final)
 		must(t, s.Close())
 	}
+}
+
+// writeFlipped writes segs, with bit 0x40 of byte i of segment k flipped,
+// into a new directory, and returns it.
+func writeFlipped(t *testing.T, segs [][]byte, k, i int) string {
+	t.Helper()
+	flipped := slices.Clone(segs)
+	flipped[k] = slices.Clone(segs[k])
+	flipped[k][i] ^= 0x40
+	dir := t.TempDir()
+	writeSegments(t, dir, flipped)
+	return dir
 }
